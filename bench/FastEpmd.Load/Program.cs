@@ -1,0 +1,6 @@
+namespace FastEpmd.Load;
+
+internal static class Program
+{
+    private static int Main() => 0;
+}

@@ -1,0 +1,49 @@
+/* FastEpmd native shim: the whole ABI between C# and C.
+ * Only what Tmds.LibC does not bind. Every function returns >= 0 on success
+ * and -errno on failure; on a platform without the facility it returns -ENOSYS. */
+#ifndef FASTEPMD_SHIM_H
+#define FASTEPMD_SHIM_H
+
+#include <stdint.h>
+
+#define FE_ABI_VERSION 1
+
+#if defined(__GNUC__)
+#define FE_EXPORT __attribute__((visibility("default")))
+#else
+#define FE_EXPORT
+#endif
+
+/* One readiness event, the same for every backend (epoll does not need it; kqueue does). */
+typedef struct fe_poll_event {
+    uint64_t token;
+    uint32_t events; /* FE_POLL_* bits */
+    uint32_t reserved;
+} fe_poll_event;
+
+#define FE_POLL_READ   1u
+#define FE_POLL_WRITE  2u
+#define FE_POLL_HANGUP 4u
+#define FE_POLL_ERROR  8u
+
+FE_EXPORT int32_t fe_abi_version(void);
+FE_EXPORT int32_t fe_sizeof_poll_event(void);
+
+/* fe_limits.c */
+FE_EXPORT int32_t fe_get_nofile_limit(int64_t *soft, int64_t *hard);
+FE_EXPORT int32_t fe_set_nofile_limit(int64_t soft);
+
+/* fe_kqueue.c: kqueue/kevent as fe_poll_event (BSD/macOS); -ENOSYS elsewhere. */
+FE_EXPORT int32_t fe_kq_create(void);
+FE_EXPORT int32_t fe_kq_set(int32_t kq, int32_t fd, uint64_t token, uint32_t interest);
+FE_EXPORT int32_t fe_kq_remove(int32_t kq, int32_t fd);
+FE_EXPORT int32_t fe_kq_wait(int32_t kq, fe_poll_event *events, int32_t capacity, int32_t timeout_ms);
+
+/* fe_spawn.c: start this program again in a new session (for -daemon). */
+FE_EXPORT int32_t fe_spawn_detached(const char *path, char *const argv[], int32_t keep_fd, int32_t *pid);
+
+/* fe_syslog.c: OTP logs to syslog in daemon mode, with LOG_ERR and ident "epmd". */
+FE_EXPORT int32_t fe_syslog_open(const char *ident);
+FE_EXPORT int32_t fe_syslog_error(const char *message);
+
+#endif

@@ -1,0 +1,2 @@
+namespace FastEpmd.Tests.Unit;
+public class SmokeTests { [Test] public void Builds() => Assert.That(1, Is.EqualTo(1)); }

@@ -1,0 +1,193 @@
+// A daemon under test, started on a free loopback port and always killed by its PID.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+
+namespace FastEpmd.Testing;
+
+internal sealed class DaemonProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    public int Port { get; }
+    public int Pid => _process.Id;
+    public string Binary { get; }
+    public Process Process => _process;
+
+    private DaemonProcess(Process process, int port, string binary)
+    {
+        _process = process;
+        Port = port;
+        Binary = binary;
+    }
+
+    public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
+    public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts FastEpmd (FASTEPMD_BIN, or the built binary) with OTP-style arguments.</summary>
+    public static DaemonProcess StartFastEpmd(params string[] args) =>
+        Start(Binaries.FastEpmd, args, null);
+
+    /// <summary>Starts OTP's /usr/bin/epmd (OTP_EPMD_BIN to override).</summary>
+    public static DaemonProcess StartOtp(params string[] args) =>
+        Start(Binaries.Otp, args, null);
+
+    /// <summary>
+    /// Starts binary with "-port P" prepended (unless args already name -port) and waits until
+    /// 127.0.0.1:P accepts. env entries with a null value are removed from the environment.
+    /// </summary>
+    public static DaemonProcess Start(string binary, string[] args, IDictionary<string, string?>? env,
+        int? port = null, bool waitForListen = true)
+    {
+        int p = port ?? Ports.Free();
+        var psi = new ProcessStartInfo(binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        if (!args.Contains("-port") && port is null)
+        {
+            psi.ArgumentList.Add("-port");
+            psi.ArgumentList.Add(p.ToString());
+        }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var name in new[] { "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS", "ERL_EPMD_RELAXED_COMMAND_CHECK", "LISTEN_FDS", "LISTEN_PID", "NOTIFY_SOCKET" })
+            psi.Environment.Remove(name);
+        if (env != null)
+        {
+            foreach (var (k, v) in env)
+            {
+                if (v is null) psi.Environment.Remove(k);
+                else psi.Environment[k] = v;
+            }
+        }
+        var process = new Process { StartInfo = psi };
+        var daemon = new DaemonProcess(process, p, binary);
+        process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (daemon._stdout) daemon._stdout.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (daemon._stderr) daemon._stderr.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (waitForListen && !daemon.WaitListening(TimeSpan.FromSeconds(10)))
+        {
+            daemon.Dispose();
+            throw new InvalidOperationException(
+                $"{binary} {string.Join(' ', psi.ArgumentList)} did not listen on {p}; exited={process.HasExited} stderr={daemon.Stderr}");
+        }
+        return daemon;
+    }
+
+    public bool WaitListening(TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < timeout)
+        {
+            if (_process.HasExited) return false;
+            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                s.Connect(new IPEndPoint(IPAddress.Loopback, Port));
+                return true;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(10);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Waits for the process to exit; returns its exit code, or null on timeout.</summary>
+    public int? WaitExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit((int)timeout.TotalMilliseconds)) return null;
+        _process.WaitForExit(); // flush the async readers
+        return _process.ExitCode;
+    }
+
+    public RawClient Connect(string host = "127.0.0.1") => RawClient.Connect(Port, host);
+
+    /// <summary>Sends one request and reads the whole reply until the daemon closes.</summary>
+    public ReadResult Request(byte[] bytes, TimeSpan? timeout = null)
+    {
+        using var c = Connect();
+        c.Send(bytes);
+        return c.ReadToEnd(timeout);
+    }
+
+    public ReadResult Request(string hex, TimeSpan? timeout = null) => Request(Hex.Parse(hex), timeout);
+
+    public void Signal(int signal) => Native.Kill(_process.Id, signal);
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: false);
+                _process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+    }
+}
+
+internal static class Binaries
+{
+    public static string RepoRoot
+    {
+        get
+        {
+            var fromAssembly = typeof(Binaries).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .FirstOrDefault(a => a.Key == "RepoRoot")?.Value;
+            if (!string.IsNullOrEmpty(fromAssembly) && Directory.Exists(fromAssembly)) return fromAssembly;
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "FastEpmd.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("repo root not found");
+        }
+    }
+
+    /// <summary>FASTEPMD_BIN, else the newest built `fastepmd` under src/FastEpmd/bin.</summary>
+    public static string FastEpmd
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("FASTEPMD_BIN");
+            if (!string.IsNullOrEmpty(env)) return Path.GetFullPath(env);
+            var bin = Path.Combine(RepoRoot, "src", "FastEpmd", "bin");
+            var found = Directory.Exists(bin)
+                ? Directory.EnumerateFiles(bin, "fastepmd", SearchOption.AllDirectories)
+                    .Where(p => !p.Contains("/publish/") && !p.Contains("/native/"))
+                    .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
+                : null;
+            return found ?? throw new InvalidOperationException("fastepmd is not built: run ./build.sh or set FASTEPMD_BIN");
+        }
+    }
+
+    public static string Otp => Environment.GetEnvironmentVariable("OTP_EPMD_BIN") is { Length: > 0 } p ? p : "/usr/bin/epmd";
+}
+
+internal static class Native
+{
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SysKill(int pid, int sig);
+
+    public static void Kill(int pid, int signal)
+    {
+        if (SysKill(pid, signal) != 0)
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGPIPE = 13, SIGTERM = 15;
+}
