@@ -1,0 +1,54 @@
+// Everything the command line and ERL_EPMD_* environment decide, in one immutable record.
+namespace FastEpmd.Service;
+
+/// <summary>What the process was asked to do: serve, or run one client command.</summary>
+public enum EpmdCommand
+{
+    Daemon,
+    Names,
+    Kill,
+    Stop,
+    Dump,
+    Started,
+}
+
+public sealed record EpmdOptions
+{
+    public const int DefaultPort = 4369;
+
+    public EpmdCommand Command { get; init; } = EpmdCommand.Daemon;
+
+    /// <summary>Name for -stop NAME.</summary>
+    public string? StopName { get; init; }
+
+    /// <summary>
+    /// The configured port, as OTP keeps it: NAMES reports this value even when it does not fit
+    /// 16 bits (-port 80000 binds 14464 and reports 80000), and ERL_EPMD_PORT=abc gives 0.
+    /// </summary>
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>The port actually bound: Port truncated to 16 bits, as OTP's htons does.</summary>
+    public ushort BindPort => unchecked((ushort)Port);
+
+    /// <summary>-address / ERL_EPMD_ADDRESS tokens, unparsed, in order. Empty: all interfaces.</summary>
+    public IReadOnlyList<string> Addresses { get; init; } = Array.Empty<string>();
+
+    public bool RunAsDaemon { get; init; }
+    public bool RelaxedCommandCheck { get; init; }
+    public int DebugLevel { get; init; }
+    public int PacketTimeoutSeconds { get; init; } = 60;
+    public int DelayAcceptSeconds { get; init; }
+    public int DelayWriteSeconds { get; init; }
+    public bool Systemd { get; init; }
+
+    // Beyond OTP (documented in README.md).
+
+    /// <summary>-max_connections N; null derives the table size from RLIMIT_NOFILE.</summary>
+    public int? MaxConnections { get; init; }
+
+    /// <summary>-loopback_only: bind only 127.0.0.1 and ::1.</summary>
+    public bool LoopbackOnly { get; init; }
+
+    /// <summary>-request_deadline_ms N: a connection must complete its first request within N ms (0: off).</summary>
+    public int RequestDeadlineMs { get; init; }
+}
