@@ -40,7 +40,7 @@ FE_EXPORT int32_t fe_kq_remove(int32_t kq, int32_t fd);
 FE_EXPORT int32_t fe_kq_wait(int32_t kq, fe_poll_event *events, int32_t capacity, int32_t timeout_ms);
 
 /* fe_spawn.c: start this program again in a new session (for -daemon). */
-FE_EXPORT int32_t fe_spawn_detached(const char *path, char *const argv[], int32_t keep_fd, int32_t *pid);
+FE_EXPORT int32_t fe_spawn_detached(const char *path, char *const argv[], char *const envp[], int32_t keep_fd, int32_t *pid);
 
 /* fe_syslog.c: OTP logs to syslog in daemon mode, with LOG_ERR and ident "epmd". */
 FE_EXPORT int32_t fe_syslog_open(const char *ident);

@@ -1,6 +1,7 @@
 /* -daemon: a started .NET runtime cannot fork safely (its threads do not survive
  * fork), so the daemon re-executes itself with posix_spawn in a new session.
- * keep_fd (the readiness pipe) is the only descriptor besides 0..2 passed on. */
+ * keep_fd (the readiness pipe) is the only descriptor besides 0..2 passed on.
+ * envp NULL: this process's environment. */
 #define _GNU_SOURCE
 #include "fastepmd_shim.h"
 #include <errno.h>
@@ -10,7 +11,7 @@
 
 extern char **environ;
 
-int32_t fe_spawn_detached(const char *path, char *const argv[], int32_t keep_fd, int32_t *pid)
+int32_t fe_spawn_detached(const char *path, char *const argv[], char *const envp[], int32_t keep_fd, int32_t *pid)
 {
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t actions;
@@ -33,7 +34,7 @@ int32_t fe_spawn_detached(const char *path, char *const argv[], int32_t keep_fd,
         posix_spawn_file_actions_adddup2(&actions, keep_fd, keep_fd);
     }
     pid_t child = 0;
-    rc = posix_spawn(&child, path, &actions, &attr, argv, environ);
+    rc = posix_spawn(&child, path, &actions, &attr, argv, envp != NULL ? envp : environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (rc != 0)

@@ -1,0 +1,52 @@
+// errno, classified once. Tmds.LibC exposes its constants as properties, so they are copied
+// into static readonly fields; a unit test checks the copies against LibC.
+using Tmds.Linux;
+
+namespace FastEpmd.Interop;
+
+internal static class Errno
+{
+    public static readonly int EINTR = LibC.EINTR;
+    public static readonly int EAGAIN = LibC.EAGAIN;
+    public static readonly int EWOULDBLOCK = LibC.EWOULDBLOCK;
+    public static readonly int ECONNRESET = LibC.ECONNRESET;
+    public static readonly int ECONNABORTED = LibC.ECONNABORTED;
+    public static readonly int EPIPE = LibC.EPIPE;
+    public static readonly int EMFILE = LibC.EMFILE;
+    public static readonly int ENFILE = LibC.ENFILE;
+    public static readonly int ENOBUFS = LibC.ENOBUFS;
+    public static readonly int ENOMEM = LibC.ENOMEM;
+    public static readonly int EADDRINUSE = LibC.EADDRINUSE;
+    public static readonly int EAFNOSUPPORT = LibC.EAFNOSUPPORT;
+    public static readonly int EPROTONOSUPPORT = LibC.EPROTONOSUPPORT;
+    public static readonly int EADDRNOTAVAIL = LibC.EADDRNOTAVAIL;
+    public static readonly int ENOSYS = LibC.ENOSYS;
+    public static readonly int ETIMEDOUT = LibC.ETIMEDOUT;
+
+    /// <summary>errno of the last Tmds.LibC call on this thread.</summary>
+    public static int Last => LibC.errno;
+
+    public static bool IsWouldBlock(int errno) => errno == EAGAIN || errno == EWOULDBLOCK;
+
+    /// <summary>The peer went away: not our error, not worth more than a debug line.</summary>
+    public static bool IsPeerGone(int errno) => errno == ECONNRESET || errno == EPIPE || errno == ECONNABORTED || errno == ETIMEDOUT;
+
+    /// <summary>Out of descriptors: transient for us (OTP exits here).</summary>
+    public static bool IsOutOfDescriptors(int errno) => errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+
+    public static unsafe string Describe(int errno)
+    {
+        byte* buffer = stackalloc byte[256];
+        // GNU strerror_r may return a static string instead of filling the buffer; Tmds binds the
+        // XSI variant, which fills it.
+        if (LibC.strerror_r(errno, buffer, 256) != 0) return "errno " + errno;
+        return new string((sbyte*)buffer);
+    }
+}
+
+/// <summary>A failed start-up syscall, with strerror text.</summary>
+internal sealed class ErrnoException(string operation, int errno)
+    : Exception($"{operation}: {FastEpmd.Interop.Errno.Describe(errno)}")
+{
+    public int Code { get; } = errno;
+}

@@ -1,0 +1,67 @@
+// Every call into native-shim (libfastepmd_shim): the few things Tmds.LibC does not bind.
+// Each returns >= 0 on success and -errno on failure, so no SetLastError is needed.
+using System.Runtime.InteropServices;
+
+[assembly: System.Runtime.CompilerServices.DisableRuntimeMarshalling]
+
+namespace FastEpmd.Interop;
+
+internal static unsafe partial class Shim
+{
+    public const string Library = "fastepmd_shim";
+
+    /// <summary>The ABI this code was written against (FE_ABI_VERSION in fastepmd_shim.h).</summary>
+    public const int ExpectedAbiVersion = 1;
+
+    [LibraryImport(Library, EntryPoint = "fe_abi_version")]
+    [SuppressGCTransition]
+    public static partial int AbiVersion();
+
+    [LibraryImport(Library, EntryPoint = "fe_sizeof_poll_event")]
+    [SuppressGCTransition]
+    public static partial int SizeOfPollEvent();
+
+    [LibraryImport(Library, EntryPoint = "fe_get_nofile_limit")]
+    public static partial int GetNofileLimit(long* soft, long* hard);
+
+    [LibraryImport(Library, EntryPoint = "fe_set_nofile_limit")]
+    public static partial int SetNofileLimit(long soft);
+
+    [LibraryImport(Library, EntryPoint = "fe_kq_create")]
+    public static partial int KqueueCreate();
+
+    [LibraryImport(Library, EntryPoint = "fe_kq_set")]
+    public static partial int KqueueSet(int kq, int fd, ulong token, uint interest);
+
+    [LibraryImport(Library, EntryPoint = "fe_kq_remove")]
+    public static partial int KqueueRemove(int kq, int fd);
+
+    [LibraryImport(Library, EntryPoint = "fe_kq_wait")]
+    public static partial int KqueueWait(int kq, NativePollEvent* events, int capacity, int timeoutMs);
+
+    [LibraryImport(Library, EntryPoint = "fe_spawn_detached")]
+    public static partial int SpawnDetached(byte* path, byte** argv, byte** envp, int keepFd, int* pid);
+
+    [LibraryImport(Library, EntryPoint = "fe_syslog_open")]
+    public static partial int SyslogOpen(byte* ident);
+
+    [LibraryImport(Library, EntryPoint = "fe_syslog_error")]
+    public static partial int SyslogError(byte* message);
+
+    /// <summary>Throws when the loaded shim is not the one this build expects.</summary>
+    public static void CheckAbi()
+    {
+        int version = AbiVersion();
+        if (version != ExpectedAbiVersion || SizeOfPollEvent() != sizeof(NativePollEvent))
+            throw new InvalidOperationException($"libfastepmd_shim ABI {version}, expected {ExpectedAbiVersion}");
+    }
+}
+
+/// <summary>fe_poll_event: one readiness event from the kqueue backend.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativePollEvent
+{
+    public ulong Token;
+    public uint Events;
+    public uint Reserved;
+}

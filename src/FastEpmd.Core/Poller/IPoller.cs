@@ -1,0 +1,15 @@
+namespace FastEpmd.Poller;
+
+/// <summary>
+/// The backend seam (redis ae_*.c, libuv uv__io_poll): one call per batch to wait, one per
+/// connection to add or change. Closing a descriptor removes it; stale events from a closed and
+/// reused descriptor are dropped by the generation in the token, not here.
+/// </summary>
+internal interface IPoller : IDisposable
+{
+    void Add(int fd, ulong token, PollInterest interest);
+    void Modify(int fd, ulong token, PollInterest interest);
+
+    /// <summary>Waits up to timeoutMs (-1: forever). EINTR returns 0 events; other errors throw.</summary>
+    int Wait(Span<PollEvent> events, int timeoutMs);
+}

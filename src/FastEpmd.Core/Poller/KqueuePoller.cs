@@ -1,0 +1,56 @@
+// BSD/macOS backend: kqueue through the shim (struct kevent differs between them). On Linux
+// the shim returns -ENOSYS and the daemon uses EpollPoller.
+using FastEpmd.Interop;
+
+namespace FastEpmd.Poller;
+
+internal sealed unsafe class KqueuePoller : IPoller
+{
+    private const uint ReadInterest = 1;
+    private const uint WriteInterest = 2;
+
+    private readonly int _kq;
+    private readonly NativePollEvent* _events;
+    private readonly int _capacity;
+
+    public KqueuePoller(int capacity = 256)
+    {
+        int kq = Shim.KqueueCreate();
+        if (kq < 0) throw new ErrnoException("kqueue", -kq);
+        _kq = kq;
+        _capacity = capacity;
+        _events = (NativePollEvent*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(capacity * sizeof(NativePollEvent)));
+    }
+
+    public static bool IsSupported => Shim.KqueueCreate() is var kq && kq != -Errno.ENOSYS && Close(kq);
+
+    private static bool Close(int kq)
+    {
+        if (kq >= 0) Tmds.Linux.LibC.close(kq);
+        return kq >= 0;
+    }
+
+    public void Add(int fd, ulong token, PollInterest interest) => Modify(fd, token, interest);
+
+    public void Modify(int fd, ulong token, PollInterest interest)
+    {
+        uint bits = interest switch { PollInterest.Read => ReadInterest, PollInterest.Write => WriteInterest, _ => 0u };
+        int rc = Shim.KqueueSet(_kq, fd, token, bits);
+        if (rc < 0) throw new ErrnoException("kevent", -rc);
+    }
+
+    public int Wait(Span<PollEvent> events, int timeoutMs)
+    {
+        int n = Shim.KqueueWait(_kq, _events, Math.Min(events.Length, _capacity), timeoutMs);
+        if (n < 0) throw new ErrnoException("kevent", -n);
+        for (int i = 0; i < n; i++)
+            events[i] = new PollEvent { Token = _events[i].Token, Flags = (PollFlags)_events[i].Events };
+        return n;
+    }
+
+    public void Dispose()
+    {
+        Tmds.Linux.LibC.close(_kq);
+        System.Runtime.InteropServices.NativeMemory.Free(_events);
+    }
+}

@@ -1,0 +1,80 @@
+// recv/send/close on non-blocking sockets: EINTR retried here, errno turned into IoStatus.
+using FastEpmd.Interop;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace FastEpmd.Reactor;
+
+internal static unsafe class SocketIo
+{
+    private static readonly int s_sendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+    private static readonly int s_peekFlags = MSG_PEEK | MSG_DONTWAIT;
+
+    public static IoStatus Receive(int fd, Span<byte> buffer, out int received, out int errno)
+    {
+        received = 0;
+        errno = 0;
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                long n = recv(fd, p, (size_t)buffer.Length, 0);
+                if (n > 0)
+                {
+                    received = (int)n;
+                    return IoStatus.Done;
+                }
+                if (n == 0) return IoStatus.PeerClosed;
+                errno = Errno.Last;
+                if (errno == Errno.EINTR) continue;
+                return Classify(errno);
+            }
+        }
+    }
+
+    public static IoStatus Send(int fd, ReadOnlySpan<byte> buffer, out int sent, out int errno)
+    {
+        sent = 0;
+        errno = 0;
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                long n = send(fd, p, (size_t)buffer.Length, s_sendFlags);
+                if (n >= 0)
+                {
+                    sent = (int)n;
+                    return IoStatus.Done;
+                }
+                errno = Errno.Last;
+                if (errno == Errno.EINTR) continue;
+                return Classify(errno);
+            }
+        }
+    }
+
+    /// <summary>Looks at a socket without consuming: Done (data waiting), WouldBlock (idle), or gone.</summary>
+    public static IoStatus Peek(int fd)
+    {
+        byte b;
+        while (true)
+        {
+            long n = recv(fd, &b, 1, s_peekFlags);
+            if (n > 0) return IoStatus.Done;
+            if (n == 0) return IoStatus.PeerClosed;
+            int errno = Errno.Last;
+            if (errno == Errno.EINTR) continue;
+            return Classify(errno);
+        }
+    }
+
+    /// <summary>close(2); EINTR is not retried (Linux has closed the descriptor already).</summary>
+    public static void Close(int fd) => close(fd);
+
+    public static IoStatus Classify(int errno)
+    {
+        if (Errno.IsWouldBlock(errno)) return IoStatus.WouldBlock;
+        if (Errno.IsPeerGone(errno)) return IoStatus.Reset;
+        return IoStatus.Failed;
+    }
+}

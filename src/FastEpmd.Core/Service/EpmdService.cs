@@ -1,0 +1,218 @@
+// The decision: one complete request, the peer's locality and the registry in; reply bytes and
+// what to do with the connection out. No syscalls here: the reactor owns all I/O.
+using FastEpmd.Diagnostics;
+using FastEpmd.Registry;
+using FastEpmd.Wire;
+
+namespace FastEpmd.Service;
+
+internal sealed class EpmdService
+{
+    private readonly EpmdOptions _options;
+    private readonly NodeRegistry _registry;
+    private readonly Log _log;
+    private readonly Func<long> _unixSeconds;
+    private readonly ReplySnapshotCache _names = new();
+    private readonly ReplySnapshotCache _dump = new();
+
+    public EpmdService(EpmdOptions options, NodeRegistry registry, Log log, Func<long>? unixSeconds = null)
+    {
+        _options = options;
+        _registry = registry;
+        _log = log;
+        _unixSeconds = unixSeconds ?? (static () => DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+    }
+
+    public NodeRegistry Registry => _registry;
+
+    /// <summary>Set by the reactor; without it a duplicate is refused without probing the owner.</summary>
+    public IRegistrationOwners? Owners { get; set; }
+
+    /// <param name="request">The payload after the 2-byte length: tag first.</param>
+    /// <param name="token">The requesting connection, recorded as a registration's owner.</param>
+    /// <param name="reply">At least Limits.MaxSmallReply bytes.</param>
+    public Decision Handle(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply)
+    {
+        switch (request[0])
+        {
+            case Tags.AliveRequest:
+                if (!isLocal) return Refuse("ALIVE2_REQ from non local address");
+                return Alive(request, token, fd, reply);
+            case Tags.PortPleaseRequest:
+                return PortPlease(request, reply);
+            case Tags.NamesRequest:
+                if (_log.On(1)) _log.Write(1, "** got NAMES_REQ");
+                return Shared(_names, isDump: false);
+            case Tags.DumpRequest:
+                if (!isLocal) return Refuse("DUMP_REQ from non local address");
+                if (_log.On(1)) _log.Write(1, "** got DUMP_REQ");
+                return Shared(_dump, isDump: true);
+            case Tags.KillRequest:
+                if (!isLocal) return Refuse("KILL_REQ from non local address");
+                return Kill(reply);
+            case Tags.StopRequest:
+                if (!isLocal) return Refuse("STOP_REQ from non local address");
+                return Stop(request, reply);
+            default:
+                if (_log.On(1)) _log.Write(1, "got garbage ");
+                return Decision.Silent;
+        }
+    }
+
+    private Decision Refuse(string why)
+    {
+        if (_log.On(0)) _log.Write(0, why);
+        return Decision.Silent;
+    }
+
+    private Decision Alive(ReadOnlySpan<byte> request, ulong token, int fd, Span<byte> reply)
+    {
+        if (_log.On(1)) _log.Write(1, "** got ALIVE2_REQ");
+        var status = AliveRequest.TryParse(request, out var alive);
+        if (status == AliveParseStatus.Silent)
+        {
+            if (_log.On(1)) _log.Write(1, "ALIVE2_REQ with bad sizes or a NUL in the name");
+            return Decision.Silent;
+        }
+        if (status == AliveParseStatus.Refused)
+        {
+            if (_log.On(1)) _log.Write(1, "ALIVE2_REQ: name or extra too long, or name not valid UTF-8");
+            return RefusedAlive(alive.HighestVersion, reply);
+        }
+
+        var result = Register(in alive, token, fd, out int record);
+        if (result == RegisterStatus.Duplicate && Owners is { } owners)
+        {
+            // OTP issue 11083: a node restarting faster than we process its old socket's FIN.
+            // Only an owner whose socket is already dead gives the name up; a live one never does.
+            ulong owner = _registry[_registry.FindRegistered(alive.Name)].Owner;
+            if (owners.IsGone(owner))
+            {
+                owners.Drop(owner);
+                result = Register(in alive, token, fd, out record);
+            }
+        }
+        if (result == RegisterStatus.Duplicate)
+        {
+            if (_log.On(0)) _log.Write(0, "node name already occupied " + Log.Text(alive.Name));
+            return RefusedAlive(alive.HighestVersion, reply);
+        }
+
+        uint creation = _registry[record].Creation;
+        if (_log.On(1))
+        {
+            _log.Write(1, $"registering '{Log.Text(alive.Name)}:{creation}', port {alive.Port}");
+            _log.Write(1, $"type {alive.NodeType} proto {alive.Protocol} highvsn {alive.HighestVersion} lowvsn {alive.LowestVersion}");
+        }
+        return new Decision
+        {
+            After = AfterReply.KeepRegistration,
+            ReplyLength = AliveReply.WriteSuccess(reply, alive.HighestVersion, creation),
+            Record = record,
+        };
+    }
+
+    private RegisterStatus Register(in AliveRequest alive, ulong token, int fd, out int record) =>
+        _registry.Register(alive.Name, alive.Extra, alive.Port, alive.NodeType, alive.Protocol,
+            alive.HighestVersion, alive.LowestVersion, token, fd, _unixSeconds(), out record);
+
+    private static Decision RefusedAlive(ushort highestVersion, Span<byte> reply) => new()
+    {
+        After = AfterReply.KeepRefusedAlive,
+        ReplyLength = AliveReply.WriteRefused(reply, highestVersion),
+    };
+
+    private Decision PortPlease(ReadOnlySpan<byte> request, Span<byte> reply)
+    {
+        if (_log.On(1)) _log.Write(1, "** got PORT2_REQ");
+        if (!PortPleaseRequest.TryParse(request, out var name))
+        {
+            if (_log.On(1)) _log.Write(1, "PORT2_REQ with a NUL, an empty or an invalid name");
+            return Decision.Silent;
+        }
+        int record = _registry.FindRegistered(name);
+        if (record < 0)
+            return new Decision { After = AfterReply.Close, ReplyLength = PortPleaseReply.WriteNotFound(reply) };
+        ref readonly var r = ref _registry[record];
+        return new Decision
+        {
+            After = AfterReply.Close,
+            ReplyLength = PortPleaseReply.WriteFound(reply, r.Port, r.NodeType, r.Protocol, r.HighestVersion,
+                r.LowestVersion, _registry.Name(record), _registry.Extra(record)),
+        };
+    }
+
+    private Decision Kill(Span<byte> reply)
+    {
+        if (_log.On(1)) _log.Write(1, "** got KILL_REQ");
+        if (!_options.RelaxedCommandCheck && _registry.RegisteredCount > 0)
+        {
+            if (_log.On(0)) _log.Write(0, "Disallowed KILL_REQ, live nodes");
+            return new Decision { After = AfterReply.Close, ReplyLength = Copy(ShortReplies.KillRefused, reply) };
+        }
+        if (_log.On(0)) _log.Write(0, "got KILL_REQ - terminates normal");
+        return new Decision { After = AfterReply.StopDaemon, ReplyLength = Copy(ShortReplies.KillAccepted, reply) };
+    }
+
+    private Decision Stop(ReadOnlySpan<byte> request, Span<byte> reply)
+    {
+        if (!_options.RelaxedCommandCheck)
+        {
+            if (_log.On(0)) _log.Write(0, "Disallowed STOP_REQ, no relaxed_command_check");
+            return Decision.Silent;
+        }
+        if (_log.On(1)) _log.Write(1, "** got STOP_REQ");
+        if (!StopRequest.TryParse(request, out var name)) return Decision.Silent;
+        int record = _registry.FindRegistered(name);
+        if (record < 0)
+            return new Decision { After = AfterReply.Close, ReplyLength = Copy(ShortReplies.NotFoundThenStopped, reply) };
+        ulong owner = _registry[record].Owner;
+        if (_log.On(1)) _log.Write(1, "unregistering '" + Log.Text(name) + "'");
+        _registry.Unregister(record);
+        return new Decision
+        {
+            After = AfterReply.Close,
+            ReplyLength = Copy(ShortReplies.Stopped, reply),
+            CloseOwner = owner,
+        };
+    }
+
+    private Decision Shared(ReplySnapshotCache cache, bool isDump)
+    {
+        var snapshot = cache.TryGet(_registry.Version) ?? Build(cache, isDump);
+        snapshot.Pins++;
+        return new Decision { After = AfterReply.Close, Snapshot = snapshot };
+    }
+
+    private ReplySnapshot Build(ReplySnapshotCache cache, bool isDump)
+    {
+        var s = cache.StartRebuild();
+        s.EnsureCapacity(NamesReply.HeaderLength + NamesReply.MaxLineLength);
+        s.Length = NamesReply.WriteHeader(s.Buffer, _options.Port);
+        for (int r = _registry.FirstRegistered; r >= 0; r = _registry.NextInList(r))
+        {
+            s.EnsureCapacity(s.Length + NamesReply.MaxLineLength);
+            ref readonly var node = ref _registry[r];
+            s.Length += isDump
+                ? NamesReply.WriteActiveDumpLine(s.Buffer.AsSpan(s.Length), _registry.Name(r), node.Port, node.Fd)
+                : NamesReply.WriteNameLine(s.Buffer.AsSpan(s.Length), _registry.Name(r), node.Port);
+        }
+        if (isDump)
+        {
+            for (int r = _registry.FirstRemembered; r >= 0; r = _registry.NextInList(r))
+            {
+                s.EnsureCapacity(s.Length + NamesReply.MaxLineLength);
+                ref readonly var node = ref _registry[r];
+                s.Length += NamesReply.WriteUnusedDumpLine(s.Buffer.AsSpan(s.Length), _registry.Name(r), node.Port, node.Fd);
+            }
+        }
+        s.Version = _registry.Version;
+        return s;
+    }
+
+    private static int Copy(ReadOnlySpan<byte> text, Span<byte> reply)
+    {
+        text.CopyTo(reply);
+        return text.Length;
+    }
+}

@@ -1,0 +1,38 @@
+// ALIVE2_X_RESP ('v') and ALIVE2_RESP ('y'), chosen by the request's HighestVersion (spec 1.1).
+//   v: +-----+--------+--------------+     y: +-----+--------+--------------+
+//      | 'v' | Result | Creation (4) |        | 'y' | Result | Creation (2) |
+//      +-----+--------+--------------+        +-----+--------+--------------+
+using System.Buffers.Binary;
+
+namespace FastEpmd.Wire;
+
+internal static class AliveReply
+{
+    /// <summary>Distribution version 6 (OTP 23) introduced 32-bit creations.</summary>
+    public const int ExtendedFromVersion = 6;
+
+    /// <summary>OTP sends creation 99 with every refusal.</summary>
+    public const uint RefusedCreation = 99;
+
+    public static int WriteSuccess(Span<byte> destination, ushort highestVersion, uint creation) =>
+        highestVersion >= ExtendedFromVersion
+            ? Write(destination, 0, creation, extended: true)
+            : Write(destination, 0, creation % 3 + 1, extended: false); // v5 creations are 1..3
+
+    public static int WriteRefused(Span<byte> destination, ushort highestVersion) =>
+        Write(destination, 1, RefusedCreation, highestVersion >= ExtendedFromVersion);
+
+    private static int Write(Span<byte> destination, byte result, uint creation, bool extended)
+    {
+        destination[1] = result;
+        if (extended)
+        {
+            destination[0] = Tags.AliveExtendedReply;
+            BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(2), creation);
+            return 6;
+        }
+        destination[0] = Tags.AliveReply;
+        BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(2), (ushort)creation);
+        return 4;
+    }
+}

@@ -1,0 +1,167 @@
+// The daemon process: listeners (or systemd's), the table, signals into the loop, and exit codes
+// as OTP's epmd gives them.
+using System.Runtime.InteropServices;
+using System.Text;
+using FastEpmd.Diagnostics;
+using FastEpmd.Interop;
+using FastEpmd.Poller;
+using FastEpmd.Reactor;
+using FastEpmd.Registry;
+using FastEpmd.Service;
+
+namespace FastEpmd.Daemon;
+
+internal static class DaemonHost
+{
+    public static int Run(EpmdOptions options, string[] args)
+    {
+        if (options.RunAsDaemon && !Detach.IsDetachedChild) return Detach.StartChildAndWait(args);
+        int code = Serve(options);
+        if (options.Systemd) SystemdActivation.Notify($"STATUS=Exited.\nERRNO={code}");
+        return code;
+    }
+
+    private static int Serve(EpmdOptions options)
+    {
+        var log = new Log(options.DebugLevel);
+        if (options.RunAsDaemon)
+        {
+            Directory.SetCurrentDirectory("/");
+            log.Syslog = SyslogSink();
+        }
+        try
+        {
+            Shim.CheckAbi();
+        }
+        catch (Exception e) when (e is InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            Fatal(log, "native shim: " + e.Message);
+            return 1;
+        }
+
+        int exitCode = 1;
+        var listeners = options.Systemd ? SystemdListeners(log) : OpenListeners(options, log, out exitCode);
+        if (listeners is null)
+        {
+            Detach.SignalReady();
+            return options.Systemd ? 1 : exitCode;
+        }
+
+        long softLimit = DescriptorLimit.RaiseToHard();
+        int capacity = options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
+        var registry = new NodeRegistry(1024, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
+        var service = new EpmdService(options, registry, log);
+        using var table = new ConnectionTable(capacity);
+        using var poller = new EpollPoller();
+        using var reactor = new EpmdReactor(options, service, poller, table, log);
+        foreach (var (fd, _) in listeners) reactor.AddListener(fd);
+
+        // Signal handlers only poke the loop's eventfd; the loop does the work.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; reactor.RequestStop(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; reactor.RequestStop(); });
+        using var hangup = options.RunAsDaemon
+            ? PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => ctx.Cancel = true)
+            : null;
+
+        if (log.On(1)) log.Write(1, "epmd running - daemon = " + (options.RunAsDaemon ? 1 : 0));
+        if (!options.RunAsDaemon)
+        {
+            var served = string.Join(", ", listeners.Select(l => l.Description));
+            Console.Error.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
+        }
+        if (options.Systemd)
+            SystemdActivation.Notify($"READY=1\nSTATUS=Processing port mapping requests...\nMAINPID={Environment.ProcessId}");
+        Detach.SignalReady();
+
+        try
+        {
+            while (!reactor.StopRequested) reactor.RunOnce();
+        }
+        catch (Exception e)
+        {
+            // A broken loop must not run half-alive: let the supervisor restart a clean process.
+            Environment.FailFast("fastepmd: event loop failed", e);
+        }
+        reactor.Shutdown();
+        return 0;
+    }
+
+    private static List<(int Fd, string Description)>? SystemdListeners(Log log)
+    {
+        var fds = SystemdActivation.ListenFds(out var error);
+        if (error != null)
+        {
+            Fatal(log, error);
+            return null;
+        }
+        return fds.Select(fd => (fd, $"systemd fd {fd} (port {Listener.LocalPort(fd)})")).ToList();
+    }
+
+    private static List<(int Fd, string Description)>? OpenListeners(EpmdOptions options, Log log, out int exitCode)
+    {
+        exitCode = 1;
+        var plan = ListenAddresses.Plan(options, out var error);
+        if (error != null)
+        {
+            Fatal(log, error);
+            return null;
+        }
+        var opened = new List<(int, string)>();
+        foreach (var address in plan)
+        {
+            int fd = Listener.Open(address, options.BindPort);
+            string where = address.IsIPv6 ? $"[{address}]:{options.BindPort}" : $"{address}:{options.BindPort}";
+            if (fd >= 0)
+            {
+                opened.Add((fd, where));
+                continue;
+            }
+            int errno = -fd;
+            if (errno == Errno.EAFNOSUPPORT || errno == Errno.EPROTONOSUPPORT) continue;   // no such family here
+            if (errno == Errno.EADDRINUSE)
+            {
+                // OTP exits 0 here (erl starts "epmd -daemon" unconditionally); we also say why.
+                foreach (var (open, _) in opened) SocketIo.Close(open);
+                if (log.On(1)) log.Write(1, $"there is already a epmd running at port {options.BindPort} on ipaddr {address}");
+                WriteError(options, $"fastepmd: address {where} is already in use (another epmd running?)");
+                exitCode = 0;
+                return null;
+            }
+            if (address.Implicit)
+            {
+                // Best effort: hosts without IPv6 or without a loopback address must still work.
+                if (log.On(0)) log.Write(0, $"failed to bind on ipaddr {address}: {Errno.Describe(errno)}");
+                continue;
+            }
+            foreach (var (open, _) in opened) SocketIo.Close(open);
+            Fatal(log, $"failed to bind socket: {Errno.Describe(errno)} ({where})");
+            return null;
+        }
+        if (opened.Count == 0)
+        {
+            Fatal(log, "unable to bind any address");
+            return null;
+        }
+        return opened;
+    }
+
+    private static void Fatal(Log log, string message)
+    {
+        if (log.Syslog != null) log.Syslog("epmd: " + message);
+        else Console.Error.Write("epmd: " + message + "\n");
+    }
+
+    private static void WriteError(EpmdOptions options, string message)
+    {
+        if (!options.RunAsDaemon) Console.Error.Write(message + "\n");
+    }
+
+    private static unsafe Action<string> SyslogSink()
+    {
+        fixed (byte* ident = "epmd\0"u8) Shim.SyslogOpen(ident);
+        return static message =>
+        {
+            fixed (byte* p = Encoding.UTF8.GetBytes(message + "\0")) Shim.SyslogError(p);
+        };
+    }
+}
