@@ -158,6 +158,13 @@ internal static partial class DiffSequences
             .Open(2).Send(2, Requests.Alive("foo", 1043)).ReadN(2, 6, X.V("<cr32 +1>"))
             .Dump(X.Dump(X.DumpActive("foo", 1043)));
 
+        yield return new DiffSequence("stop_relaxed_node_listed_as_old_in_dump", s_relaxed)
+            .Open(1).Send(1, Requests.Alive("foo", 1042)).ReadN(1, 6, X.V())
+            .Open(2).Send(2, Requests.Alive("bar", 1043)).ReadN(2, 6, X.V())
+            .Request(Requests.Stop("foo"), Stopped)
+            .Read(1, X.Closed)
+            .Dump(X.Dump(X.DumpActive("bar", 1043), X.DumpOld("foo", 1042)));
+
         yield return new DiffSequence("stop_relaxed_over_ipv6", s_relaxed)
             .Open(1).Send(1, Requests.Alive("foo", 1042)).ReadN(1, 6, X.V())
             .Open(2, "::1").Send(2, Requests.Stop("foo")).Read(2, Stopped)

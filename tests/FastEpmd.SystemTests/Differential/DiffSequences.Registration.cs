@@ -23,6 +23,13 @@ internal static partial class DiffSequences
             .Open(1).Send(1, Requests.Alive("alpha", 1042, hi: 0, lo: 0)).ReadN(1, 4, X.Y()).Quiet(1)
             .Request(Requests.PortPlease("alpha"), X.W(1042, "alpha", hi: 0, lo: 0));
 
+        // The reply form follows HighestVersion only: hi 5 with lo 6 still gets the short 'y' reply.
+        yield return new DiffSequence("alive2_reply_form_follows_highest_version_only")
+            .Open(1).Send(1, Requests.Alive("five", 1042, hi: 5, lo: 6)).ReadN(1, 4, X.Y())
+            .Open(2).Send(2, Requests.Alive("six", 1043, hi: 6, lo: 6)).ReadN(2, 6, X.V())
+            .Open(3).Send(3, Requests.Alive("seven", 1044, hi: 7, lo: 0)).ReadN(3, 6, X.V())
+            .Request(Requests.PortPlease("five"), X.W(1042, "five", hi: 5, lo: 6));
+
         // The exact frame an OTP 25.2.3 node sends (spec 1.1).
         yield return new DiffSequence("alive2_real_node_frame")
             .Open(1).Send(1, "00 12 78 9d 6d 4d 00 00 06 00 05 00 05 61 6c 70 68 61 00 00").ReadN(1, 6, X.V())
