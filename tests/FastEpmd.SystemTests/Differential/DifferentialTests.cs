@@ -1,0 +1,74 @@
+// Differential tests: each sequence runs against OTP's epmd and against FastEpmd (FASTEPMD_BIN),
+// each with its own daemon on its own free port, both at once. The OTP transcript must match the
+// expectations written in the sequence (this checks the harness and the spec against the binary),
+// and FastEpmd's transcript must equal OTP's line for line.
+using System.Text;
+
+namespace FastEpmd.SystemTests.Differential;
+
+[TestFixture]
+[Category("Differential")]
+[Parallelizable(ParallelScope.All)]
+public class DifferentialTests
+{
+    private static readonly TimeSpan s_caseLimit = TimeSpan.FromSeconds(40);
+
+    public static IEnumerable<TestCaseData> Sequences() =>
+        DiffSequences.Names.Select(name => new TestCaseData(name).SetName(name));
+
+    [TestCaseSource(nameof(Sequences))]
+    public void Sequence(string name)
+    {
+        var sequence = DiffSequences.Get(name);
+        string fastBinary = Binaries.FastEpmd;
+        var otpRun = Task.Run(() => DiffRunner.Run(sequence, Binaries.Otp));
+        var fastRun = Task.Run(() => DiffRunner.Run(sequence, fastBinary));
+        if (!Task.WaitAll(new Task[] { otpRun, fastRun }, s_caseLimit))
+            Assert.Fail($"{name}: a run did not finish within {s_caseLimit.TotalSeconds} s");
+        var otp = otpRun.Result;
+        var fast = fastRun.Result;
+
+        var unexpected = otp.Lines
+            .Select((line, i) => (line, i))
+            .Where(x => x.line.Step.Expect is { } expect && x.line.Outcome != expect)
+            .Select(x => $"  step {x.i:00} {x.line.Step.Describe}\n    expected {x.line.Step.Expect}\n    OTP gave {x.line.Outcome}")
+            .ToList();
+        Assert.That(unexpected, Is.Empty,
+            $"OTP's epmd did not do what the sequence expects (a harness or spec error, not a FastEpmd one):\n" +
+            string.Join('\n', unexpected) + "\n" + otp.Format("OTP"));
+
+        Assert.That(Describe(fast), Is.EqualTo(Describe(otp)),
+            FirstDifference(otp, fast) + "\n" + otp.Format("OTP") + fast.Format("FastEpmd"));
+        TestContext.Out.WriteLine(otp.Format("OTP"));
+        TestContext.Out.WriteLine(fast.Format("FastEpmd"));
+    }
+
+    [Test]
+    public void Catalogue_has_at_least_50_sequences_and_every_read_is_checked()
+    {
+        var names = DiffSequences.Names.ToList();
+        Assert.That(names, Has.Count.GreaterThanOrEqualTo(50));
+        var unchecked_ = names.SelectMany(n => DiffSequences.Get(n).Steps
+                .Where(s => s.Expect is null && (s.Describe.Contains(" read", StringComparison.Ordinal) || s.Describe.Contains("one-shot", StringComparison.Ordinal)))
+                .Select(s => $"{n}: {s.Describe}"))
+            .ToList();
+        Assert.That(unchecked_, Is.Empty);
+    }
+
+    private static List<string> Describe(DiffTranscript t) => t.Lines.Select(l => l.ToString()).ToList();
+
+    private static string FirstDifference(DiffTranscript otp, DiffTranscript fast)
+    {
+        var sb = new StringBuilder();
+        int n = Math.Min(otp.Lines.Count, fast.Lines.Count);
+        for (int i = 0; i < n; i++)
+        {
+            if (otp.Lines[i].Outcome == fast.Lines[i].Outcome) continue;
+            sb.AppendLine($"first difference at step {i:00} {otp.Lines[i].Step.Describe}:");
+            sb.AppendLine($"  OTP      {otp.Lines[i].Outcome}");
+            sb.AppendLine($"  FastEpmd {fast.Lines[i].Outcome}");
+            return sb.ToString();
+        }
+        return "transcripts differ in length";
+    }
+}
