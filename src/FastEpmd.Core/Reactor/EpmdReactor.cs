@@ -459,12 +459,40 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
         if (slot >= 0) CloseConnection(slot);
     }
 
-    /// <summary>Closes every connection (nodes see EOF, as after OTP's KILL) and the listeners.</summary>
-    public void Shutdown()
+    /// <summary>
+    /// Stops serving: no new connections, unfinished requests dropped, replies already being
+    /// written get up to budgetMs to finish, then every connection (registrations included: the
+    /// nodes see EOF, as after OTP's KILL) is closed.
+    /// </summary>
+    public void Shutdown(int budgetMs = 0)
     {
-        foreach (int slot in _table.UsedSlots()) CloseConnection(slot);
         foreach (int fd in _listeners) SocketIo.Close(fd);
         _listeners.Clear();
+        foreach (int slot in _table.UsedSlots())
+        {
+            if (_table[slot].State == ConnectionState.Reading) CloseConnection(slot);
+        }
+        long until = _clockMs() + budgetMs;
+        while (AnyWriting() && _clockMs() < until)
+        {
+            int n = _poller.Wait(_events, (int)Math.Max(1, until - _clockMs()));
+            _now = _clockMs();
+            for (int i = 0; i < n; i++)
+            {
+                int slot = _table.Resolve(_events[i].Token);
+                if (slot >= 0 && _table[slot].State == ConnectionState.Writing) Write(slot, fromScratch: false);
+            }
+        }
+        foreach (int slot in _table.UsedSlots()) CloseConnection(slot);
+    }
+
+    private bool AnyWriting()
+    {
+        foreach (int slot in _table.UsedSlots())
+        {
+            if (_table[slot].State == ConnectionState.Writing) return true;
+        }
+        return false;
     }
 
     public void Dispose()

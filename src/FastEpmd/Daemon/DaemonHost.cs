@@ -82,7 +82,8 @@ internal static class DaemonHost
             // A broken loop must not run half-alive: let the supervisor restart a clean process.
             Environment.FailFast("fastepmd: event loop failed", e);
         }
-        reactor.Shutdown();
+        // SIGTERM must exit within 100 ms: replies in flight get 80 ms to finish.
+        reactor.Shutdown(budgetMs: 80);
         return 0;
     }
 
@@ -134,7 +135,7 @@ internal static class DaemonHost
                 continue;
             }
             foreach (var (open, _) in opened) SocketIo.Close(open);
-            Fatal(log, $"failed to bind socket: {Errno.Describe(errno)} ({where})");
+            Fatal(log, $"failed to bind on ipaddr {address}: {Errno.Describe(errno)}");
             return null;
         }
         if (opened.Count == 0)
@@ -145,11 +146,8 @@ internal static class DaemonHost
         return opened;
     }
 
-    private static void Fatal(Log log, string message)
-    {
-        if (log.Syslog != null) log.Syslog("epmd: " + message);
-        else Console.Error.Write("epmd: " + message + "\n");
-    }
+    /// <summary>Start-up errors in OTP's words and format (a level-0 log line), before exit 1.</summary>
+    private static void Fatal(Log log, string message) => log.Write(0, message);
 
     private static void WriteError(EpmdOptions options, string message)
     {
