@@ -28,7 +28,9 @@ publish() {
     make -s -C native-shim
     dotnet publish src/FastEpmd/FastEpmd.csproj -c Release -nologo -v quiet -o out/publish
     mkdir -p out
-    cp out/publish/fastepmd out/fastepmd
+    # cp + mv: replacing a binary that a running daemon uses fails with ETXTBSY.
+    cp out/publish/fastepmd out/fastepmd.new
+    mv -f out/fastepmd.new out/fastepmd
     echo "out/fastepmd: $(stat -c %s out/fastepmd) bytes"
 }
 

@@ -15,6 +15,7 @@ internal sealed class ReplySnapshot(ReplySnapshotCache cache)
 
     public void EnsureCapacity(int bytes)
     {
-        if (Buffer.Length < bytes) Buffer = new byte[Math.Max(bytes, Buffer.Length * 2)];
+        // Keeps what is built so far: snapshots grow while their lines are written.
+        if (Buffer.Length < bytes) Array.Resize(ref Buffer, Math.Max(bytes, Buffer.Length * 2));
     }
 }

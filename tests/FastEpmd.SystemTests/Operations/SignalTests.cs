@@ -1,0 +1,105 @@
+// Signals: SIGTERM/SIGINT stop cleanly (exit 0, fast, no reply cut short); the rest as OTP's epmd.
+using System.Diagnostics;
+
+namespace FastEpmd.SystemTests.Operations;
+
+[TestFixture]
+[Parallelizable(ParallelScope.All)]
+public class SignalTests
+{
+    [TestCase(Native.SIGTERM)]
+    [TestCase(Native.SIGINT)]
+    public void StopSignalExitsZeroWithin100MsAndNodesSeeEof(int signal)
+    {
+        var times = new List<double>();
+        for (int trial = 0; trial < 5; trial++)
+        {
+            using var d = DaemonProcess.StartFastEpmd();
+            using var node = d.Connect();
+            node.Send(Requests.Alive("sig" + trial));
+            Assert.That(node.ReadExactly(6).Length, Is.EqualTo(6));
+            var sw = Stopwatch.StartNew();
+            d.Signal(signal);
+            Assert.That(d.WaitExit(TimeSpan.FromSeconds(5)), Is.EqualTo(0));
+            times.Add(sw.Elapsed.TotalMilliseconds);
+            // The registration's socket is closed by the daemon: the node sees EOF.
+            Assert.That(node.ReadToEnd(TimeSpan.FromSeconds(2)).Closed, Is.True);
+        }
+        times.Sort();
+        TestContext.Out.WriteLine($"exit after signal, ms: {string.Join(", ", times.Select(t => t.ToString("F1")))}");
+        Assert.That(times[2], Is.LessThan(100), "median time from signal to exit");
+    }
+
+    [Test]
+    public void ReplyInFlightAtSigtermIsCompleted()
+    {
+        using var d = DaemonProcess.StartFastEpmd("-max_connections", "4000");
+        var nodes = new List<RawClient>();
+        try
+        {
+            // ~1,500 nodes with long names: a NAMES reply of ~400 KB, more than one socket buffer.
+            for (int i = 0; i < 1500; i++)
+            {
+                var n = d.Connect();
+                n.Send(Requests.Alive($"node{i:D4}_{new string('x', 240)}", port: 10000 + i));
+                Assert.That(n.ReadExactly(6).Length, Is.EqualTo(6));
+                nodes.Add(n);
+            }
+            // A small receive buffer set before connecting keeps most of the reply in the daemon.
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            socket.ReceiveBufferSize = 4096;
+            socket.Connect(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, d.Port));
+            socket.Send(Requests.Names);
+            Thread.Sleep(200); // the daemon fills the socket buffers and parks on EPOLLOUT
+            d.Signal(Native.SIGTERM);
+            var data = new List<byte>();
+            var buffer = new byte[65536];
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            bool closed = false;
+            while (!closed && DateTime.UtcNow < deadline)
+            {
+                if (!socket.Poll(100_000, System.Net.Sockets.SelectMode.SelectRead)) continue;
+                int n = socket.Receive(buffer);
+                if (n == 0) closed = true;
+                else data.AddRange(buffer.AsSpan(0, n).ToArray());
+            }
+            var reply = new ReadResult(data.ToArray(), closed, false);
+            Assert.That(reply.Closed, Is.True);
+            var lines = System.Text.Encoding.ASCII.GetString(reply.Data, 4, reply.Data.Length - 4).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.That(lines, Has.Length.EqualTo(1500), "every line of the NAMES reply arrived");
+            Assert.That(d.WaitExit(TimeSpan.FromSeconds(5)), Is.EqualTo(0));
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+        }
+    }
+
+    [Test]
+    public void SigpipeIsIgnored()
+    {
+        using var d = DaemonProcess.StartFastEpmd();
+        d.Signal(Native.SIGPIPE);
+        Thread.Sleep(200);
+        Assert.That(d.HasExited, Is.False);
+        Assert.That(d.Request(Requests.Names).Data, Has.Length.EqualTo(4));
+    }
+
+    /// <summary>Signals FastEpmd does not handle end it exactly as they end OTP's epmd.</summary>
+    [TestCase(Native.SIGHUP)]
+    [TestCase(Native.SIGQUIT)]
+    [TestCase(Native.SIGUSR1)]
+    public void OtherSignalsActAsInOtp(int signal)
+    {
+        int? Run(Func<DaemonProcess> start)
+        {
+            using var d = start();
+            d.Signal(signal);
+            return d.WaitExit(TimeSpan.FromSeconds(5));
+        }
+        var otp = Run(() => DaemonProcess.StartOtp());
+        var ours = Run(() => DaemonProcess.StartFastEpmd());
+        Assert.That(otp, Is.Not.Null);
+        Assert.That(ours, Is.EqualTo(otp));
+    }
+}
