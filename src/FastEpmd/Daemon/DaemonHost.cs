@@ -82,8 +82,8 @@ internal static class DaemonHost
             // A broken loop must not run half-alive: let the supervisor restart a clean process.
             Environment.FailFast("fastepmd: event loop failed", e);
         }
-        // SIGTERM must exit within 100 ms: replies in flight get 80 ms to finish.
-        reactor.Shutdown(budgetMs: 80);
+        // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
+        reactor.Shutdown(budgetMs: 90);
         return 0;
     }
 
