@@ -15,6 +15,7 @@ internal sealed class ReplySnapshot(ReplySnapshotCache cache)
 
     public void EnsureCapacity(int bytes)
     {
-        if (Buffer.Length < bytes) Buffer = new byte[Math.Max(bytes, Buffer.Length * 2)];
+        // Grown mid-build: the header and lines written so far must come along.
+        if (Buffer.Length < bytes) Array.Resize(ref Buffer, Math.Max(bytes, Buffer.Length * 2));
     }
 }
