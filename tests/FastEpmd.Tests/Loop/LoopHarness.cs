@@ -120,8 +120,11 @@ internal sealed class LoopHarness : IDisposable
         return client;
     }
 
-    /// <summary>True when nothing has arrived and the server has not closed (the server runs on this thread).</summary>
-    public static bool Quiet(Socket client) => !client.Poll(1000, SelectMode.SelectRead);
+    /// <summary>
+    /// True when nothing has arrived and the server has not closed. The server runs on this
+    /// thread, so whatever it sent is already on its way; 10 ms covers a deferred softirq.
+    /// </summary>
+    public static bool Quiet(Socket client) => !client.Poll(10_000, SelectMode.SelectRead);
 
     /// <summary>True when the server closed: EOF (or a reset) with no bytes first, read within a deadline.</summary>
     public static bool ClosedSilently(Socket client)

@@ -203,6 +203,20 @@ public class ReactorLoopTests
     }
 
     [Test]
+    public void Request_deadline_option_cuts_below_the_packet_timeout()
+    {
+        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 60, RequestDeadlineMs = 500 });
+        var client = h.Send(h.Connect(), "00 06 7a 61");
+        h.Step();
+        h.NowMs += 499;
+        h.Step();
+        Assert.That(LoopHarness.Quiet(client), Is.True);
+        h.NowMs += 2;
+        h.Step();
+        Assert.That(LoopHarness.ClosedSilently(client), Is.True);
+    }
+
+    [Test]
     public void Registration_never_times_out()
     {
         using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1 });
