@@ -19,10 +19,10 @@ public class AllocationTests
     {
         long allocated = 0;
         int got = 0;
-        for (int step = 0; step < 50; step++)
+        for (int step = 0; step < 200; step++)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
-            h.Reactor.RunOnce(step == 0 ? 0 : 5);
+            h.Reactor.RunOnce(step == 0 ? 0 : 10);
             allocated += GC.GetAllocatedBytesForCurrentThread() - before;
             while (client.Poll(0, SelectMode.SelectRead))
             {
@@ -41,7 +41,7 @@ public class AllocationTests
                 return allocated;
             }
         }
-        Assert.Fail($"no complete reply after 50 steps ({got} bytes)");
+        Assert.Fail($"no complete reply after 200 steps ({got} bytes)");
         return allocated;
     }
 
@@ -55,10 +55,10 @@ public class AllocationTests
     private static long ProcessClose(LoopHarness h, Func<bool> done)
     {
         long allocated = 0;
-        for (int step = 0; step < 50 && !done(); step++)
+        for (int step = 0; step < 200 && !done(); step++)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
-            h.Reactor.RunOnce(step == 0 ? 0 : 5);
+            h.Reactor.RunOnce(step == 0 ? 0 : 10);
             allocated += GC.GetAllocatedBytesForCurrentThread() - before;
         }
         Assert.That(done(), Is.True, "the loop did not process the close");

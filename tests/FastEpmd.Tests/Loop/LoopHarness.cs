@@ -82,12 +82,12 @@ internal sealed class LoopHarness : IDisposable
     /// Steps the reactor and reads what the client receives, until the server closes the
     /// connection, expected bytes have arrived (kept connections), or maxSteps steps passed.
     /// </summary>
-    public Exchange Run(Socket client, int expectBytes = -1, int maxSteps = 40)
+    public Exchange Run(Socket client, int expectBytes = -1, int maxSteps = 100)
     {
         var data = new List<byte>();
         for (int step = 1; step <= maxSteps; step++)
         {
-            Reactor.RunOnce(step == 1 ? 0 : 5);
+            Reactor.RunOnce(step == 1 ? 0 : 10);
             while (client.Poll(0, SelectMode.SelectRead))
             {
                 int n;

@@ -25,12 +25,12 @@ public class ReactorLoopTests
         var node = h.Send(h.Connect(), AliveAlpha);
         var registered = h.Run(node, expectBytes: 6);
         Assert.That(registered.Hex, Is.EqualTo(H(AliveAlphaOk)));
-        Assert.That(registered.Steps, Is.LessThanOrEqualTo(2));
+        Assert.That(registered.Steps, Is.LessThanOrEqualTo(3));
 
         var lookup = h.Request(PortPleaseAlpha);
         Assert.That(lookup.Hex, Is.EqualTo(H(AlphaFound)));
         Assert.That(lookup.Closed, Is.True);
-        Assert.That(lookup.Steps, Is.LessThanOrEqualTo(2));
+        Assert.That(lookup.Steps, Is.LessThanOrEqualTo(3));
 
         var names = h.Request("00 01 6e");
         Assert.That(names.Hex, Is.EqualTo(NamesHeader + " " + Text("name alpha at port 40301\n")));
@@ -272,6 +272,20 @@ public class ReactorLoopTests
         Assert.That(h.Registry.FindRegistered("alpha"u8), Is.Not.EqualTo(-1));
         Assert.That(LoopHarness.Quiet(owner), Is.True);
         Assert.That(h.Request(PortPleaseAlpha).Hex, Is.EqualTo(H(AlphaFound)));
+    }
+
+    [Test]
+    public void Node_that_resets_right_after_its_alive_leaves_no_zombie()
+    {
+        // epmd_SUITE socket_reset_before_alive2_reply_is_written: whether the loop reads the
+        // request before the RST or fails the reply write after it, nothing stays registered.
+        using var h = new LoopHarness();
+        var node = h.Send(h.Connect(), AliveBeta);
+        SocketPairs.Reset(node);
+        for (int i = 0; i < 5; i++) h.Step(5);
+        Assert.That(h.Registry.RegisteredCount, Is.EqualTo(0));
+        Assert.That(h.Table.Count, Is.EqualTo(0));
+        Assert.That(h.Request("00 01 6e").Hex, Is.EqualTo(NamesHeader));
     }
 
     // ---- the table ----

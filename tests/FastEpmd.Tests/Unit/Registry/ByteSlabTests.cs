@@ -35,7 +35,9 @@ public class ByteSlabTests
             blocks.Add((handle, length, fill));
         }
         foreach (var (handle, length, fill) in blocks)
-            Assert.That(slab.Block(handle, length).ToArray(), Is.All.EqualTo(fill), $"block {handle:x} was overwritten");
+        {
+            if (slab.Block(handle, length).IndexOfAnyExcept(fill) >= 0) Assert.Fail($"block {handle:x} was overwritten");
+        }
     }
 
     [Test]

@@ -50,8 +50,9 @@ public class NodeRegistryScaleTests
         }
 
         TestContext.Out.WriteLine($"1M registrations {registered.TotalMilliseconds:F0} ms, 1M lookups {looked.TotalMilliseconds:F0} ms");
-        // O(1) each: a few hundred ms on the 2-core CI machine; 10 s only catches a quadratic path.
-        Assert.That(registered + looked, Is.LessThan(TimeSpan.FromSeconds(10)));
+        // O(1) each: under a second on the 2-core CI machine, a few seconds when it is busy.
+        // 30 s only catches a path gone quadratic, which would take hours here.
+        Assert.That(registered + looked, Is.LessThan(TimeSpan.FromSeconds(30)));
     }
 
     [Test]
