@@ -1,3 +1,5 @@
+// The real loop over loopback sockets, stepped on this thread with a fake clock: framing,
+// deadlines, the full table and the life of a registration's socket.
 using System.Net.Sockets;
 using FastEpmd.Service;
 

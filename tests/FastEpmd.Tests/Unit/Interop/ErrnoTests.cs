@@ -1,3 +1,4 @@
+// Errno's static copies against Tmds.LibC, strerror text, and the classifiers.
 using FastEpmd.Interop;
 using Tmds.Linux;
 

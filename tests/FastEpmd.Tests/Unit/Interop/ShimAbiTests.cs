@@ -1,3 +1,4 @@
+// The native shim as loaded: ABI version, struct size, rlimit calls, kqueue stubs on Linux.
 using FastEpmd.Interop;
 using FastEpmd.Poller;
 using Tmds.Linux;

@@ -1,3 +1,4 @@
+// The fixed connection table: capacity, generations in tokens, deadline lists, slot buffers.
 using FastEpmd.Reactor;
 
 namespace FastEpmd.Tests.Unit.Reactor;

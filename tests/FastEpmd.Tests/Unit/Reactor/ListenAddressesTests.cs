@@ -1,3 +1,4 @@
+// Which addresses to listen on, from -address (spec 5.2). Planning only: nothing binds here.
 using FastEpmd.Reactor;
 using FastEpmd.Service;
 

@@ -1,3 +1,4 @@
+// SocketIo over real sockets: each errno case classified once, and no SIGPIPE from a send.
 using System.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Reactor;

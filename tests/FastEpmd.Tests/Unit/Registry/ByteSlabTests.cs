@@ -1,3 +1,4 @@
+// The name/extra slab: size classes, no overlap, LIFO reuse, 64 KiB pages.
 using FastEpmd.Registry;
 
 namespace FastEpmd.Tests.Unit.Registry;

@@ -1,3 +1,4 @@
+// Creation numbers: clock + 1, bump by one, never 0..3 (spec 2.4).
 using FastEpmd.Registry;
 
 namespace FastEpmd.Tests.Unit.Registry;

@@ -1,3 +1,5 @@
+// The name index: linear probing with backward-shift deletion, checked on wrapped probe runs,
+// full-hash collisions and a seeded model test against a Dictionary.
 using System.Text;
 using FastEpmd.Registry;
 

@@ -1,3 +1,4 @@
+// Registration, lookup, unregistration, list orders and OTP's creation rules (spec 2.4).
 using System.Text;
 using FastEpmd.Registry;
 

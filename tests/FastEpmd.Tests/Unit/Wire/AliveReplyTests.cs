@@ -1,3 +1,4 @@
+// ALIVE2_X_RESP / ALIVE2_RESP bytes: v or y by version, 99 on refusal, cr % 3 + 1 for v5.
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

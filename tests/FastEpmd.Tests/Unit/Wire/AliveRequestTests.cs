@@ -1,3 +1,4 @@
+// ALIVE2_REQ parsing: every OTP check of spec 1.1, in server order.
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

@@ -1,3 +1,4 @@
+// Request framing: the 2-byte length, its limits, trailing bytes and OTP's read sizes (spec 0).
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

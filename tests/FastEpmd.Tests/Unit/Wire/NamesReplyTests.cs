@@ -1,3 +1,4 @@
+// NAMES and DUMP text, byte for byte (spec 1.3, 1.4).
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

@@ -1,3 +1,4 @@
+// UTF-8 validation and code-point counting of node names.
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

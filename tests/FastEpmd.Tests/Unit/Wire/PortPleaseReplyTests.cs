@@ -1,3 +1,4 @@
+// PORT2_RESP bytes (spec 1.2).
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

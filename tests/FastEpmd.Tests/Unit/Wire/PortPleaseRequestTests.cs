@@ -1,3 +1,4 @@
+// PORT_PLEASE2_REQ parsing: the trailing NUL, the silent cases and the 254/255 quirk (spec 1.2).
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

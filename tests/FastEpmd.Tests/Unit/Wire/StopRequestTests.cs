@@ -1,3 +1,4 @@
+// STOP_REQ name extraction (spec 1.6).
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;
