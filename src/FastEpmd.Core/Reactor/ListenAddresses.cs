@@ -67,7 +67,9 @@ internal static class ListenAddresses
         address = default;
         if (token.Contains(':'))
         {
-            if (!IPAddress.TryParse(token, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6 || token.Contains('%'))
+            // IPAddress also takes "[::1]", "[::1]:80" and "fe80::1%eth0"; inet_pton takes none.
+            if (!token.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.')) return false;
+            if (!IPAddress.TryParse(token, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
                 return false;
             address = new ListenAddress(true, v6.GetAddressBytes(), Implicit: false);
             return true;
@@ -77,7 +79,9 @@ internal static class ListenAddresses
         var bytes = new byte[4];
         for (int i = 0; i < 4; i++)
         {
-            if (parts[i].Length is 0 or > 3 || !parts[i].All(char.IsAsciiDigit) || !byte.TryParse(parts[i], out bytes[i]))
+            // inet_pton refuses leading zeros ("01"), which other parsers read as octal or decimal.
+            if (parts[i].Length is 0 or > 3 || (parts[i].Length > 1 && parts[i][0] == '0')
+                || !parts[i].All(char.IsAsciiDigit) || !byte.TryParse(parts[i], out bytes[i]))
                 return false;
         }
         address = new ListenAddress(false, bytes, Implicit: false);

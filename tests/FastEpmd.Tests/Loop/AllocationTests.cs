@@ -1,0 +1,199 @@
+// The request path allocates nothing once warm: GC.GetAllocatedBytesForCurrentThread is read
+// around each RunOnce only, so the test's own client sockets are not counted.
+using System.Net.Sockets;
+
+namespace FastEpmd.Tests.Loop;
+
+[NonParallelizable]
+public class AllocationTests
+{
+    private const int WarmUp = 2_000;
+    private const int Measured = 10_000;
+
+    private const string AliveAlpha = "00 12 78 9d6d 4d 00 0006 0005 0005 616c706861 0000";
+
+    private readonly byte[] _buffer = new byte[8192];
+
+    /// <summary>Steps the loop until the client has its whole reply and EOF; returns the bytes RunOnce allocated.</summary>
+    private long ServeOne(LoopHarness h, Socket client, ReadOnlySpan<byte> expected, bool keep = false)
+    {
+        long allocated = 0;
+        int got = 0;
+        for (int step = 0; step < 200; step++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            h.Reactor.RunOnce(step == 0 ? 0 : 10);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            while (client.Poll(0, SelectMode.SelectRead))
+            {
+                int n = client.Receive(_buffer, got, _buffer.Length - got, SocketFlags.None);
+                if (n == 0)
+                {
+                    Assert.That(keep, Is.False, "a kept connection was closed");
+                    AssertReply(expected, got);
+                    return allocated;
+                }
+                got += n;
+            }
+            if (keep && got >= expected.Length)
+            {
+                AssertReply(expected, got);
+                return allocated;
+            }
+        }
+        Assert.Fail($"no complete reply after 200 steps ({got} bytes)");
+        return allocated;
+    }
+
+    private void AssertReply(ReadOnlySpan<byte> expected, int got)
+    {
+        if (!_buffer.AsSpan(0, got).SequenceEqual(expected))
+            Assert.Fail($"reply {Hex.Format(_buffer.AsSpan(0, got))}, expected {Hex.Format(expected)}");
+    }
+
+    /// <summary>Steps the loop until a kept connection's close has been processed.</summary>
+    private static long ProcessClose(LoopHarness h, Func<bool> done)
+    {
+        long allocated = 0;
+        for (int step = 0; step < 200 && !done(); step++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            h.Reactor.RunOnce(step == 0 ? 0 : 10);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.That(done(), Is.True, "the loop did not process the close");
+        return allocated;
+    }
+
+    private static void Report(string what, long allocated, TimeSpan elapsed)
+    {
+        TestContext.Out.WriteLine($"{what}: {Measured} requests, {allocated} bytes allocated in RunOnce, {elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    [Test]
+    public void Port_please_allocates_nothing()
+    {
+        using var h = new LoopHarness();
+        h.Register(AliveAlpha, "76 00 65 53 f1 01");
+        var request = Hex.Parse("00 06 7a 616c706861");
+        var found = Hex.Parse("77 00 9d6d 4d 00 0006 0005 0005 616c706861 0000");
+        var missing = Hex.Parse("77 01");
+        var requestMissing = Hex.Parse("00 06 7a 6f6d656761");
+
+        long Run(int count)
+        {
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                bool hit = i % 10 != 0;
+                using var client = h.Connect();
+                client.Send(hit ? request : requestMissing);
+                total += ServeOne(h, client, hit ? found : missing);
+            }
+            return total;
+        }
+
+        Run(WarmUp);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long allocated = Run(Measured);
+        Report("PORT_PLEASE2", allocated, watch.Elapsed);
+        Assert.That(allocated, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void Names_with_ten_nodes_allocates_nothing()
+    {
+        using var h = new LoopHarness();
+        var expected = new List<byte>(Hex.Parse("00 00 11 11"));
+        var lines = new List<byte[]>();
+        for (int i = 0; i < 10; i++)
+        {
+            var name = Hex.Ascii("node" + i);
+            var alive = Hex.Frame(Hex.Cat(Hex.Parse("78"), Hex.U16(2000 + i), Hex.Parse("4d 00 0006 0005"), Hex.U16(name.Length), name, Hex.Parse("0000")));
+            h.Register(Hex.Format(alive), "76 00 65 53 f1 01");
+            lines.Insert(0, Hex.Ascii($"name node{i} at port {2000 + i}\n"));
+        }
+        foreach (var l in lines) expected.AddRange(l);
+        var reply = expected.ToArray();
+        var request = Hex.Parse("00 01 6e");
+
+        long Run(int count)
+        {
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                using var client = h.Connect();
+                client.Send(request);
+                total += ServeOne(h, client, reply);
+            }
+            return total;
+        }
+
+        Run(WarmUp);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long allocated = Run(Measured);
+        Report("NAMES (10 nodes)", allocated, watch.Elapsed);
+        Assert.That(allocated, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void Alive_register_and_close_churn_allocates_nothing()
+    {
+        // The same ten names come and go: each comes back from the remembered list with the
+        // next creation, reusing its record and slab block.
+        using var h = new LoopHarness();
+        var requests = Enumerable.Range(0, 10).Select(i =>
+        {
+            var name = Hex.Ascii("churn" + i);
+            return Hex.Frame(Hex.Cat(Hex.Parse("78"), Hex.U16(3000 + i), Hex.Parse("4d 00 0006 0005"), Hex.U16(name.Length), name, Hex.Parse("0000")));
+        }).ToArray();
+        var creations = new uint[10];
+        for (int i = 0; i < 10; i++) creations[i] = (uint)LoopHarness.StartSeconds + 1;
+        var reply = new byte[6];
+
+        long Run(int count)
+        {
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                int which = i % 10;
+                var client = h.Connect();
+                client.Send(requests[which]);
+                reply[0] = 0x76;
+                reply[1] = 0;
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(2), creations[which]++);
+                total += ServeOne(h, client, reply, keep: true);
+                client.Dispose();
+                total += ProcessClose(h, () => h.Registry.RegisteredCount == 0 && h.Table.Count == 0);
+            }
+            return total;
+        }
+
+        Run(WarmUp);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long allocated = Run(Measured);
+        Report("ALIVE2 register + close", allocated, watch.Elapsed);
+        Assert.That(allocated, Is.EqualTo(0));
+        Assert.That(h.Registry.RememberedCount, Is.EqualTo(10));
+    }
+
+    [Test]
+    public void Measurement_sees_an_allocation_inside_RunOnce()
+    {
+        // Control: the same measurement around a RunOnce that rebuilds the NAMES snapshot into
+        // a buffer that must grow is not zero, so a zero above means something.
+        using var h = new LoopHarness(capacity: 256);
+        for (int i = 0; i < 200; i++)
+        {
+            var name = Hex.Ascii("control-node-" + i);
+            var alive = Hex.Frame(Hex.Cat(Hex.Parse("78"), Hex.U16(i + 1), Hex.Parse("4d 00 0006 0005"), Hex.U16(name.Length), name, Hex.Parse("0000")));
+            h.Register(Hex.Format(alive), "76 00 65 53 f1 01");
+        }
+        using var client = h.Connect();
+        client.Send(Hex.Parse("00 01 6e"));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        h.Reactor.RunOnce(0);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.GreaterThan(4096));
+    }
+}
