@@ -15,13 +15,14 @@ internal static class ClientCommands
     private const int KillReplyLength = 2;
     private const int StopReplyLength = 7;
 
-    public static int Run(EpmdOptions options, Stream stdout, Stream stderr) => options.Command switch
+    /// <summary>stopName: -stop's name as raw argv bytes; null encodes options.StopName as UTF-8.</summary>
+    public static int Run(EpmdOptions options, Stream stdout, Stream stderr, byte[]? stopName = null) => options.Command switch
     {
         EpmdCommand.Names => Call(options, Tags.NamesRequest, silent: false, stdout, stderr),
         EpmdCommand.Started => Call(options, Tags.NamesRequest, silent: true, stdout, stderr),
         EpmdCommand.Dump => Call(options, Tags.DumpRequest, silent: false, stdout, stderr),
         EpmdCommand.Kill => Kill(options, stdout, stderr),
-        EpmdCommand.Stop => Stop(options, stdout, stderr),
+        EpmdCommand.Stop => Stop(options, stopName ?? Encoding.UTF8.GetBytes(options.StopName ?? ""), stdout, stderr),
         _ => throw new ArgumentException("not a client command: " + options.Command, nameof(options)),
     };
 
@@ -76,11 +77,9 @@ internal static class ClientCommands
         return ShortAnswer(rval, stdout);
     }
 
-    private static int Stop(EpmdOptions options, Stream stdout, Stream stderr)
+    // OTP measures strlen(argv[i]) and sends those bytes as they are, checked by nobody.
+    private static int Stop(EpmdOptions options, byte[] name, Stream stdout, Stream stderr)
     {
-        // OTP measures strlen(argv) and sends the raw bytes; .NET hands us argv decoded from
-        // UTF-8, so this is the same for every valid UTF-8 name.
-        byte[] name = Encoding.UTF8.GetBytes(options.StopName ?? "");
         if (name.Length > MaxStopNameBytes)
         {
             Print(stdout, "epmd: Name too long!");   // sic: OTP prints no newline here

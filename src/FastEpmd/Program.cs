@@ -18,10 +18,12 @@ internal static class Program
         }
         var options = parsed.Options;
         if (options.Command == EpmdCommand.Daemon) return DaemonHost.Run(options, args);
-        return RunClient(options);
+        // The parser guarantees that -stop's name is the last argument.
+        byte[]? stopName = options.Command == EpmdCommand.Stop ? RawArguments.Get(args, args.Length - 1) : null;
+        return RunClient(options, stopName);
     }
 
-    private static int RunClient(EpmdOptions options)
+    private static int RunClient(EpmdOptions options, byte[]? stopName)
     {
         try
         {
@@ -29,7 +31,7 @@ internal static class Program
             // Disposing the buffered stdout flushes it, inside the try.
             using var stdout = new BufferedStream(Console.OpenStandardOutput(), 8192);
             using var stderr = Console.OpenStandardError();
-            return ClientCommands.Run(options, stdout, stderr);
+            return ClientCommands.Run(options, stdout, stderr, stopName);
         }
         catch (IOException)
         {

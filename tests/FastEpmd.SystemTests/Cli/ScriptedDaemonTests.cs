@@ -81,6 +81,35 @@ public class ScriptedDaemonTests
     }
 
     [Test]
+    public void Stop_NonUtf8Name_IsSentAsRawBytes()
+    {
+        // Process.Start can only pass UTF-8, so a shell builds the argument from octal escapes.
+        var outcomes = new List<CliOutcome>();
+        foreach (var client in new[] { Binaries.Otp, Binaries.FastEpmd })
+        {
+            using var script = ScriptedDaemon.Answer(8, false, "STOPPED"u8.ToArray());
+            outcomes.Add(CliRun.Run("/bin/sh",
+                new[] { "-c", "exec \"$0\" -port \"$1\" -stop \"$(printf 'ab\\377\\300cd')\"", client, script.Port.ToString() }));
+            Assert.That(Hex.Format(script.Request), Is.EqualTo("00 07 73 61 62 ff c0 63 64"), client + " request bytes");
+        }
+        CliAssert.Same(outcomes[0], outcomes[1], "epmd -stop ab\\377\\300cd");
+        CliAssert.Exactly(outcomes[1], "STOPPED\n", "", 0, "fastepmd");
+    }
+
+    [Test]
+    public void Stop_1000NonUtf8Bytes_IsNotTooLong()
+    {
+        var outcomes = new List<CliOutcome>();
+        foreach (var client in new[] { Binaries.Otp, Binaries.FastEpmd })
+        {
+            outcomes.Add(CliRun.Run("/bin/sh",
+                new[] { "-c", "exec \"$0\" -port \"$1\" -stop \"$(head -c 1000 /dev/zero | tr '\\000' '\\377')\"", client, Ports.Free().ToString() }));
+        }
+        CliAssert.Same(outcomes[0], outcomes[1], "epmd -stop <1000 x 0xff>");
+        CliAssert.Exactly(outcomes[1], "", "epmd: Cannot connect to local epmd\n", 1, "fastepmd");
+    }
+
+    [Test]
     public void Stop_Reset_FailedToRead()
     {
         var fast = Both("-stop foo", 6, true, StopFoo);
