@@ -1,5 +1,5 @@
 // fastepmd: parse OTP epmd's command line, then run the daemon or a client command.
-// (Temporary minimal parser until the full OptionParser lands.)
+using FastEpmd.CommandLine;
 using FastEpmd.Daemon;
 using FastEpmd.Service;
 
@@ -9,28 +9,35 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var o = new EpmdOptions();
-        var env = Environment.GetEnvironmentVariable("ERL_EPMD_PORT");
-        if (env != null) o = o with { Port = int.TryParse(env, out var ep) ? ep : 0 };
-        if (Environment.GetEnvironmentVariable("ERL_EPMD_RELAXED_COMMAND_CHECK") != null) o = o with { RelaxedCommandCheck = true };
-        for (int i = 0; i < args.Length; i++)
+        var parsed = OptionParser.Parse(args, Environment.GetEnvironmentVariable);
+        if (parsed.ExitCode is int code)
         {
-            switch (args[i])
-            {
-                case "-port": o = o with { Port = int.Parse(args[++i]) }; break;
-                case "-d": case "-debug": o = o with { DebugLevel = o.DebugLevel + 1 }; break;
-                case "-relaxed_command_check": o = o with { RelaxedCommandCheck = true }; break;
-                case "-packet_timeout": o = o with { PacketTimeoutSeconds = int.Parse(args[++i]) }; break;
-                case "-delay_write": o = o with { DelayWriteSeconds = int.Parse(args[++i]) }; break;
-                case "-delay_accept": o = o with { DelayAcceptSeconds = int.Parse(args[++i]) }; break;
-                case "-max_connections": o = o with { MaxConnections = int.Parse(args[++i]) }; break;
-                case "-address": o = o with { Addresses = new[] { args[++i] } }; break;
-                case "-daemon": o = o with { RunAsDaemon = true }; break;
-                case "-systemd": o = o with { Systemd = true }; break;
-                case "-loopback_only": o = o with { LoopbackOnly = true }; break;
-                default: Console.Error.WriteLine("usage"); return 1;
-            }
+            using var stderr = Console.OpenStandardError();
+            if (parsed.Stderr is not null) stderr.Write(System.Text.Encoding.ASCII.GetBytes(parsed.Stderr));
+            return code;
         }
-        return DaemonHost.Run(o, args);
+        var options = parsed.Options;
+        if (options.Command == EpmdCommand.Daemon) return DaemonHost.Run(options, args);
+        // The parser guarantees that -stop's name is the last argument.
+        byte[]? stopName = options.Command == EpmdCommand.Stop ? RawArguments.Get(args, args.Length - 1) : null;
+        return RunClient(options, stopName);
+    }
+
+    private static int RunClient(EpmdOptions options, byte[]? stopName)
+    {
+        try
+        {
+            // Raw streams: the client's output is bytes (DUMP passes NULs through), not text.
+            // Disposing the buffered stdout flushes it, inside the try.
+            using var stdout = new BufferedStream(Console.OpenStandardOutput(), 8192);
+            using var stderr = Console.OpenStandardError();
+            return ClientCommands.Run(options, stdout, stderr, stopName);
+        }
+        catch (IOException)
+        {
+            // stdout closed under us (a reader that went away). OTP dies of SIGPIPE there; the
+            // runtime ignores SIGPIPE, so we fail quietly instead of dumping an exception.
+            return 1;
+        }
     }
 }
