@@ -84,24 +84,30 @@ internal sealed class DaemonProcess : IDisposable
         return daemon;
     }
 
+    /// <summary>Waits until both loopbacks accept (::1 only where the host has IPv6).</summary>
     public bool WaitListening(TimeSpan timeout)
     {
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < timeout)
+        var targets = new List<IPAddress> { IPAddress.Loopback };
+        if (Socket.OSSupportsIPv6) targets.Add(IPAddress.IPv6Loopback);
+        foreach (var address in targets)
         {
-            if (_process.HasExited) return false;
-            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
+            while (true)
             {
-                s.Connect(new IPEndPoint(IPAddress.Loopback, Port));
-                return true;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(10);
+                if (_process.HasExited || sw.Elapsed >= timeout) return false;
+                using var s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    s.Connect(new IPEndPoint(address, Port));
+                    break;
+                }
+                catch (SocketException)
+                {
+                    Thread.Sleep(10);
+                }
             }
         }
-        return false;
+        return true;
     }
 
     /// <summary>Waits for the process to exit; returns its exit code, or null on timeout.</summary>

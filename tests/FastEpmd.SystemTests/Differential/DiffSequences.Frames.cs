@@ -32,16 +32,16 @@ internal static partial class DiffSequences
 
         // Incomplete frames are closed only by the packet timeout (2 s here; OTP's sweep closes at ~3 s).
         yield return new DiffSequence("frame_no_data_times_out")
-            .Open(1).Quiet(1, 1500).Read(1, X.Closed, DiffSequence.PacketTimeoutReadMs);
+            .Open(1).Quiet(1, 1000).Read(1, X.Closed, DiffSequence.PacketTimeoutReadMs);
 
         yield return new DiffSequence("frame_one_byte_times_out")
-            .Open(1).Send(1, "00").Quiet(1, 1500).Read(1, X.Closed, DiffSequence.PacketTimeoutReadMs);
+            .Open(1).Send(1, "00").Quiet(1, 1000).Read(1, X.Closed, DiffSequence.PacketTimeoutReadMs);
 
         yield return new DiffSequence("frame_header_only_times_out")
-            .Open(1).Send(1, "00 03").Quiet(1, 1500).Read(1, X.Closed, DiffSequence.PacketTimeoutReadMs);
+            .Open(1).Send(1, "00 03").Quiet(1, 1000).Read(1, X.Closed, DiffSequence.PacketTimeoutReadMs);
 
         yield return new DiffSequence("frame_partial_packet_times_out")
-            .Open(1).Send(1, Hex.Cat(Hex.Parse("00 64"), Hex.Ascii("0123456789abcdef"))).Quiet(1, 1500)
+            .Open(1).Send(1, Hex.Cat(Hex.Parse("00 64"), Hex.Ascii("0123456789abcdef"))).Quiet(1, 1000)
             .Read(1, X.Closed, DiffSequence.PacketTimeoutReadMs);
 
         yield return new DiffSequence("frame_partial_does_not_block_others")
