@@ -39,6 +39,11 @@ FE_EXPORT int32_t fe_kq_set(int32_t kq, int32_t fd, uint64_t token, uint32_t int
 FE_EXPORT int32_t fe_kq_remove(int32_t kq, int32_t fd);
 FE_EXPORT int32_t fe_kq_wait(int32_t kq, fe_poll_event *events, int32_t capacity, int32_t timeout_ms);
 
+/* fe_inet.c: address text <-> bytes as inet_pton/inet_ntop. pton returns 6 or 4 (the family's
+ * size class: 16 or 4 bytes written to address), or -EINVAL. */
+FE_EXPORT int32_t fe_inet_pton(const char *text, uint8_t *address);
+FE_EXPORT int32_t fe_inet_ntop(int32_t is_ipv6, const uint8_t *address, char *text, int32_t capacity);
+
 /* fe_spawn.c: start this program again in a new session (for -daemon). */
 FE_EXPORT int32_t fe_spawn_detached(const char *path, char *const argv[], char *const envp[], int32_t keep_fd, int32_t *pid);
 

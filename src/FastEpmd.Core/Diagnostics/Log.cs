@@ -36,12 +36,7 @@ internal sealed class Log
         }
         string line = "epmd: " + CTime(DateTime.Now) + ": " + message + "\r\n";
         if (_sink != null) _sink(line);
-        else
-        {
-            var bytes = Encoding.UTF8.GetBytes(line);
-            using var stderr = Console.OpenStandardError();
-            stderr.Write(bytes);
-        }
+        else StandardError.Write(line);
     }
 
     /// <summary>C's ctime() without the newline: "Tue Nov  4 20:41:25 2026".</summary>

@@ -39,6 +39,12 @@ internal static unsafe partial class Shim
     [LibraryImport(Library, EntryPoint = "fe_kq_wait")]
     public static partial int KqueueWait(int kq, NativePollEvent* events, int capacity, int timeoutMs);
 
+    [LibraryImport(Library, EntryPoint = "fe_inet_pton")]
+    public static partial int InetPton(byte* text, byte* address);
+
+    [LibraryImport(Library, EntryPoint = "fe_inet_ntop")]
+    public static partial int InetNtop(int isIPv6, byte* address, byte* text, int capacity);
+
     [LibraryImport(Library, EntryPoint = "fe_spawn_detached")]
     public static partial int SpawnDetached(byte* path, byte** argv, byte** envp, int keepFd, int* pid);
 

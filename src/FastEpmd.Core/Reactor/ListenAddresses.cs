@@ -2,8 +2,8 @@
 //   no list:        0.0.0.0 and ::
 //   -address LIST:  127.0.0.1 and ::1 (best effort), then each listed address
 //   -loopback_only: 127.0.0.1 and ::1
-using System.Net;
-using System.Net.Sockets;
+using System.Text;
+using FastEpmd.Interop;
 using FastEpmd.Service;
 
 namespace FastEpmd.Reactor;
@@ -14,7 +14,8 @@ internal static class ListenAddresses
     public const int MaxSockets = 15;
 
     private static readonly byte[] s_loopback4 = { 127, 0, 0, 1 };
-    private static readonly byte[] s_loopback6 = IPAddress.IPv6Loopback.GetAddressBytes();
+    private static readonly byte[] s_loopback6 = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+    private static readonly char[] s_separators = { ',', ' ' };
     private static readonly byte[] s_any4 = { 0, 0, 0, 0 };
     private static readonly byte[] s_any6 = new byte[16];
 
@@ -29,9 +30,7 @@ internal static class ListenAddresses
         };
         if (options.LoopbackOnly) return loopback;
 
-        var tokens = options.Addresses
-            .SelectMany(a => a.Split(new[] { ',', ' ' }, StringSplitOptions.RemoveEmptyEntries))
-            .ToList();
+        var tokens = Tokens(options.Addresses);
         if (tokens.Count == 0)
         {
             return new List<ListenAddress> { new(false, s_any4, Implicit: true), new(true, s_any6, Implicit: true) };
@@ -61,30 +60,24 @@ internal static class ListenAddresses
         return plan;
     }
 
-    /// <summary>IPv6 first, then strict dotted-quad IPv4, as OTP's inet_pton order.</summary>
-    public static bool TryParse(string token, out ListenAddress address)
+    /// <summary>OTP's parse: inet_pton, IPv6 first, then IPv4.</summary>
+    public static unsafe bool TryParse(string token, out ListenAddress address)
     {
         address = default;
-        if (token.Contains(':'))
-        {
-            // IPAddress also takes "[::1]", "[::1]:80" and "fe80::1%eth0"; inet_pton takes none.
-            if (!token.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.')) return false;
-            if (!IPAddress.TryParse(token, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
-                return false;
-            address = new ListenAddress(true, v6.GetAddressBytes(), Implicit: false);
-            return true;
-        }
-        var parts = token.Split('.');
-        if (parts.Length != 4) return false;
-        var bytes = new byte[4];
-        for (int i = 0; i < 4; i++)
-        {
-            // inet_pton refuses leading zeros ("01"), which other parsers read as octal or decimal.
-            if (parts[i].Length is 0 or > 3 || (parts[i].Length > 1 && parts[i][0] == '0')
-                || !parts[i].All(char.IsAsciiDigit) || !byte.TryParse(parts[i], out bytes[i]))
-                return false;
-        }
-        address = new ListenAddress(false, bytes, Implicit: false);
+        byte* bytes = stackalloc byte[16];
+        int family;
+        fixed (byte* text = Encoding.UTF8.GetBytes(token + "\0")) family = Shim.InetPton(text, bytes);
+        if (family < 0) return false;
+        address = new ListenAddress(family == 6, new ReadOnlySpan<byte>(bytes, family == 6 ? 16 : 4).ToArray(), Implicit: false);
         return true;
+    }
+
+    /// <summary>Splits an address list at commas and spaces, as OTP does.</summary>
+    private static List<string> Tokens(IReadOnlyList<string> lists)
+    {
+        var tokens = new List<string>();
+        foreach (var list in lists)
+            tokens.AddRange(list.Split(s_separators, StringSplitOptions.RemoveEmptyEntries));
+        return tokens;
     }
 }

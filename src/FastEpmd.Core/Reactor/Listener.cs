@@ -8,7 +8,15 @@ namespace FastEpmd.Reactor;
 
 internal readonly record struct ListenAddress(bool IsIPv6, byte[] Address, bool Implicit)
 {
-    public override string ToString() => new System.Net.IPAddress(Address).ToString();
+    public override unsafe string ToString()
+    {
+        byte* text = stackalloc byte[64];
+        fixed (byte* address = Address)
+        {
+            int n = Shim.InetNtop(IsIPv6 ? 1 : 0, address, text, 64);
+            return n < 0 ? "?" : System.Text.Encoding.ASCII.GetString(text, n);
+        }
+    }
 }
 
 internal static unsafe class Listener

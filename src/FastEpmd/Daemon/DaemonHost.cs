@@ -66,8 +66,9 @@ internal static class DaemonHost
         if (log.On(1)) log.Write(1, "epmd running - daemon = " + (options.RunAsDaemon ? 1 : 0));
         if (!options.RunAsDaemon)
         {
-            var served = string.Join(", ", listeners.Select(l => l.Description));
-            Console.Error.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
+            var served = new StringBuilder();
+            foreach (var (_, description) in listeners) served.Append(served.Length > 0 ? ", " : "").Append(description);
+            StandardError.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
         }
         if (options.Systemd)
             SystemdActivation.Notify($"READY=1\nSTATUS=Processing port mapping requests...\nMAINPID={Environment.ProcessId}");
@@ -95,7 +96,9 @@ internal static class DaemonHost
             Fatal(log, error);
             return null;
         }
-        return fds.Select(fd => (fd, $"systemd fd {fd} (port {Listener.LocalPort(fd)})")).ToList();
+        var listeners = new List<(int, string)>();
+        foreach (int fd in fds) listeners.Add((fd, $"systemd fd {fd} (port {Listener.LocalPort(fd)})"));
+        return listeners;
     }
 
     private static List<(int Fd, string Description)>? OpenListeners(EpmdOptions options, Log log, out int exitCode)
@@ -151,7 +154,7 @@ internal static class DaemonHost
 
     private static void WriteError(EpmdOptions options, string message)
     {
-        if (!options.RunAsDaemon) Console.Error.Write(message + "\n");
+        if (!options.RunAsDaemon) StandardError.Write(message + "\n");
     }
 
     private static unsafe Action<string> SyslogSink()
