@@ -153,10 +153,11 @@ internal static class E2e
     }
 
     /// <summary>PORT_PLEASE2 for name: the whole reply, after asserting the daemon closed.</summary>
-    public static byte[] PortPlease(DaemonProcess d, byte[] name) => Query(d, Hex.Frame(Hex.Cat(new byte[] { 0x7a }, name)));
+    public static byte[] PortPlease(DaemonProcess d, byte[] name, TimeSpan? timeout = null) =>
+        Query(d, Hex.Frame(Hex.Cat(new byte[] { 0x7a }, name)), timeout);
 
-    public static bool IsRegistered(DaemonProcess d, string name) =>
-        PortPlease(d, Hex.Utf8(name)) is [0x77, 0x00, ..];
+    public static bool IsRegistered(DaemonProcess d, string name, TimeSpan? timeout = null) =>
+        PortPlease(d, Hex.Utf8(name), timeout) is [0x77, 0x00, ..];
 
     /// <summary>Polls until condition holds, failing after timeout.</summary>
     public static void Eventually(Func<bool> condition, string what, TimeSpan? timeout = null)
