@@ -77,8 +77,12 @@ public class AliveConnectionTests
         using (var c = d.Connect())
         {
             // ALIVE2 "test" at 4711, hi 5, lo 5, as in epmd_SUITE.
+            var sent = System.Diagnostics.Stopwatch.StartNew();
             c.Send("00 11 78 12 67 4d 00 00 05 00 05 00 04 74 65 73 74 00 00");
-            Thread.Sleep(500);
+            // The RST must come after the daemon took the request in and before its delayed reply.
+            WaitUntilDaemonHasRead(d, c);
+            var half = TimeSpan.FromMilliseconds(500) - sent.Elapsed;
+            if (half > TimeSpan.Zero) Thread.Sleep(half);
             c.Reset();
         }
         Thread.Sleep(1600);
@@ -133,7 +137,7 @@ public class AliveConnectionTests
     }
 
     [Test]
-    public void ManyRegistrationsAndUnregistrationsKeepCount()
+    public void RegisterOverflowBounded()
     {
         // A bounded register_overflow: register 100 names, drop all, twice (forward then reverse).
         using var d = Start();

@@ -28,7 +28,8 @@ public class DifferencesFromOtpTests
         using (var dup = d.Connect())
         {
             dup.Send(FooV6);
-            Thread.Sleep(300);
+            WaitUntilDaemonHasRead(d, dup); // the duplicate is taken in, its error reply is pending
+            Thread.Sleep(100);
             dup.Reset();
         }
         Thread.Sleep(1200); // the duplicate's delayed error reply fails now

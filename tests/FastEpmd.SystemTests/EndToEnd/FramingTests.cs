@@ -50,14 +50,14 @@ public class FramingTests
         using var d = Start();
         using var c = d.Connect();
         c.Send("00 00 00 00 00 00 00 00 00 00");
-        AssertClosedSilently(c, TimeSpan.FromSeconds(1));
+        AssertClosedSilently(c);
     }
 
     [Test]
     public void ZeroLengthHeaderOnly()
     {
         using var d = Start();
-        AssertSilentClose(d, "00 00", TimeSpan.FromSeconds(1));
+        AssertSilentClose(d, "00 00");
     }
 
     [Test]
@@ -86,7 +86,7 @@ public class FramingTests
     {
         using var d = Start();
         // Only the header is sent: the daemon must not wait for the payload.
-        AssertSilentClose(d, header, TimeSpan.FromSeconds(1));
+        AssertSilentClose(d, header);
     }
 
     [Test]
@@ -143,7 +143,7 @@ public class FramingTests
         using var d = Start("-delay_write", "1");
         using var c = d.Connect();
         c.Send("00 01 6e");
-        Thread.Sleep(200);
+        WaitUntilDaemonHasRead(d, c);
         c.Send("41");
         var r = c.ReadToEnd(TimeSpan.FromSeconds(4));
         Assert.That(r.Closed, Is.True);
@@ -241,7 +241,7 @@ public class FramingTests
         using var c = d.Connect();
         c.Send("00 05 6e");
         c.Socket.Shutdown(SocketShutdown.Send);
-        AssertClosedSilently(c, TimeSpan.FromSeconds(1));
+        AssertClosedSilently(c);
     }
 
     [TestCase("00 01 61", TestName = "UnknownTagClosesSilently(a old ALIVE_REQ)")]
@@ -260,7 +260,7 @@ public class FramingTests
     public void UnknownTagClosesSilently(string request)
     {
         using var d = Start();
-        AssertSilentClose(d, request, TimeSpan.FromSeconds(1));
+        AssertSilentClose(d, request);
     }
 
     [Test]

@@ -100,4 +100,27 @@ public class NamesTests
         using var node = Register(d, "foo", 1042);
         Assert.That(Names(d, host: "::1"), Is.EqualTo("name foo at port 1042\n"));
     }
+
+    // epmd_SUITE's stupid_names_req, bounded: 300 names (a NAMES reply well over the 3060-byte
+    // input buffer size), the first one unregistered, then every line parsed back.
+    [Test]
+    public void StupidNamesReq()
+    {
+        using var d = Start();
+        var clients = new List<RawClient>();
+        try
+        {
+            for (int i = 1; i <= 300; i++) clients.Add(Register(d, $"foo{i}", 1000 + i));
+            clients[0].Dispose();
+            WaitUnregistered(d, "foo1");
+            var text = Names(d);
+            var expected = string.Concat(Enumerable.Range(2, 299).Reverse().Select(i => $"name foo{i} at port {1000 + i}\n"));
+            Assert.That(text, Has.Length.EqualTo(expected.Length));
+            Assert.That(text, Is.EqualTo(expected));
+        }
+        finally
+        {
+            foreach (var c in clients) c.Dispose();
+        }
+    }
 }
