@@ -47,12 +47,12 @@ public class DifferencesFromOtpTests
     {
         AssumeFastEpmd();
         using var d = Start("-packet_timeout", "2");
-        using var c = d.Connect();
         var sw = Stopwatch.StartNew();
+        using var c = d.Connect();
         c.Send("00 20"); // claims 32 bytes, then one byte a second
         int dribbled = 0;
         bool closed = false;
-        while (sw.Elapsed < TimeSpan.FromSeconds(8) && !closed)
+        while (sw.Elapsed < TimeSpan.FromSeconds(10) && !closed)
         {
             if (c.Socket.Poll(1_000_000, SelectMode.SelectRead))
             {
@@ -72,7 +72,8 @@ public class DifferencesFromOtpTests
             }
         }
         Assert.That(closed, Is.True, $"a client dribbling 1 byte/s must be closed; still open after {sw.Elapsed.TotalSeconds:0.0} s");
-        Assert.That(sw.Elapsed.TotalSeconds, Is.LessThan(5.5), "closed about the packet timeout after accept");
+        // About 2-3 s after accept; the margin is for loaded hosts. An idle timer would never fire here.
+        Assert.That(sw.Elapsed.TotalSeconds, Is.LessThan(7), "closed about the packet timeout after accept");
         Assert.That(dribbled, Is.GreaterThanOrEqualTo(1), "the client was still sending when it was closed");
     }
 
@@ -83,11 +84,12 @@ public class DifferencesFromOtpTests
         AssumeFastEpmd();
         using var d = Start("-packet_timeout", "1");
         using var owner = Register(d, Hex.Parse(FooV6), out _);
+        var sinceConnect = Stopwatch.StartNew();
         using var dup = SendAlive(d, Hex.Parse(FooV6), 6, out var reply);
         AssertHex(reply, "76 01 00 00 00 63");
-        var seconds = SecondsUntilClosed(dup, TimeSpan.FromSeconds(5));
+        var seconds = SecondsUntilClosed(dup, TimeSpan.FromSeconds(6));
         Assert.That(seconds, Is.Not.Null, "a failed-ALIVE connection must not be kept forever");
-        Assert.That(seconds, Is.GreaterThan(0.5), "the error reply's connection is kept for the packet timeout first");
+        Assert.That(sinceConnect.Elapsed.TotalSeconds, Is.GreaterThan(0.7), "kept for the 1 s packet timeout first");
         // The successful registration never times out.
         Assert.That(owner.StaysOpenFor(TimeSpan.FromMilliseconds(200)), Is.True);
         Assert.That(IsRegistered(d, "foo"), Is.True);
