@@ -61,7 +61,7 @@ internal static class E2e
         return r;
     }
 
-    /// <summary>count copies of one code point, UTF-8 encoded by hand-checked BCL (the name is data, not a frame).</summary>
+    /// <summary>count copies of one code point, UTF-8 encoded (name bytes as data; frames stay literal).</summary>
     public static byte[] Chars(int codePoint, int count) => Repeat(Hex.Utf8(char.ConvertFromUtf32(codePoint)), count);
 
     public static byte[] BigEndian32(uint v) => new[] { (byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v };
