@@ -77,9 +77,10 @@ internal sealed class DaemonProcess : IDisposable
         process.BeginErrorReadLine();
         if (waitForListen && !daemon.WaitListening(TimeSpan.FromSeconds(10)))
         {
+            var message = $"{binary} {string.Join(' ', psi.ArgumentList)} did not listen on {p}; " +
+                $"exited={process.HasExited} stderr={daemon.Stderr}";
             daemon.Dispose();
-            throw new InvalidOperationException(
-                $"{binary} {string.Join(' ', psi.ArgumentList)} did not listen on {p}; exited={process.HasExited} stderr={daemon.Stderr}");
+            throw new InvalidOperationException(message);
         }
         return daemon;
     }

@@ -149,6 +149,8 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
     private void AcceptFrom(int listener)
     {
         int listenFd = _listeners[listener];
+        // A long batch can make the loop's clock stale; deadlines count from the real accept.
+        _now = _clockMs();
         for (int i = 0; i < AcceptBatch; i++)
         {
             int fd = Listener.Accept(listenFd, out bool isLocal);

@@ -11,7 +11,7 @@ internal sealed class DiffSequence
     public const int DefaultReadMs = 5000;
     public const int DefaultQuietMs = 300;
 
-    /// <summary>A read that waits for the -packet_timeout 2 sweep: OTP closes after about 3 s.</summary>
+    /// <summary>A read that waits for the -packet_timeout 3 sweep: OTP closes after about 4 s.</summary>
     public const int PacketTimeoutReadMs = 7000;
 
     private readonly List<DiffStep> _steps = new();
@@ -20,7 +20,7 @@ internal sealed class DiffSequence
     public DiffSequence(string name, params string[] args)
     {
         Name = name;
-        Args = args.Length == 0 ? new[] { "-packet_timeout", "2" } : args;
+        Args = args.Length == 0 ? new[] { "-packet_timeout", "3" } : args;
     }
 
     public string Name { get; }

@@ -30,7 +30,7 @@ internal static partial class DiffSequences
             .Send(1, Enumerable.Repeat((byte)0x41, 3056).ToArray())
             .Read(1, X.Names());
 
-        // Incomplete frames are closed only by the packet timeout (2 s here; OTP's sweep closes at ~3 s).
+        // Incomplete frames are closed only by the packet timeout (3 s here; OTP's sweep closes at ~4 s).
         yield return new DiffSequence("frame_no_data_times_out")
             .Open(1).Quiet(1, 1000).Read(1, X.Closed, DiffSequence.PacketTimeoutReadMs);
 
