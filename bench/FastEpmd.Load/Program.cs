@@ -12,6 +12,7 @@ internal static class Program
     private static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "--hold-child") return HeldNodes.ChildMain(args);
+        if (args.Length > 0 && args[0] == "--drive") return Drive(args);
         Children.InstallHandlers();
         try
         {
@@ -97,6 +98,35 @@ internal static class Program
         Console.Error.WriteLine($"load: wrote {outDir}/{prefix}.md, .json, .png, .svg in {clock.Elapsed.TotalSeconds:0} s");
         // Targets print PASS/FAIL; the exit code reports only a harness failure (a scenario that could not run).
         return results.Count == scenarios.Count ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Load on a daemon someone else started (for strace/perf): --drive query|miss|names|churn PORT PID
+    /// RATE SECONDS [IN_FLIGHT]. RATE 0 is a closed loop.
+    /// </summary>
+    private static int Drive(string[] args)
+    {
+        string what = args[1];
+        int port = int.Parse(args[2]);
+        int pid = int.Parse(args[3]);
+        double rate = double.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture);
+        double seconds = double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture);
+        int inFlight = args.Length > 6 ? int.Parse(args[6]) : 16;
+        using var held = Registrations.Register(port, new[] { (Query.NodeName, Query.NodePort) });
+        Workload workload = what switch
+        {
+            "query" => new RotatingWorkload(Requests.PortPlease(Query.NodeName), Expected.ThenEof(Requests.PortFound(Query.NodeName, Query.NodePort))),
+            "miss" => new RotatingWorkload(Requests.PortPlease("nosuchnode"), Expected.ThenEof(Requests.PortNotFound)),
+            "names" => new RotatingWorkload(Requests.Names, Expected.ThenEof(Requests.NamesReply(port, new[] { (Query.NodeName, Query.NodePort) }))),
+            "churn" => new ChurnWorkload("drive" + Environment.ProcessId + "_"),
+            _ => throw new ArgumentException("unknown workload " + what),
+        };
+        using var engine = new LoadEngine();
+        var r = engine.Run(port, pid, workload, new LoadPlan(rate, inFlight, TimeSpan.FromSeconds(seconds)));
+        Console.WriteLine($"{what}: {r.Ok} ok in {r.Seconds:0.00} s = {r.OkPerSecond:0} ops/s; errors {r.Errors}, bad {r.BadBytes}; " +
+            $"server {r.ServerCpu.Seconds * 1e6 / Math.Max(1, r.Ok + r.BadBytes):0.0} us/req (sched {r.ServerCpu.SchedNs / 1e3 / Math.Max(1, r.Ok + r.BadBytes):0.0}); " +
+            $"p50 {Stats.Percentile(r.LatencyNs, 0.5) / 1e3:0} us p99 {Stats.Percentile(r.LatencyNs, 0.99) / 1e3:0} us");
+        return 0;
     }
 
     private static string FindRepoRoot()

@@ -9,6 +9,7 @@ internal sealed class HeldNodes : IDisposable
 {
     public const int PerChild = 5000;
     private const int ChildLifetimeSeconds = 240;
+    private static int s_sources;
     private readonly List<Process> _children = new();
 
     public int Registered { get; private set; }
@@ -24,12 +25,13 @@ internal sealed class HeldNodes : IDisposable
     public static HeldNodes Start(int daemonPort, string prefix, int count, int stopAfterFailures = 50)
     {
         var held = new HeldNodes { Requested = count };
+        int child = 0;
         var clock = Stopwatch.StartNew();
         for (int start = 0; start < count; start += PerChild)
         {
             int n = Math.Min(PerChild, count - start);
             var psi = Self();
-            foreach (var a in new[] { "--hold-child", daemonPort.ToString(), prefix, start.ToString(), n.ToString(), stopAfterFailures.ToString() })
+            foreach (var a in new[] { "--hold-child", daemonPort.ToString(), prefix, start.ToString(), n.ToString(), stopAfterFailures.ToString(), $"127.0.{1 + Interlocked.Increment(ref s_sources) % 200}.{1 + child++}" })
                 psi.ArgumentList.Add(a);
             psi.RedirectStandardInput = true;
             psi.RedirectStandardOutput = true;
@@ -94,8 +96,9 @@ internal sealed class HeldNodes : IDisposable
         int start = int.Parse(args[3]);
         int count = int.Parse(args[4]);
         int stopAfter = int.Parse(args[5]);
+        var source = System.Net.IPAddress.Parse(args[6]);
         var nodes = Enumerable.Range(start, count).Select(i => (NameOf(prefix, i), PortOf(i)));
-        using var held = Registrations.Register(daemonPort, nodes, stopAfter, TimeSpan.FromSeconds(50));
+        using var held = Registrations.Register(daemonPort, nodes, stopAfter, TimeSpan.FromSeconds(50), source);
         Console.Out.WriteLine($"READY {held.Registered} {held.Failed}");
         Console.Out.Flush();
         var wait = Task.Run(() =>

@@ -14,8 +14,13 @@ internal sealed class Registrations : IDisposable
     public int Failed { get; private set; }
 
     /// <summary>Registers nodes in order; stops after maxConsecutiveFailures refusals or closes in a row.</summary>
+    /// <param name="source">
+    /// Source address (127.x.y.z: still a local peer). Thousands of connections from 127.0.0.1 to one
+    /// port fill the even half of the ephemeral range that connect() searches first, and every later
+    /// connect() from 127.0.0.1 (the queries) then scans it: held sockets get their own address.
+    /// </param>
     public static Registrations Register(int daemonPort, IEnumerable<(string Name, ushort Port)> nodes,
-        int maxConsecutiveFailures = 20, TimeSpan? budget = null)
+        int maxConsecutiveFailures = 20, TimeSpan? budget = null, IPAddress? source = null)
     {
         var r = new Registrations();
         var endpoint = new IPEndPoint(IPAddress.Loopback, daemonPort);
@@ -32,6 +37,12 @@ internal sealed class Registrations : IDisposable
             try
             {
                 s.ReceiveTimeout = 2000;
+                if (source != null)
+                {
+                    // IP_BIND_ADDRESS_NO_PORT: connect() picks the port knowing the whole 4-tuple.
+                    s.SetRawSocketOption(0 /* SOL_IP */, 24, BitConverter.GetBytes(1));
+                    s.Bind(new IPEndPoint(source, 0));
+                }
                 s.Connect(endpoint);
                 int length = Requests.WriteAlive(frame, Encoding.UTF8.GetBytes(name), port);
                 s.Send(frame, 0, length, SocketFlags.None);
