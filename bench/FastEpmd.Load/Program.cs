@@ -47,9 +47,9 @@ internal static class Program
             FastEpmdPath = fastepmd,
             OtpPath = otp,
             Rounds = int.Parse(Arg("--rounds") ?? (quick ? "1" : "3")),
-            PacedRound = TimeSpan.FromSeconds(double.Parse(Arg("--seconds") ?? (quick ? "0.7" : "1.5"), System.Globalization.CultureInfo.InvariantCulture)),
-            ClosedRound = TimeSpan.FromSeconds(quick ? 0.4 : 1.0),
-            Warmup = TimeSpan.FromSeconds(quick ? 0.15 : 0.3),
+            PacedRound = TimeSpan.FromSeconds(double.Parse(Arg("--seconds") ?? (quick ? "0.5" : "1.5"), System.Globalization.CultureInfo.InvariantCulture)),
+            ClosedRound = TimeSpan.FromSeconds(quick ? 0.3 : 0.8),
+            Warmup = TimeSpan.FromSeconds(quick ? 0.1 : 0.2),
             StartupSamples = quick ? 3 : 7,
             QueryRate = double.Parse(Arg("--rate") ?? "8000", System.Globalization.CultureInfo.InvariantCulture),
         };
