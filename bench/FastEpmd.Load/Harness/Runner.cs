@@ -59,6 +59,7 @@ internal static class Runner
         {
             foreach (var arm in arms) arm.Dispose();
         }
+        Console.Error.WriteLine($"   {scenario.Name} took {clock.Elapsed.TotalSeconds:0.0} s");
         return new ScenarioResult(scenario, rate, arms, clock.Elapsed.TotalSeconds);
     }
 

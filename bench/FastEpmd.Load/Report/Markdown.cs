@@ -19,7 +19,7 @@ internal static class Markdown
         b.Append(CultureInfo.InvariantCulture, $"FastEpmd: `{s.FastEpmdPath}` (NativeAOT); OTP: `{s.OtpPath ?? "not installed"}`. ");
         b.Append(CultureInfo.InvariantCulture, $"Paced: {s.Rounds} round(s) of {s.PacedRound.TotalSeconds:0.0} s per daemon, alternating (A B, B A, ...), same offered load for both; ");
         b.Append("operations start in waves of `in flight` connections. Server CPU = utime+stime from /proc/PID/stat ");
-        b.Append(CultureInfo.InvariantCulture, $"(clock ticks / {Native.ClockTicks}); the schedstat column is the same CPU summed from /proc/PID/task/*/schedstat in ns. ");
+        b.Append(CultureInfo.InvariantCulture, $"(clock ticks / {Native.ClockTicks}); the schedstat column is the same CPU summed from /proc/PID/task/*/schedstat in ns, used for a ratio only where stat has under {ArmSummary.MinTicks} ticks. ");
         b.Append("Every reply is compared byte for byte with the reply the spec gives.\n\n");
 
         b.Append("## Targets\n\n| target | measure | value | limit | result | detail |\n|---|---|---:|---:|---|---|\n");
