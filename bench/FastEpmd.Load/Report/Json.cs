@@ -97,6 +97,9 @@ internal static class Json
                 w.WriteStartArray("idleRssKb");
                 foreach (var x in s.IdleRssKb) w.WriteNumberValue(x);
                 w.WriteEndArray();
+                w.WriteStartArray("idleRssAnonKb");
+                foreach (var x in s.IdleRssAnonKb) w.WriteNumberValue(x);
+                w.WriteEndArray();
                 w.WriteNumber("threads", s.Threads);
                 w.WriteEndObject();
             }

@@ -25,7 +25,7 @@ internal static class Markdown
         b.Append("## Targets\n\n| target | measure | value | limit | result | detail |\n|---|---|---:|---:|---|---|\n");
         foreach (var t in r.Targets)
         {
-            string v = t.Unit == "ratio" ? F(t.Value, "0.000") : F(t.Value, "0.0") + " " + t.Unit;
+            string v = t.Unit == "ratio" ? F(t.Value, "0.000") : F(t.Value, "0.00") + " " + t.Unit;
             string limit = t.Unit == "ratio" ? "<= " + F(t.Limit, "0.###") : "<= " + F(t.Limit, "0.##") + " " + t.Unit;
             string pass = t.Pass switch { true => "PASS", false => "**FAIL**", null => "n/a" };
             b.Append(CultureInfo.InvariantCulture, $"| {t.Name} | {t.Measure} | {v} | {limit} | {pass} | {t.Detail} |\n");
@@ -57,11 +57,11 @@ internal static class Markdown
 
         if (r.Startup.Count > 0)
         {
-            b.Append("\n## Start-up and memory\n\n| daemon | start -> connect ms (median) | min / max ms | start -> NAMES reply ms | idle RSS kB | threads |\n|---|---:|---:|---:|---:|---:|\n");
+            b.Append("\n## Start-up and memory\n\n| daemon | start -> connect ms (median) | min / max ms | start -> NAMES reply ms | idle RSS kB | of which anonymous kB | threads |\n|---|---:|---:|---:|---:|---:|---:|\n");
             foreach (var st in r.Startup)
             {
                 b.Append(CultureInfo.InvariantCulture,
-                    $"| {st.Label} | {F(Stats.Median(st.ConnectMs))} | {F(st.ConnectMs.Min())} / {F(st.ConnectMs.Max())} | {F(Stats.Median(st.FirstReplyMs))} | {F(Stats.Median(st.IdleRssKb.Select(x => (double)x)), "0")} | {st.Threads} |\n");
+                    $"| {st.Label} | {F(Stats.Median(st.ConnectMs))} | {F(st.ConnectMs.Min())} / {F(st.ConnectMs.Max())} | {F(Stats.Median(st.FirstReplyMs))} | {F(Stats.Median(st.IdleRssKb.Select(x => (double)x)), "0")} | {F(Stats.Median(st.IdleRssAnonKb.Select(x => (double)x)), "0")} | {st.Threads} |\n");
             }
             foreach (var a in r.Arms.Where(a => a.Scenario.StartsWith("hold", StringComparison.Ordinal)))
             {

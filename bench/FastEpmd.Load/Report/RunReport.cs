@@ -184,7 +184,7 @@ internal sealed class RunReport
             Value = fs is null ? double.NaN : Stats.Median(fs.IdleRssKb.Select(x => (double)x)) / 1024,
             Limit = 4,
             Unit = "MiB",
-            Detail = fs is null ? "" : $"{Stats.Median(fs.IdleRssKb.Select(x => (double)x)):0} kB",
+            Detail = fs is null ? "" : $"{Stats.Median(fs.IdleRssKb.Select(x => (double)x)):0} kB, of which anonymous {Stats.Median(fs.IdleRssAnonKb.Select(x => (double)x)):0} kB (the rest: mapped pages of the binary, libc, libm, ld.so)",
         });
         var at10k = Find("hold10000", a => a.Kind == DaemonKind.FastEpmd && a.Label != Hold.BaselineLabel)
             ?? Arms.FirstOrDefault(a => a.Scenario == "hold10000" && a.Kind == DaemonKind.FastEpmd && a.Label != Hold.BaselineLabel);

@@ -11,6 +11,7 @@ internal sealed class StartupResult
     public List<double> ConnectMs { get; } = new();
     public List<double> FirstReplyMs { get; } = new();
     public List<long> IdleRssKb { get; } = new();
+    public List<long> IdleRssAnonKb { get; } = new();
     public int Threads { get; set; }
 }
 
@@ -30,6 +31,7 @@ internal static class Startup
                 r.FirstReplyMs.Add(d.StartToFirstReplyMs);
                 Thread.Sleep(150);
                 r.IdleRssKb.Add(d.RssKb());
+                r.IdleRssAnonKb.Add(ProcStats.StatusKb(d.Pid, "RssAnon"));
                 r.Threads = ProcStats.Threads(d.Pid);
             }
         }
