@@ -81,14 +81,30 @@ test() {
 }
 
 bench() {
-    build
-    local mode=${1:-full}
+    # The load harness measures the shipped artifact, so the NativeAOT binary comes first.
+    local mode=full
+    if [ "${1:-}" = quick ]; then mode=quick; shift; fi
+    publish
+    dotnet build bench/FastEpmd.Load -c Release -nologo -v quiet
     if [ "$mode" = quick ]; then
-        dotnet run --project bench/FastEpmd.Load -c Release --no-build -- --quick "${@:2}"
-    else
-        dotnet run --project bench/FastEpmd.Benchmarks -c Release --no-build -- --filter '*' --memory
-        dotnet run --project bench/FastEpmd.Load -c Release --no-build -- "${@:2}"
+        dotnet run --project bench/FastEpmd.Load -c Release --no-build -- --quick "$@"
+        return
     fi
+    dotnet build bench/FastEpmd.Benchmarks -c Release -nologo -v quiet
+    local artifacts="$ROOT/bench/results/tmp/bdn"
+    rm -rf "$artifacts"
+    dotnet run --project bench/FastEpmd.Benchmarks -c Release --no-build -- \
+        --filter '*' --memory --artifacts "$artifacts"
+    {
+        echo "# BenchmarkDotNet: FastEpmd.Core micro-benchmarks"
+        echo
+        echo "Short in-process job (3 warm-ups, 7 iterations of 80 ms), MemoryDiagnoser; per-operation times (OperationsPerInvoke)."
+        for report in "$artifacts"/results/*-report-github.md; do
+            echo
+            sed -n '/^| /,$p' "$report"
+        done
+    } >bench/results/benchmarks.md
+    dotnet run --project bench/FastEpmd.Load -c Release --no-build -- "$@"
 }
 
 verb=${1:-build}

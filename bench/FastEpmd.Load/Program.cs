@@ -1,6 +1,138 @@
+// FastEpmd.Load: FastEpmd (NativeAOT binary) against OTP's epmd, side by side, alternating.
+//   dotnet run --project bench/FastEpmd.Load -c Release -- [--quick] [--only a,b] [--fastepmd PATH]
+//       [--otp PATH|none] [--out DIR] [--rate N] [--rounds N]
+using FastEpmd.Load.Harness;
+using FastEpmd.Load.Report;
+using FastEpmd.Load.Scenarios;
+
 namespace FastEpmd.Load;
 
 internal static class Program
 {
-    private static int Main() => 0;
+    private static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--hold-child") return HeldNodes.ChildMain(args);
+        if (args.Length > 0 && args[0] == "--drive") return Drive(args);
+        Children.InstallHandlers();
+        try
+        {
+            return Run(args);
+        }
+        finally
+        {
+            Children.KillAll();
+        }
+    }
+
+    private static int Run(string[] args)
+    {
+        string root = FindRepoRoot();
+        bool quick = args.Contains("--quick");
+        string? Arg(string name)
+        {
+            int i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+        string fastepmd = Arg("--fastepmd") ?? Path.Combine(root, "out", "fastepmd");
+        string? otp = Arg("--otp") ?? "/usr/bin/epmd";
+        if (otp == "none" || !File.Exists(otp)) otp = null;
+        if (!File.Exists(fastepmd))
+        {
+            Console.Error.WriteLine($"load: {fastepmd} not found; run ./build.sh publish first");
+            return 2;
+        }
+        var settings = new Settings
+        {
+            Quick = quick,
+            FastEpmdPath = fastepmd,
+            OtpPath = otp,
+            Rounds = int.Parse(Arg("--rounds") ?? (quick ? "1" : "3")),
+            PacedRound = TimeSpan.FromSeconds(double.Parse(Arg("--seconds") ?? (quick ? "0.5" : "1.5"), System.Globalization.CultureInfo.InvariantCulture)),
+            ClosedRound = TimeSpan.FromSeconds(quick ? 0.3 : 0.8),
+            Warmup = TimeSpan.FromSeconds(quick ? 0.1 : 0.2),
+            StartupSamples = quick ? 3 : 7,
+            QueryRate = double.Parse(Arg("--rate") ?? "8000", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var all = new List<Scenario>
+        {
+            new Query(16), new Query(64), new Miss(), new Names(10), new Names(1000), new Churn(),
+            new Hold(1000), new Hold(10000), new Hold(19000),
+        };
+        var only = Arg("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var scenarios = only is null ? all : all.Where(s => only.Contains(s.Name)).ToList();
+        bool startup = only is null || only.Contains("startup");
+
+        Console.Error.WriteLine($"load: FastEpmd {fastepmd}; OTP {(otp ?? "not found: FastEpmd alone")}; {(quick ? "quick" : "full")} run, " +
+            $"{settings.Rounds} paced round(s) of {settings.PacedRound.TotalSeconds:0.0} s per daemon; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var results = new List<ScenarioResult>();
+        using var engine = new LoadEngine();
+        var startupResults = startup ? Startup.Measure(settings) : new List<StartupResult>();
+        foreach (var scenario in scenarios)
+        {
+            try
+            {
+                results.Add(Runner.Run(scenario, settings, engine));
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or System.Net.Sockets.SocketException)
+            {
+                Console.Error.WriteLine($"   {scenario.Name} FAILED: {e.Message}");
+            }
+        }
+        var report = new RunReport(settings, results, startupResults, clock.Elapsed.TotalSeconds);
+        string outDir = Arg("--out") ?? Path.Combine(root, "bench", "results");
+        Directory.CreateDirectory(outDir);
+        string prefix = Arg("--name") ?? "latest";
+        File.WriteAllText(Path.Combine(outDir, prefix + ".md"), Markdown.Write(report));
+        File.WriteAllText(Path.Combine(outDir, prefix + ".json"), Json.Write(report));
+        try
+        {
+            Chart.Write(report, Path.Combine(outDir, prefix + ".png"));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine("load: PNG chart failed (" + e.Message + "); writing SVG");
+        }
+        Chart.WriteSvg(report, Path.Combine(outDir, prefix + ".svg"));
+        Console.Out.Write(Markdown.Write(report));
+        Console.Error.WriteLine($"load: wrote {outDir}/{prefix}.md, .json, .png, .svg in {clock.Elapsed.TotalSeconds:0} s");
+        // Targets print PASS/FAIL; the exit code reports only a harness failure (a scenario that could not run).
+        return results.Count == scenarios.Count ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Load on a daemon someone else started (for strace/perf): --drive query|miss|names|churn PORT PID
+    /// RATE SECONDS [IN_FLIGHT]. RATE 0 is a closed loop.
+    /// </summary>
+    private static int Drive(string[] args)
+    {
+        string what = args[1];
+        int port = int.Parse(args[2]);
+        int pid = int.Parse(args[3]);
+        double rate = double.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture);
+        double seconds = double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture);
+        int inFlight = args.Length > 6 ? int.Parse(args[6]) : 16;
+        using var held = Registrations.Register(port, new[] { (Query.NodeName, Query.NodePort) });
+        Workload workload = what switch
+        {
+            "query" => new RotatingWorkload(Requests.PortPlease(Query.NodeName), Expected.ThenEof(Requests.PortFound(Query.NodeName, Query.NodePort))),
+            "miss" => new RotatingWorkload(Requests.PortPlease("nosuchnode"), Expected.ThenEof(Requests.PortNotFound)),
+            "names" => new RotatingWorkload(Requests.Names, Expected.ThenEof(Requests.NamesReply(port, new[] { (Query.NodeName, Query.NodePort) }))),
+            "churn" => new ChurnWorkload("drive" + Environment.ProcessId + "_"),
+            _ => throw new ArgumentException("unknown workload " + what),
+        };
+        using var engine = new LoadEngine();
+        var r = engine.Run(port, pid, workload, new LoadPlan(rate, inFlight, TimeSpan.FromSeconds(seconds)));
+        Console.WriteLine($"{what}: {r.Ok} ok in {r.Seconds:0.00} s = {r.OkPerSecond:0} ops/s; errors {r.Errors}, bad {r.BadBytes}; " +
+            $"server {r.ServerCpu.Seconds * 1e6 / Math.Max(1, r.Ok + r.BadBytes):0.0} us/req (sched {r.ServerCpu.SchedNs / 1e3 / Math.Max(1, r.Ok + r.BadBytes):0.0}); " +
+            $"p50 {Stats.Percentile(r.LatencyNs, 0.5) / 1e3:0} us p99 {Stats.Percentile(r.LatencyNs, 0.99) / 1e3:0} us");
+        return 0;
+    }
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "build.sh"))) dir = dir.Parent;
+        return dir?.FullName ?? Directory.GetCurrentDirectory();
+    }
 }
