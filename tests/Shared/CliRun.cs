@@ -46,16 +46,7 @@ internal static class CliRun
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var name in new[] { "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS", "ERL_EPMD_RELAXED_COMMAND_CHECK", "LISTEN_FDS", "LISTEN_PID", "NOTIFY_SOCKET" })
-            psi.Environment.Remove(name);
-        if (env != null)
-        {
-            foreach (var (k, v) in env)
-            {
-                if (v is null) psi.Environment.Remove(k);
-                else psi.Environment[k] = v;
-            }
-        }
+        EpmdEnvironment.Apply(psi, env);
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + binary);
         process.StandardInput.Close();

@@ -58,16 +58,7 @@ internal sealed class DaemonProcess : IDisposable
             psi.ArgumentList.Add(p.ToString());
         }
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var name in new[] { "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS", "ERL_EPMD_RELAXED_COMMAND_CHECK", "LISTEN_FDS", "LISTEN_PID", "NOTIFY_SOCKET" })
-            psi.Environment.Remove(name);
-        if (env != null)
-        {
-            foreach (var (k, v) in env)
-            {
-                if (v is null) psi.Environment.Remove(k);
-                else psi.Environment[k] = v;
-            }
-        }
+        EpmdEnvironment.Apply(psi, env);
         var process = new Process { StartInfo = psi };
         var daemon = new DaemonProcess(process, p, binary);
         process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (daemon._stdout) daemon._stdout.AppendLine(e.Data); };

@@ -20,8 +20,7 @@ public class ListeningTests
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var name in new[] { "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS", "ERL_EPMD_RELAXED_COMMAND_CHECK" })
-            psi.Environment.Remove(name);
+        EpmdEnvironment.Apply(psi);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

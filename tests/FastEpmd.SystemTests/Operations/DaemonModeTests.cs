@@ -1,30 +1,10 @@
 // -daemon: detaches, returns once listening, exits 0 as OTP (even when the port is taken).
-using System.Diagnostics;
-
 namespace FastEpmd.SystemTests.Operations;
 
 [TestFixture]
 [Parallelizable(ParallelScope.All)]
 public class DaemonModeTests
 {
-    internal static (int ExitCode, string Stdout, string Stderr, TimeSpan Took) RunToEnd(string binary, IDictionary<string, string?>? env, params string[] args)
-    {
-        var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var name in new[] { "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS", "ERL_EPMD_RELAXED_COMMAND_CHECK" }) psi.Environment.Remove(name);
-        if (env != null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(15000))
-        {
-            p.Kill();
-            Assert.Fail($"{binary} {string.Join(' ', args)} did not exit");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result, sw.Elapsed);
-    }
-
     /// <summary>The detached daemon serving this port: the process running binary with ERL_EPMD_PORT or -port = port.</summary>
     internal static int? FindDaemon(string binary, int port)
     {
@@ -60,12 +40,12 @@ public class DaemonModeTests
     public void DetachesAndIsListeningWhenTheParentReturns()
     {
         int port = Ports.Free();
-        var run = RunToEnd(Binaries.FastEpmd, null, "-port", port.ToString(), "-daemon");
+        var run = CliRun.Run(Binaries.FastEpmd, new[] { "-port", port.ToString(), "-daemon" });
         int? pid = FindDaemon(Binaries.FastEpmd, port);
         try
         {
             Assert.That(run.ExitCode, Is.EqualTo(0));
-            Assert.That(run.Stdout + run.Stderr, Is.Empty, "a daemon prints nothing on the terminal");
+            Assert.That(run.StdoutText + run.StderrText, Is.Empty, "a daemon prints nothing on the terminal");
             Assert.That(pid, Is.Not.Null, "the detached daemon is running");
             // Already listening: no retry loop here.
             using (var c = RawClient.Connect(port))
@@ -98,12 +78,12 @@ public class DaemonModeTests
     {
         using var holder = DaemonProcess.StartOtp();
         var binary = which == "otp" ? Binaries.Otp : Binaries.FastEpmd;
-        var daemon = RunToEnd(binary, null, "-port", holder.Port.ToString(), "-daemon");
+        var daemon = CliRun.Run(binary, new[] { "-port", holder.Port.ToString(), "-daemon" });
         Assert.That(daemon.ExitCode, Is.EqualTo(0));
-        var foreground = RunToEnd(binary, null, "-port", holder.Port.ToString());
+        var foreground = CliRun.Run(binary, new[] { "-port", holder.Port.ToString() });
         Assert.That(foreground.ExitCode, Is.EqualTo(0));
         Assert.That(FindDaemon(binary, holder.Port), Is.Null);
         if (which == "fastepmd")
-            Assert.That(foreground.Stderr, Does.Contain($":{holder.Port} is already in use"), "one clear line saying which address and port");
+            Assert.That(foreground.StderrText, Does.Contain($":{holder.Port} is already in use"), "one clear line saying which address and port");
     }
 }

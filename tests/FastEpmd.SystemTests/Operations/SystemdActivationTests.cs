@@ -58,8 +58,7 @@ os.execv(sys.argv[2], sys.argv[2:])
         notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
         var psi = new ProcessStartInfo("python3") { RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "-c", Launcher, port.ToString(), binary }.Concat(args)) psi.ArgumentList.Add(a);
-        psi.Environment["NOTIFY_SOCKET"] = notifyPath;
-        foreach (var name in new[] { "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS", "ERL_EPMD_RELAXED_COMMAND_CHECK" }) psi.Environment.Remove(name);
+        EpmdEnvironment.Apply(psi, new Dictionary<string, string?> { ["NOTIFY_SOCKET"] = notifyPath });
         var process = Process.Start(psi)!;
         process.BeginErrorReadLine();
         return new ActivatedDaemon { Process = process, Notify = notify, NotifyPath = notifyPath, Port = port };
