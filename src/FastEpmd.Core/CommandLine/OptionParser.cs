@@ -92,7 +92,7 @@ internal static class OptionParser
                         ? ParseResult.Run(options with { Command = EpmdCommand.Stop, StopName = value })
                         : ParseResult.Usage(options);
 
-                // Beyond OTP (CommandLine/README.md). Values are strict decimal integers here:
+                // Beyond OTP (README.md, "Command line"). Values are strict decimal integers here:
                 // there is no old behaviour to keep, and "12abc" or "-5" would only hide mistakes.
                 case "-max_connections":
                     if (!TryStrictPositive(value, MaxConnectionsLimit, out int max)) return ParseResult.Usage(options);
@@ -102,6 +102,11 @@ internal static class OptionParser
                 case "-request_deadline_ms":
                     if (!TryStrictPositive(value, int.MaxValue, out int deadline)) return ParseResult.Usage(options);
                     options = options with { RequestDeadlineMs = deadline };
+                    i += 2;
+                    break;
+                case "-defer_accept":
+                    if (!TryStrictPositive(value, 3600, out int defer)) return ParseResult.Usage(options);
+                    options = options with { DeferAcceptSeconds = defer };
                     i += 2;
                     break;
                 case "-loopback_only":

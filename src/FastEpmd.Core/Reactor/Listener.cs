@@ -22,7 +22,7 @@ internal readonly record struct ListenAddress(bool IsIPv6, byte[] Address, bool 
 internal static unsafe class Listener
 {
     /// <summary>A non-blocking listening socket, or -errno. V6ONLY on IPv6, as OTP.</summary>
-    public static int Open(ListenAddress address, ushort port)
+    public static int Open(ListenAddress address, ushort port, int deferAcceptSeconds = 0)
     {
         int family = address.IsIPv6 ? AF_INET6 : AF_INET;
         int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -47,6 +47,8 @@ internal static unsafe class Listener
             for (int i = 0; i < 4; i++) sa.sin_addr.s_addr[i] = address.Address[i];
             rc = bind(fd, (sockaddr*)&sa, (socklen_t)sizeof(sockaddr_in));
         }
+        if (deferAcceptSeconds > 0)
+            setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &deferAcceptSeconds, sizeof(int));
         if (rc != 0 || listen(fd, SOMAXCONN) != 0)
         {
             int errno = Errno.Last;

@@ -49,6 +49,13 @@ public sealed record EpmdOptions
     /// <summary>-loopback_only: bind only 127.0.0.1 and ::1.</summary>
     public bool LoopbackOnly { get; init; }
 
+    /// <summary>
+    /// -defer_accept N: TCP_DEFER_ACCEPT on the listeners (0: off). The kernel hands a connection
+    /// over only once its first bytes are in, saving a wakeup and a retried read per query; a
+    /// client that connects and sends nothing is accepted only after about N seconds.
+    /// </summary>
+    public int DeferAcceptSeconds { get; init; }
+
     /// <summary>-request_deadline_ms N: a connection must complete its first request within N ms (0: off).</summary>
     public int RequestDeadlineMs { get; init; }
 }

@@ -113,7 +113,7 @@ internal static class DaemonHost
         var opened = new List<(int, string)>();
         foreach (var address in plan)
         {
-            int fd = Listener.Open(address, options.BindPort);
+            int fd = Listener.Open(address, options.BindPort, options.DeferAcceptSeconds);
             string where = address.IsIPv6 ? $"[{address}]:{options.BindPort}" : $"{address}:{options.BindPort}";
             if (fd >= 0)
             {

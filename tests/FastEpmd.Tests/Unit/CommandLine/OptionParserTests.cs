@@ -49,7 +49,8 @@ public class OptionParserTests
     {
         var o = Ok(Parse("-d", "-debug", "-d", "-port", "14369", "-address", "10.0.0.1,::2 127.0.0.2",
             "-daemon", "-relaxed_command_check", "-systemd", "-packet_timeout", "2", "-delay_accept", "3",
-            "-delay_write", "4", "-max_connections", "100", "-loopback_only", "-request_deadline_ms", "250"));
+            "-delay_write", "4", "-max_connections", "100", "-loopback_only", "-request_deadline_ms", "250",
+            "-defer_accept", "2"));
         Assert.That(o.Command, Is.EqualTo(EpmdCommand.Daemon));
         Assert.That(o.DebugLevel, Is.EqualTo(3));
         Assert.That(o.Port, Is.EqualTo(14369));
@@ -63,6 +64,7 @@ public class OptionParserTests
         Assert.That(o.MaxConnections, Is.EqualTo(100));
         Assert.That(o.LoopbackOnly, Is.True);
         Assert.That(o.RequestDeadlineMs, Is.EqualTo(250));
+        Assert.That(o.DeferAcceptSeconds, Is.EqualTo(2));
     }
 
     [TestCase("-port")]
@@ -254,6 +256,9 @@ public class OptionParserTests
     [TestCase("-request_deadline_ms", "-1")]
     [TestCase("-request_deadline_ms", "1.5")]
     [TestCase("-request_deadline_ms", "2147483648")]
+    [TestCase("-defer_accept")]
+    [TestCase("-defer_accept", "0")]
+    [TestCase("-defer_accept", "3601")]
     [TestCase("-loopback_only", "1")]
     public void FastEpmdFlag_WithBadValue_GivesUsage(params string[] args) => AssertUsage(Parse(args));
 

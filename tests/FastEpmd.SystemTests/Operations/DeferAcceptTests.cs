@@ -1,0 +1,44 @@
+// -defer_accept: TCP_DEFER_ACCEPT on the listeners. Same bytes for every request; a silent
+// connection reaches the daemon (and its packet timeout) only after the defer period.
+using System.Diagnostics;
+
+namespace FastEpmd.SystemTests.Operations;
+
+[TestFixture]
+[Parallelizable(ParallelScope.All)]
+public class DeferAcceptTests
+{
+    [Test]
+    public void QueriesAndRegistrationsAreServedAsWithout()
+    {
+        using var d = DaemonProcess.StartFastEpmd("-defer_accept", "1");
+        using var node = d.Connect();
+        node.Send(Requests.Alive("deferred", port: 4711, hi: 5, lo: 5));
+        Assert.That(node.ReadExactly(2), Is.EqualTo(Hex.Parse("79 00")));
+        node.ReadExactly(2);
+        Assert.That(d.Request(Requests.PortPlease("deferred")).HexData,
+            Is.EqualTo("77 00 12 67 4d 00 00 05 00 05 00 08 64 65 66 65 72 72 65 64 00 00"));
+        Assert.That(d.Request(Requests.Names).Data.Skip(4).ToArray(), Is.EqualTo(Hex.Ascii("name deferred at port 4711\n")));
+    }
+
+    [Test]
+    public void SilentConnectionIsHandedOverOnlyAfterTheDeferPeriod()
+    {
+        // -request_deadline_ms 200: once the daemon has the connection it closes it 0.2 s later.
+        // Without -defer_accept that is ~0.2 s after connect; with it, at least ~1 s.
+        double ClosedAfterMs(params string[] extra)
+        {
+            using var d = DaemonProcess.StartFastEpmd(new[] { "-request_deadline_ms", "200" }.Concat(extra).ToArray());
+            using var c = d.Connect();
+            var sw = Stopwatch.StartNew();
+            var result = c.ReadToEnd(TimeSpan.FromSeconds(10));
+            Assert.That(result.Closed, Is.True);
+            return sw.Elapsed.TotalMilliseconds;
+        }
+        double plain = ClosedAfterMs();
+        double deferred = ClosedAfterMs("-defer_accept", "1");
+        TestContext.Out.WriteLine($"silent connection closed after {plain:F0} ms plain, {deferred:F0} ms with -defer_accept 1");
+        Assert.That(plain, Is.LessThan(900));
+        Assert.That(deferred, Is.GreaterThan(900));
+    }
+}
