@@ -1,6 +1,6 @@
 // FastEpmd.Load: FastEpmd (NativeAOT binary) against OTP's epmd, side by side, alternating.
 //   dotnet run --project bench/FastEpmd.Load -c Release -- [--quick] [--only a,b] [--fastepmd PATH]
-//       [--otp PATH|none] [--out DIR] [--rate N] [--rounds N]
+//       [--otp PATH|none] [--out DIR] [--rate N] [--rounds N] [--fastepmd-args "-defer_accept 1"]
 using FastEpmd.Load.Harness;
 using FastEpmd.Load.Report;
 using FastEpmd.Load.Scenarios;
@@ -35,6 +35,7 @@ internal static class Program
         }
         string fastepmd = Arg("--fastepmd") ?? Path.Combine(root, "out", "fastepmd");
         string? otp = Arg("--otp") ?? "/usr/bin/epmd";
+        Daemon.FastEpmdArgs = (Arg("--fastepmd-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (otp == "none" || !File.Exists(otp)) otp = null;
         if (!File.Exists(fastepmd))
         {

@@ -43,7 +43,13 @@ internal sealed class Daemon : IDisposable
     public long RssKb() => ProcStats.StatusKb(Pid, "VmRSS");
     public long PeakRssKb() => ProcStats.StatusKb(Pid, "VmHWM");
 
-    public static string Describe(DaemonKind kind) => kind == DaemonKind.FastEpmd ? "FastEpmd" : "OTP epmd";
+    /// <summary>Extra flags for every FastEpmd started in this run (--fastepmd-args, e.g. "-defer_accept 1").</summary>
+    public static IReadOnlyList<string> FastEpmdArgs { get; set; } = Array.Empty<string>();
+
+    public static string Describe(DaemonKind kind) =>
+        kind == DaemonKind.FastEpmd
+            ? (FastEpmdArgs.Count == 0 ? "FastEpmd" : $"FastEpmd {string.Join(' ', FastEpmdArgs)}")
+            : "OTP epmd";
 
     /// <summary>Starts the daemon on a free port (retrying another port if the one picked got taken).</summary>
     public static Daemon Start(DaemonKind kind, string path, int? maxConnections = null, string? label = null)
@@ -52,6 +58,7 @@ internal sealed class Daemon : IDisposable
         {
             int port = Ports.PickFree();
             var args = new List<string> { "-port", port.ToString(), "-relaxed_command_check" };
+            if (kind == DaemonKind.FastEpmd) args.AddRange(FastEpmdArgs);
             if (kind == DaemonKind.FastEpmd && maxConnections is int max)
             {
                 args.Add("-max_connections");
