@@ -44,7 +44,8 @@ run() {
 install_test_deps() {
     local missing=()
     command -v erl >/dev/null 2>&1 && command -v epmd >/dev/null 2>&1 || missing+=(erlang-base)
-    command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+    command -v ip >/dev/null 2>&1 && command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
     command -v make >/dev/null 2>&1 || missing+=(make)
     command -v cc >/dev/null 2>&1 || missing+=(gcc)
     if [ ${#missing[@]} -gt 0 ]; then
