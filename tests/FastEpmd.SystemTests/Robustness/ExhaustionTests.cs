@@ -1,0 +1,163 @@
+// Running out of descriptors and memory. OTP's epmd exits when accept() returns EMFILE (spec 2.2:
+// ~1,016 connections under `ulimit -n 1024` end every registration on the host); FastEpmd sheds
+// the newcomers with a spare descriptor, does not spin, and serves again once descriptors free up.
+// A client that never reads a 15,000-node NAMES reply must not grow the daemon or stall others.
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace FastEpmd.SystemTests.Robustness;
+
+public class ExhaustionTests : RobustnessFixture
+{
+    private const int DescriptorLimit = 1024;
+    private const int Flood = 1100;
+
+    [Test]
+    public void OtpEpmdExitsWhenAcceptRunsOutOfDescriptors()
+    {
+        if (!File.Exists(Binaries.Otp)) Assert.Ignore($"{Binaries.Otp} is not installed");
+        var otp = Track(RobustProc.StartUnderDescriptorLimit(Binaries.Otp, DescriptorLimit));
+        var anchor = Track(RobustClient.Register(otp.Port, "anchor", 5001, out var reply));
+        Assert.That(Hex.Format(reply.AsSpan(0, 2)), Is.EqualTo("76 00"), "OTP registered the anchor");
+
+        var flood = Track(new List<Socket>());
+        int refused = 0;
+        for (int i = 0; i < Flood; i++)
+        {
+            try { flood.Add(RobustClient.Connect(otp.Port)); }
+            catch (SocketException) { refused++; }
+        }
+        int? code = otp.WaitExit(TimeSpan.FromSeconds(10));
+        Log($"OTP epmd under ulimit -n {DescriptorLimit}: {flood.Count} connects succeeded, {refused} refused, exit code {code?.ToString() ?? "(still running)"}; stderr: {otp.Stderr.Trim()}");
+
+        Assert.That(code, Is.EqualTo(1), "OTP's epmd exits 1 on EMFILE from accept()");
+        Assert.That(otp.Stderr, Does.Contain("Too many open files"));
+        Assert.That(RobustClient.ClosedByPeer(anchor, 2000), Is.True, "the registration's socket is gone with the daemon");
+        Assert.Throws<SocketException>(() => RobustClient.Query(otp.Port, Requests.PortPlease("anchor")), "nobody serves the port any more");
+    }
+
+    [Test]
+    public void FastEpmdShedsAtEmfileWithoutSpinningAndServesAgainAfterwards()
+    {
+        // A table (5,000) bigger than the descriptor limit, so accept() itself hits EMFILE.
+        var daemon = Track(RobustProc.StartUnderDescriptorLimit(Binaries.FastEpmd, DescriptorLimit, "-max_connections", "5000"));
+        var anchor = Track(RobustClient.RegisterOk(daemon.Port, "anchor", 5001, out _));
+
+        var flood = Track(RobustClient.OpenIdle(daemon.Port, Flood, source: RobustClient.FloodSource));
+        Assert.That(flood, Has.Count.EqualTo(Flood), "the kernel completed every handshake");
+        WaitUntil(() => flood.Count(s => RobustClient.ClosedByPeer(s)) >= Flood - DescriptorLimit + 10, TimeSpan.FromSeconds(10),
+            "the daemon shed the connections beyond its descriptor limit");
+        int daemonFds = RobustProc.OpenDescriptors(daemon.Pid);
+        int shed = flood.Count(s => RobustClient.ClosedByPeer(s));
+
+        // While EMFILE lasts: new connections keep arriving (one every 20 ms), each accepted and
+        // closed with the spare descriptor. The loop must sleep in epoll_wait, not spin on accept.
+        var newcomers = Track(new List<Socket>());
+        double cpu = RobustProc.CpuShareDuring(daemon.Pid, () =>
+        {
+            var sw = Stopwatch.StartNew();
+            while (sw.ElapsedMilliseconds < 2000)
+            {
+                try { newcomers.Add(RobustClient.Connect(daemon.Port, source: RobustClient.FloodSource)); }
+                catch (SocketException) { }
+                Thread.Sleep(20);
+            }
+        });
+        WaitUntil(() => newcomers.All(s => RobustClient.ClosedByPeer(s)), TimeSpan.FromSeconds(5), "every newcomer during EMFILE is closed, none left hanging");
+        Log($"FastEpmd under ulimit -n {DescriptorLimit}: {daemonFds} fds open, {shed} of {Flood} flood connections shed, " +
+            $"{newcomers.Count} newcomers shed during 2 s at EMFILE, daemon CPU {cpu:P1} of a core");
+
+        Assert.That(daemon.HasExited, Is.False, "FastEpmd never exits on EMFILE");
+        Assert.That(daemonFds, Is.InRange(DescriptorLimit - 16, DescriptorLimit), "the daemon really ran out of descriptors");
+        Assert.That(cpu, Is.LessThan(0.10), "no busy loop while accept() fails with EMFILE");
+        Assert.That(daemon.Stderr, Does.Contain("Too many open files"));
+
+        RobustClient.DisposeAll(flood);
+        WaitUntil(() => TryQuery(daemon.Port, Requests.PortPlease("anchor")) is { } r && r.SequenceEqual(RobustClient.Port2Found("anchor", 5001)),
+            TimeSpan.FromSeconds(10), "PORT_PLEASE2 answered once the flood is gone");
+        Assert.That(RobustClient.Query(daemon.Port, Requests.Names).Data, Is.EqualTo(RobustClient.NamesReply(daemon.Port, new[] { ("anchor", 5001) })));
+        using (RobustClient.RegisterOk(daemon.Port, "after-emfile", 5002, out _))
+        {
+            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("after-emfile")).Data, Is.EqualTo(RobustClient.Port2Found("after-emfile", 5002)));
+        }
+        Assert.That(RobustClient.ClosedByPeer(anchor), Is.False, "the registration survived EMFILE");
+    }
+
+    [Test]
+    public void NamesReaderThatNeverReadsDoesNotGrowTheDaemonOrStallOthers()
+    {
+        const int Nodes = 15_000;
+        var daemon = StartFastEpmd("-max_connections", "16000");
+        // 200-byte names: NAMES is ~3.3 MB, far more than any socket buffer holds.
+        static string Name(int i) => $"slow-reader-node-{i:D5}-".PadRight(200, 'x');
+        var registrations = Track(new List<Socket>(Nodes));
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < Nodes; i++)
+        {
+            var s = RobustClient.Connect(daemon.Port, source: RobustClient.FloodSource);
+            registrations.Add(s);
+            s.Send(Requests.Alive(Name(i), port: 10000 + i));
+        }
+        foreach (var s in registrations)
+        {
+            var reply = RobustClient.ReadExactly(s, 6);
+            if (reply.Length != 6 || reply[1] != 0) Assert.Fail("registration refused: " + Hex.Format(reply));
+        }
+        long rssRegistered = RobustProc.RssBytes(daemon.Pid);
+        Log($"{Nodes} registrations in {sw.ElapsedMilliseconds} ms; daemon RSS {RobustProc.MB(rssRegistered)}");
+
+        // Twenty readers send NAMES and never read, with the smallest receive buffer they can get.
+        var slow = Track(new List<Socket>());
+        for (int i = 0; i < 20; i++)
+        {
+            var s = RobustClient.Connect(daemon.Port, receiveBuffer: 2048);
+            s.Send(Requests.Names);
+            slow.Add(s);
+        }
+        Thread.Sleep(500);
+
+        sw.Restart();
+        var names = RobustClient.Query(daemon.Port, Requests.Names, timeoutMs: 20000);
+        long namesMs = sw.ElapsedMilliseconds;
+        Assert.That(names.Closed, Is.True, "a reading client gets the whole NAMES reply meanwhile");
+        var lines = RobustClient.NamesLines(names.Data, daemon.Port);
+        Assert.That(lines, Has.Length.EqualTo(Nodes));
+        Assert.That(lines[0], Is.EqualTo($"name {Name(Nodes - 1)} at port {10000 + Nodes - 1}"), "newest first");
+        Assert.That(lines[^1], Is.EqualTo($"name {Name(0)} at port 10000"));
+        var random = new Random(7);
+        for (int i = 0; i < 100; i++)
+        {
+            int n = random.Next(Nodes);
+            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease(Name(n))).Data, Is.EqualTo(RobustClient.Port2Found(Name(n), 10000 + n)));
+        }
+        using (RobustClient.RegisterOk(daemon.Port, "while-stalled", 5003, out _))
+        {
+            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("while-stalled")).Data, Is.EqualTo(RobustClient.Port2Found("while-stalled", 5003)));
+        }
+        // Another NAMES after the registry changed: a second snapshot while the first is pinned.
+        Assert.That(RobustClient.NamesLines(RobustClient.Query(daemon.Port, Requests.Names, timeoutMs: 20000).Data, daemon.Port), Has.Length.EqualTo(Nodes));
+
+        long rssStalled = RobustProc.RssBytes(daemon.Pid);
+        int received = slow.Max(s => s.Available);
+        Log($"NAMES: {names.Data.Length} bytes in {namesMs} ms while 20 readers stall (each holds at most {received} unread bytes); " +
+            $"daemon RSS {RobustProc.MB(rssRegistered)} -> {RobustProc.MB(rssStalled)}");
+        Assert.That(received, Is.LessThan(names.Data.Length / 4), "the stalled readers really are stalled");
+        Assert.That(rssStalled, Is.LessThan(64L * 1024 * 1024), "daemon RSS bounded");
+        Assert.That(registrations.Count(s => RobustClient.ClosedByPeer(s)), Is.Zero);
+        Assert.That(Encoding.ASCII.GetString(names.Data, 4, 40), Does.StartWith("name slow-reader-node-"));
+    }
+
+    private static byte[]? TryQuery(int port, byte[] request)
+    {
+        try
+        {
+            var r = RobustClient.Query(port, request, timeoutMs: 1000);
+            return r.Closed ? r.Data : null;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+}

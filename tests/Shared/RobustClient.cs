@@ -1,0 +1,216 @@
+// Many-connection helpers for the robustness tests: blocking one-shot queries with deadlines,
+// registrations held open, idle floods, and the replies expected from the spec written literally.
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace FastEpmd.Testing;
+
+internal static class RobustClient
+{
+    public static readonly byte[] Port2NotFound = { 0x77, 0x01 };
+
+    /// <summary>A second loopback source address for floods (see Connect).</summary>
+    public static readonly IPAddress FloodSource = IPAddress.Parse("127.0.0.2");
+
+    /// <summary>
+    /// A connected socket. With a source address the port is picked at connect time
+    /// (IP_BIND_ADDRESS_NO_PORT), so the source's 4-tuples do not crowd the ephemeral ports that
+    /// connects from 127.0.0.1 search: 15,000 connections from 127.0.0.1 to one daemon port make
+    /// every further connect() from 127.0.0.1 to it scan used ports in the kernel (~6 ms each here).
+    /// </summary>
+    public static Socket Connect(int port, int receiveBuffer = 0, IPAddress? source = null)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBuffer > 0) s.ReceiveBufferSize = receiveBuffer;
+        try
+        {
+            if (source != null)
+            {
+                const int SolIp = 0, IpBindAddressNoPort = 24;
+                s.SetRawSocketOption(SolIp, IpBindAddressNoPort, BitConverter.GetBytes(1));
+                s.Bind(new IPEndPoint(source, 0));
+            }
+            s.Connect(new IPEndPoint(IPAddress.Loopback, port));
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+        return s;
+    }
+
+    /// <summary>Connect, send, read until the daemon closes (or the deadline passes).</summary>
+    public static ReadResult Query(int port, byte[] request, int timeoutMs = 5000)
+    {
+        using var s = Connect(port);
+        s.Send(request);
+        return ReadToEnd(s, timeoutMs);
+    }
+
+    public static ReadResult ReadToEnd(Socket s, int timeoutMs = 5000)
+    {
+        var data = new MemoryStream();
+        var buffer = new byte[65536];
+        var deadline = Environment.TickCount64 + timeoutMs;
+        while (true)
+        {
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0) return new ReadResult(data.ToArray(), Closed: false, Reset: false);
+            if (!s.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead)) continue;
+            int n;
+            try
+            {
+                n = s.Receive(buffer);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+            {
+                return new ReadResult(data.ToArray(), Closed: true, Reset: true);
+            }
+            if (n == 0) return new ReadResult(data.ToArray(), Closed: true, Reset: false);
+            data.Write(buffer, 0, n);
+        }
+    }
+
+    /// <summary>Registers name (ALIVE2, HighestVersion 6) and returns the open registration socket and the reply.</summary>
+    public static Socket Register(int port, string name, int nodePort, out byte[] reply, int timeoutMs = 5000)
+    {
+        var s = Connect(port);
+        s.Send(Requests.Alive(name, port: nodePort));
+        reply = ReadExactly(s, 6, timeoutMs);
+        return s;
+    }
+
+    /// <summary>Registers and asserts success; returns the socket and the creation.</summary>
+    public static Socket RegisterOk(int port, string name, int nodePort, out uint creation)
+    {
+        var s = Register(port, name, nodePort, out var reply);
+        if (reply.Length != 6 || reply[0] != 0x76 || reply[1] != 0)
+        {
+            s.Dispose();
+            throw new InvalidOperationException($"registering {name}: reply {Hex.Format(reply)}");
+        }
+        creation = (uint)(reply[2] << 24 | reply[3] << 16 | reply[4] << 8 | reply[5]);
+        return s;
+    }
+
+    public static byte[] ReadExactly(Socket s, int count, int timeoutMs = 5000)
+    {
+        var data = new byte[count];
+        int got = 0;
+        var deadline = Environment.TickCount64 + timeoutMs;
+        while (got < count)
+        {
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0 || !s.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead)) break;
+            int n;
+            try { n = s.Receive(data, got, count - got, SocketFlags.None); }
+            catch (SocketException) { break; }
+            if (n == 0) break;
+            got += n;
+        }
+        return data.AsSpan(0, got).ToArray();
+    }
+
+    /// <summary>PORT2_RESP for a node registered by Requests.Alive defaults (type M, proto 0, hi 6, lo 5, no extra).</summary>
+    public static byte[] Port2Found(string name, int nodePort)
+    {
+        var n = Hex.Utf8(name);
+        return Hex.Cat(new byte[] { 0x77, 0x00 }, Hex.U16(nodePort), Hex.Parse("4d 00 0006 0005"), Hex.U16(n.Length), n, Hex.Parse("00 00"));
+    }
+
+    /// <summary>NAMES_RESP: the 4-byte port, then "name N at port P\n" lines, newest first.</summary>
+    public static byte[] NamesReply(int daemonPort, IEnumerable<(string Name, int Port)> newestFirst) =>
+        Hex.Cat(new[] { (byte)(daemonPort >> 24), (byte)(daemonPort >> 16), (byte)(daemonPort >> 8), (byte)daemonPort },
+            Hex.Utf8(string.Concat(newestFirst.Select(n => $"name {n.Name} at port {n.Port}\n"))));
+
+    /// <summary>The node lines of a NAMES reply, after checking its 4-byte header.</summary>
+    public static string[] NamesLines(byte[] reply, int daemonPort)
+    {
+        if (reply.Length < 4) throw new InvalidOperationException($"NAMES reply of {reply.Length} bytes");
+        int header = reply[0] << 24 | reply[1] << 16 | reply[2] << 8 | reply[3];
+        if (header != daemonPort) throw new InvalidOperationException($"NAMES header {Hex.Format(reply.AsSpan(0, 4))}, expected port {daemonPort}");
+        var text = Encoding.UTF8.GetString(reply, 4, reply.Length - 4);
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>Opens count connections that never send; stops at the first failure and returns what it has.</summary>
+    public static List<Socket> OpenIdle(int port, int count, Action<Exception>? onError = null, IPAddress? source = null)
+    {
+        var sockets = new List<Socket>(count);
+        for (int i = 0; i < count; i++)
+        {
+            try
+            {
+                sockets.Add(Connect(port, source: source));
+            }
+            catch (Exception e) when (e is SocketException)
+            {
+                onError?.Invoke(e);
+                if (onError == null) break;
+            }
+        }
+        return sockets;
+    }
+
+    /// <summary>True when the peer has closed or reset the socket (readable with nothing to read).</summary>
+    public static bool ClosedByPeer(Socket s, int waitMs = 0)
+    {
+        try
+        {
+            if (!s.Poll(TimeSpan.FromMilliseconds(waitMs), SelectMode.SelectRead)) return false;
+            var probe = new byte[1];
+            return s.Receive(probe, SocketFlags.Peek) == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Closes with an RST (SO_LINGER 0) instead of a FIN.</summary>
+    public static void Reset(Socket s)
+    {
+        try
+        {
+            s.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+        }
+        s.Dispose();
+    }
+
+    public static void DisposeAll(IEnumerable<Socket> sockets)
+    {
+        foreach (var s in sockets) s.Dispose();
+    }
+
+    /// <summary>The median of samples in microseconds.</summary>
+    public static double Median(List<double> samples)
+    {
+        var sorted = samples.OrderBy(x => x).ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
+    }
+
+    /// <summary>Median latency (µs) of count PORT_PLEASE2 queries, each on a new connection, each reply byte-checked.</summary>
+    public static double PortPleaseP50(int port, string name, byte[] expected, int count = 200)
+    {
+        var request = Requests.PortPlease(name);
+        var samples = new List<double>(count);
+        for (int i = 0; i < count; i++)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var r = Query(port, request);
+            samples.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            if (!r.Data.AsSpan().SequenceEqual(expected))
+                throw new InvalidOperationException($"PORT_PLEASE2 {name}: got {Hex.Format(r.Data)}, expected {Hex.Format(expected)}");
+        }
+        return Median(samples);
+    }
+}
