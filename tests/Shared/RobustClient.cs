@@ -10,8 +10,11 @@ internal static class RobustClient
 {
     public static readonly byte[] Port2NotFound = { 0x77, 0x01 };
 
-    /// <summary>A second loopback source address for floods (see Connect).</summary>
-    public static readonly IPAddress FloodSource = IPAddress.Parse("127.0.0.2");
+    /// <summary>
+    /// Loopback source addresses for floods (127.0.0.2-17, see Connect): connections spread over
+    /// them, so no single source's port search in connect() grows long.
+    /// </summary>
+    public static IPAddress FloodSource(int i) => new(new byte[] { 127, 0, 0, (byte)(2 + i % 16) });
 
     /// <summary>
     /// A connected socket. With a source address the port is picked at connect time
@@ -136,14 +139,14 @@ internal static class RobustClient
     }
 
     /// <summary>Opens count connections that never send; stops at the first failure and returns what it has.</summary>
-    public static List<Socket> OpenIdle(int port, int count, Action<Exception>? onError = null, IPAddress? source = null)
+    public static List<Socket> OpenIdle(int port, int count, Action<Exception>? onError = null, bool fromFloodSources = false)
     {
         var sockets = new List<Socket>(count);
         for (int i = 0; i < count; i++)
         {
             try
             {
-                sockets.Add(Connect(port, source: source));
+                sockets.Add(Connect(port, source: fromFloodSources ? FloodSource(i) : null));
             }
             catch (Exception e) when (e is SocketException)
             {

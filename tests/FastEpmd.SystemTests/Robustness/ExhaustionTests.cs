@@ -44,7 +44,7 @@ public class ExhaustionTests : RobustnessFixture
         var daemon = Track(RobustProc.StartUnderDescriptorLimit(Binaries.FastEpmd, DescriptorLimit, "-max_connections", "5000"));
         var anchor = Track(RobustClient.RegisterOk(daemon.Port, "anchor", 5001, out _));
 
-        var flood = Track(RobustClient.OpenIdle(daemon.Port, Flood, source: RobustClient.FloodSource));
+        var flood = Track(RobustClient.OpenIdle(daemon.Port, Flood, fromFloodSources: true));
         Assert.That(flood, Has.Count.EqualTo(Flood), "the kernel completed every handshake");
         WaitUntil(() => flood.Count(s => RobustClient.ClosedByPeer(s)) >= Flood - DescriptorLimit + 10, TimeSpan.FromSeconds(10),
             "the daemon shed the connections beyond its descriptor limit");
@@ -59,7 +59,7 @@ public class ExhaustionTests : RobustnessFixture
             var sw = Stopwatch.StartNew();
             while (sw.ElapsedMilliseconds < 2000)
             {
-                try { newcomers.Add(RobustClient.Connect(daemon.Port, source: RobustClient.FloodSource)); }
+                try { newcomers.Add(RobustClient.Connect(daemon.Port, source: RobustClient.FloodSource(newcomers.Count))); }
                 catch (SocketException) { }
                 Thread.Sleep(20);
             }
@@ -95,7 +95,7 @@ public class ExhaustionTests : RobustnessFixture
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < Nodes; i++)
         {
-            var s = RobustClient.Connect(daemon.Port, source: RobustClient.FloodSource);
+            var s = RobustClient.Connect(daemon.Port, source: RobustClient.FloodSource(i));
             registrations.Add(s);
             s.Send(Requests.Alive(Name(i), port: 10000 + i));
         }
