@@ -6,7 +6,7 @@ namespace FastEpmd.Tests.Fuzz;
 [TestFixture]
 public class DecoderFuzzTests
 {
-    private const int FramesPerConfiguration = 30_000;
+    private const int FramesPerConfiguration = 50_000;
 
     [TestCase(20260101, false, false)]
     [TestCase(20260102, true, false)]

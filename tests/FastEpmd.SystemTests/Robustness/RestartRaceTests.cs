@@ -1,0 +1,163 @@
+// OTP issue 11083 and spec 3.4. A node that closes its registration socket A and re-registers on
+// socket B before the daemon has processed A's close must get the name (with the next creation);
+// a live owner must never lose its name to a duplicate, not even when the duplicate resets
+// before its refusal is written (OTP's epmd unregisters by name then: the owner is evicted).
+using System.Net.Sockets;
+
+namespace FastEpmd.SystemTests.Robustness;
+
+public class RestartRaceTests : RobustnessFixture
+{
+    [Test]
+    public void NodeReRegisteringRightAfterClosingItsSocketGetsTheNameBack()
+    {
+        var daemon = StartFastEpmd("-d");
+        var a = RobustClient.RegisterOk(daemon.Port, "racer", 5000, out uint creation);
+        var failures = new List<string>();
+        try
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                int nodePort = 5001 + i;
+                // B is connected first, so close(A) and send(B) are back to back in this thread.
+                var b = RobustClient.Connect(daemon.Port);
+                var alive = Requests.Alive("racer", port: nodePort);
+                if (i % 2 == 0) a.Dispose();                // FIN
+                else RobustClient.Reset(a);                 // RST
+                b.Send(alive);
+                var reply = RobustClient.ReadExactly(b, 6);
+                a = b;
+                uint expected = creation + 1;
+                string want = "76 00 " + Hex.Format(new[] { (byte)(expected >> 24), (byte)(expected >> 16), (byte)(expected >> 8), (byte)expected });
+                if (Hex.Format(reply) != want) failures.Add($"iteration {i} ({(i % 2 == 0 ? "FIN" : "RST")}): got {Hex.Format(reply)}, expected {want}");
+                else creation = expected;
+                if (failures.Count > 5) break;
+            }
+            Log($"200 back-to-back restarts: {DeadOwnerTakeovers(daemon, "racer")} took the dead-owner path (11083), the rest found A's close first");
+            Assert.That(failures, Is.Empty);
+            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("racer")).Data, Is.EqualTo(RobustClient.Port2Found("racer", 5200)));
+            Assert.That(RobustClient.Query(daemon.Port, Requests.Names).Data, Is.EqualTo(RobustClient.NamesReply(daemon.Port, new[] { ("racer", 5200) })));
+        }
+        finally
+        {
+            a.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The 11083 path made deterministic: -delay_accept 1 holds the loop for a second after each
+    /// wakeup, while the node closes A and connects and sends on B. The loop then accepts B and reads
+    /// its ALIVE2 before it has seen A's close: the name is taken only because A is found dead.
+    /// </summary>
+    [Test]
+    public void DuplicateFromARestartedNodeWinsOnlyOverADeadOwner()
+    {
+        var daemon = StartFastEpmd("-delay_accept", "1", "-d");
+        var a = RobustClient.RegisterOk(daemon.Port, "restarted", 5000, out uint creation);
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                using var wake = RobustClient.Connect(daemon.Port);   // the loop wakes and sleeps 1 s
+                Thread.Sleep(200);
+                if (i % 2 == 0) a.Dispose();
+                else RobustClient.Reset(a);
+                var b = RobustClient.Connect(daemon.Port);
+                b.Send(Requests.Alive("restarted", port: 5001 + i));
+                var reply = RobustClient.ReadExactly(b, 6, timeoutMs: 10000);
+                a = b;
+                creation++;
+                Assert.That(Hex.Format(reply), Is.EqualTo("76 00 " + Hex.Format(new[] { (byte)(creation >> 24), (byte)(creation >> 16), (byte)(creation >> 8), (byte)creation })),
+                    $"iteration {i}: the dead owner's name goes to the restarted node, with the next creation");
+            }
+            WaitUntil(() => DeadOwnerTakeovers(daemon, "restarted") == 3, TimeSpan.FromSeconds(3),
+                "the log shows every ALIVE2 handled before its dead owner's close (the 11083 path)");
+        }
+        finally
+        {
+            a.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Counts, in the -d log, ALIVE2 requests followed directly by the unregistration of the same
+    /// name: the daemon read the new request before the old socket's close, and dropped the dead owner.
+    /// </summary>
+    private static int DeadOwnerTakeovers(DaemonProcess daemon, string name)
+    {
+        var lines = daemon.Stderr.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        int count = 0;
+        for (int i = 0; i + 1 < lines.Length; i++)
+        {
+            if (lines[i].EndsWith("** got ALIVE2_REQ", StringComparison.Ordinal) &&
+                lines[i + 1].EndsWith($"unregistering '{name}'", StringComparison.Ordinal)) count++;
+        }
+        return count;
+    }
+
+    [Test]
+    public void LiveOwnerIsNeverEvictedByADuplicate()
+    {
+        var daemon = StartFastEpmd();
+        var owner = Track(RobustClient.RegisterOk(daemon.Port, "owned", 5000, out _));
+        for (int i = 0; i < 50; i++)
+        {
+            using var dup = RobustClient.Register(daemon.Port, "owned", 6000 + i, out var reply);
+            Assert.That(Hex.Format(reply), Is.EqualTo("76 01 00 00 00 63"), $"iteration {i}: the duplicate is refused");
+        }
+        Assert.That(RobustClient.ClosedByPeer(owner), Is.False, "the owner's socket stays open");
+        Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("owned")).Data, Is.EqualTo(RobustClient.Port2Found("owned", 5000)));
+    }
+
+    [Test]
+    public void DuplicateFollowedByResetNeverUnregistersTheLiveOwner()
+    {
+        var daemon = StartFastEpmd();
+        var owner = Track(RobustClient.RegisterOk(daemon.Port, "victim", 5000, out _));
+        var expected = RobustClient.Port2Found("victim", 5000);
+        for (int i = 0; i < 100; i++)
+        {
+            var dup = RobustClient.Connect(daemon.Port);
+            dup.Send(Requests.Alive("victim", port: 6000 + i));
+            RobustClient.Reset(dup);
+            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("victim")).Data, Is.EqualTo(expected), $"iteration {i}");
+        }
+        Assert.That(RobustClient.ClosedByPeer(owner), Is.False);
+    }
+
+    /// <summary>With -delay_write 1 the refusal is written a second later, always after the RST.</summary>
+    [Test]
+    public void DuplicateFollowedByResetBeforeADelayedWriteNeverUnregistersTheLiveOwner()
+    {
+        var daemon = StartFastEpmd("-delay_write", "1");
+        var owner = Track(RobustClient.RegisterOk(daemon.Port, "victim", 5000, out _));
+        for (int i = 0; i < 3; i++)
+        {
+            var dup = RobustClient.Connect(daemon.Port);
+            dup.Send(Requests.Alive("victim", port: 6000 + i));
+            Thread.Sleep(100);                                   // the daemon has read it and sleeps before writing
+            RobustClient.Reset(dup);
+            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("victim"), timeoutMs: 10000).Data,
+                Is.EqualTo(RobustClient.Port2Found("victim", 5000)), $"iteration {i}: the owner is still registered");
+        }
+        Assert.That(RobustClient.ClosedByPeer(owner), Is.False);
+    }
+
+    /// <summary>The same sequence against OTP's epmd evicts the owner (spec 3.4: "every time with -delay_write").</summary>
+    [Test]
+    public void OtpEpmdUnregistersTheLiveOwnerAfterADuplicateAndReset()
+    {
+        if (!File.Exists(Binaries.Otp)) Assert.Ignore($"{Binaries.Otp} is not installed");
+        var otp = Track(DaemonProcess.StartOtp("-delay_write", "1"));
+        var owner = Track(RobustClient.Register(otp.Port, "victim", 5000, out var reply, timeoutMs: 10000));
+        Assert.That(Hex.Format(reply.AsSpan(0, 2)), Is.EqualTo("76 00"));
+        var dup = RobustClient.Connect(otp.Port);
+        dup.Send(Requests.Alive("victim", port: 6000));
+        Thread.Sleep(100);
+        RobustClient.Reset(dup);
+        var lookup = RobustClient.Query(otp.Port, Requests.PortPlease("victim"), timeoutMs: 10000);
+        Log($"OTP epmd after duplicate + RST: PORT_PLEASE2 victim -> {lookup.HexData}; owner socket open: {!RobustClient.ClosedByPeer(owner)}");
+        Assert.That(lookup.Data, Is.EqualTo(RobustClient.Port2NotFound), "OTP's bug: the live owner was unregistered");
+        Assert.That(RobustClient.ClosedByPeer(owner), Is.False, "and the owner was not even told");
+    }
+}
