@@ -108,6 +108,62 @@ bench() {
     dotnet run --project bench/FastEpmd.Load -c Release --no-build -- "$@"
 }
 
+# Coverage-guided fuzzing of the request path: SharpFuzz instruments FastEpmd.Core.dll and AFL++
+# runs DecoderHarness (bench/FastEpmd.Fuzz) for SECONDS, resuming out/fuzz/findings across runs.
+# Without afl-fuzz or SharpFuzz (or with FUZZ_ENGINE=random) a seeded random/mutational loop runs
+# instead, with no coverage feedback. A crash fails the verb; replay one with
+# `dotnet out/fuzz/bin/FastEpmd.Fuzz.dll replay FILE` and keep it as a FuzzRegressionTests case.
+fuzz() {
+    local seconds=${1:?usage: ./build.sh fuzz SECONDS}
+    local dir=out/fuzz
+    make -s -C native-shim
+    rm -rf "$dir/bin"
+    dotnet publish bench/FastEpmd.Fuzz/FastEpmd.Fuzz.csproj -c Release -nologo -v quiet -o "$dir/bin"
+    local engine=${FUZZ_ENGINE:-afl}
+    if [ "$engine" = afl ]; then
+        if ! command -v afl-fuzz >/dev/null 2>&1; then
+            local sudo=""
+            [ "$(id -u)" -eq 0 ] || sudo="sudo"
+            { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq afl++; } >/dev/null 2>&1 || true
+        fi
+        [ -x out/tools/sharpfuzz ] || dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path out/tools >/dev/null 2>&1 || true
+        if ! command -v afl-fuzz >/dev/null 2>&1 || [ ! -x out/tools/sharpfuzz ] || ! out/tools/sharpfuzz "$dir/bin/FastEpmd.Core.dll"; then
+            echo "fuzz: AFL++ or SharpFuzz instrumentation unavailable; running the seeded random/mutational fuzzer instead"
+            engine=random
+        fi
+    fi
+    if [ "$engine" = random ]; then
+        dotnet "$dir/bin/FastEpmd.Fuzz.dll" random "$seconds" "${FUZZ_SEED:-$RANDOM}" "$dir/crashes"
+        return
+    fi
+    [ -d "$dir/corpus" ] || dotnet "$dir/bin/FastEpmd.Fuzz.dll" corpus "$dir/corpus"
+    echo "fuzz: AFL++ over SharpFuzz-instrumented FastEpmd.Core.dll for $seconds s (log: $dir/afl.log)"
+    AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 \
+        AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+        afl-fuzz -i "$dir/corpus" -o "$dir/findings" -t 5000 -m none -V "$seconds" \
+        -- dotnet "$dir/bin/FastEpmd.Fuzz.dll" afl >"$dir/afl.log" 2>&1 || { tail -20 "$dir/afl.log"; return 1; }
+    grep -E '^(execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg) ' "$dir/findings/default/fuzzer_stats" || true
+    local crashes
+    crashes=$(find "$dir/findings/default/crashes" -type f -name 'id:*' 2>/dev/null | wc -l)
+    if [ "$crashes" -gt 0 ]; then
+        echo "fuzz: $crashes crashing inputs in $dir/findings/default/crashes"
+        find "$dir/findings/default/crashes" -type f -name 'id:*' -print0 | xargs -0 dotnet "$dir/bin/FastEpmd.Fuzz.dll" replay || true
+        return 1
+    fi
+}
+
+# Churn, queries and faults together against the published daemon for MINUTES (bench/FastEpmd.Soak,
+# the runner behind the suite's one-minute Robustness soak). Exit 0 only when every check held.
+soak() {
+    local minutes=${1:?usage: ./build.sh soak MINUTES}
+    if [ -z "${FASTEPMD_BIN:-}" ]; then
+        publish
+        export FASTEPMD_BIN="$ROOT/out/fastepmd"
+    fi
+    dotnet build bench/FastEpmd.Soak/FastEpmd.Soak.csproj -c Release -nologo -v quiet
+    dotnet run --project bench/FastEpmd.Soak/FastEpmd.Soak.csproj -c Release --no-build -- --minutes "$minutes"
+}
+
 verb=${1:-build}
 [ $# -gt 0 ] && shift
 case "$verb" in
@@ -116,6 +172,8 @@ case "$verb" in
     test) test "$@" ;;
     publish) publish ;;
     bench) bench "$@" ;;
+    fuzz) fuzz "$@" ;;
+    soak) soak "$@" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
 esac
