@@ -59,7 +59,7 @@ public class RestartRaceTests : RobustnessFixture
             for (int i = 0; i < 3; i++)
             {
                 using var wake = RobustClient.Connect(daemon.Port);   // the loop wakes and sleeps 1 s
-                Thread.Sleep(200);
+                Thread.Sleep(300);
                 if (i % 2 == 0) a.Dispose();
                 else RobustClient.Reset(a);
                 var b = RobustClient.Connect(daemon.Port);

@@ -22,7 +22,19 @@ public abstract class RobustnessFixture
         return sockets;
     }
 
-    private protected DaemonProcess StartFastEpmd(params string[] args) => Track(DaemonProcess.StartFastEpmd(args));
+    private protected DaemonProcess StartFastEpmd(params string[] args)
+    {
+        try
+        {
+            return Track(DaemonProcess.StartFastEpmd(args));
+        }
+        catch (InvalidOperationException e)
+        {
+            // DaemonProcess.Start reports a daemon that exited at once as "No process is associated".
+            throw new InvalidOperationException($"{Binaries.FastEpmd} {string.Join(' ', args)} did not start and listen " +
+                "(does this binary accept these flags?): " + e.Message, e);
+        }
+    }
 
     protected static void Log(string line) => TestContext.Out.WriteLine(line);
 
