@@ -8,6 +8,8 @@ using System.Text;
 
 namespace FastEpmd.SystemTests.Robustness;
 
+// Floods and exhaustion are machine-wide: these fixtures never share the machine with other tests.
+[NonParallelizable]
 public class ExhaustionTests : RobustnessFixture
 {
     private const int DescriptorLimit = 1024;

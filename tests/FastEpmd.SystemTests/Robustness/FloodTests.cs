@@ -5,6 +5,8 @@ using System.Net.Sockets;
 
 namespace FastEpmd.SystemTests.Robustness;
 
+// Floods and exhaustion are machine-wide: these fixtures never share the machine with other tests.
+[NonParallelizable]
 public class FloodTests : RobustnessFixture
 {
     private const int IdleFlood = 15_000;

@@ -6,6 +6,8 @@ using System.Net.Sockets;
 
 namespace FastEpmd.SystemTests.Robustness;
 
+// Floods and exhaustion are machine-wide: these fixtures never share the machine with other tests.
+[NonParallelizable]
 public class RemoteAccessTests : RobustnessFixture
 {
     private RobustNetns _ns = null!;

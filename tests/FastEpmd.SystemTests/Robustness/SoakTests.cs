@@ -3,6 +3,8 @@
 // `./build.sh soak MINUTES`). FASTEPMD_SOAK_SECONDS shortens or lengthens it.
 namespace FastEpmd.SystemTests.Robustness;
 
+// Floods and exhaustion are machine-wide: these fixtures never share the machine with other tests.
+[NonParallelizable]
 public class SoakTests : RobustnessFixture
 {
     /// <summary>RSS may settle a little above the warm-up baseline (GC heap, allocator); more is a leak.</summary>

@@ -7,6 +7,8 @@ using System.Net.Sockets;
 
 namespace FastEpmd.SystemTests.Robustness;
 
+// Floods and exhaustion are machine-wide: these fixtures never share the machine with other tests.
+[NonParallelizable]
 public class SocketFuzzTests : RobustnessFixture
 {
     private const int Seed = 11083;
