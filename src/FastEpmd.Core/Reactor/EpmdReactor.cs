@@ -332,10 +332,9 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
         var snapshot = _table.Snapshot(slot);
         ReadOnlySpan<byte> source = snapshot is not null ? snapshot.Bytes
             : fromScratch ? _replyScratch : _table.Output(slot);
-        bool closeNext = c.After is AfterReply.Close or AfterReply.StopDaemon;
         while (c.OutOffset < c.OutLength)
         {
-            var status = SocketIo.Send(c.Fd, source[c.OutOffset..c.OutLength], out int sent, out int errno, closeNext);
+            var status = SocketIo.Send(c.Fd, source[c.OutOffset..c.OutLength], out int sent, out int errno);
             if (status == IoStatus.Done)
             {
                 c.OutOffset += sent;

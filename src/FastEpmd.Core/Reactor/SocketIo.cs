@@ -8,7 +8,6 @@ namespace FastEpmd.Reactor;
 internal static unsafe class SocketIo
 {
     private static readonly int s_sendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
-    private static readonly int s_sendThenCloseFlags = MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE;
     private static readonly int s_peekFlags = MSG_PEEK | MSG_DONTWAIT;
 
     public static IoStatus Receive(int fd, Span<byte> buffer, out int received, out int errno)
@@ -33,20 +32,15 @@ internal static unsafe class SocketIo
         }
     }
 
-    /// <param name="closeNext">
-    /// The connection is closed right after this reply: MSG_MORE holds the last partial segment
-    /// back, so close() sends it with the FIN in one segment instead of data, then a bare FIN.
-    /// </param>
-    public static IoStatus Send(int fd, ReadOnlySpan<byte> buffer, out int sent, out int errno, bool closeNext = false)
+    public static IoStatus Send(int fd, ReadOnlySpan<byte> buffer, out int sent, out int errno)
     {
-        int flags = closeNext ? s_sendThenCloseFlags : s_sendFlags;
         sent = 0;
         errno = 0;
         fixed (byte* p = buffer)
         {
             while (true)
             {
-                long n = send(fd, p, (size_t)buffer.Length, flags);
+                long n = send(fd, p, (size_t)buffer.Length, s_sendFlags);
                 if (n >= 0)
                 {
                     sent = (int)n;
