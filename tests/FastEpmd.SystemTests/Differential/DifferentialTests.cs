@@ -21,8 +21,10 @@ public class DifferentialTests
     {
         var sequence = DiffSequences.Get(name);
         string fastBinary = Binaries.FastEpmd;
-        var otpRun = Task.Run(() => DiffRunner.Run(sequence, Binaries.Otp));
-        var fastRun = Task.Run(() => DiffRunner.Run(sequence, fastBinary));
+        // Dedicated threads: the runs block for seconds, and 16 parallel fixtures on 2 cores would
+        // starve the thread pool, stalling a side long enough to trip a packet timeout.
+        var otpRun = Task.Factory.StartNew(() => DiffRunner.Run(sequence, Binaries.Otp), TaskCreationOptions.LongRunning);
+        var fastRun = Task.Factory.StartNew(() => DiffRunner.Run(sequence, fastBinary), TaskCreationOptions.LongRunning);
         if (!Task.WaitAll(new Task[] { otpRun, fastRun }, s_caseLimit))
             Assert.Fail($"{name}: a run did not finish within {s_caseLimit.TotalSeconds} s");
         var otp = otpRun.Result;
