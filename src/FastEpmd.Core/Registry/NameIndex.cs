@@ -5,8 +5,9 @@ namespace FastEpmd.Registry;
 
 internal sealed class NameIndex
 {
-    private int[] _records;   // record index + 1; 0 = empty
-    private int[] _hashes;
+    // Record index + 1 (0 = empty) beside its hash: one cache line per probe, which is what a
+    // lookup among a million names waits on.
+    private Entry[] _entries;
     private int _count;
     private readonly NameOf _nameOf;
 
@@ -14,8 +15,7 @@ internal sealed class NameIndex
     {
         int capacity = 16;
         while (capacity < initialCapacity * 2) capacity <<= 1;
-        _records = new int[capacity];
-        _hashes = new int[capacity];
+        _entries = new Entry[capacity];
         _nameOf = nameOf;
     }
 
@@ -34,65 +34,67 @@ internal sealed class NameIndex
     public int Find(ReadOnlySpan<byte> name)
     {
         int hash = Hash(name);
-        int mask = _records.Length - 1;
+        int mask = _entries.Length - 1;
         for (int i = hash & mask; ; i = (i + 1) & mask)
         {
-            int r = _records[i];
-            if (r == 0) return -1;
-            if (_hashes[i] == hash && _nameOf(r - 1).SequenceEqual(name)) return r - 1;
+            var e = _entries[i];
+            if (e.Record == 0) return -1;
+            if (e.Hash == hash && _nameOf(e.Record - 1).SequenceEqual(name)) return e.Record - 1;
         }
     }
 
     /// <summary>Adds a record whose name is not in the index yet.</summary>
     public void Add(int record, ReadOnlySpan<byte> name)
     {
-        if ((_count + 1) * 2 > _records.Length) Grow();
+        if ((_count + 1) * 2 > _entries.Length) Grow();
         Insert(record, Hash(name));
         _count++;
     }
 
     public void Remove(int record, ReadOnlySpan<byte> name)
     {
-        int mask = _records.Length - 1;
+        int mask = _entries.Length - 1;
         int i = Hash(name) & mask;
-        while (_records[i] != record + 1)
+        while (_entries[i].Record != record + 1)
         {
-            if (_records[i] == 0) throw new InvalidOperationException("record not in index");
+            if (_entries[i].Record == 0) throw new InvalidOperationException("record not in index");
             i = (i + 1) & mask;
         }
         // Backward-shift: move later members of the probe run into the hole, so no tombstones.
         int hole = i;
-        for (int j = (hole + 1) & mask; _records[j] != 0; j = (j + 1) & mask)
+        for (int j = (hole + 1) & mask; _entries[j].Record != 0; j = (j + 1) & mask)
         {
-            int home = _hashes[j] & mask;
+            int home = _entries[j].Hash & mask;
             bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
             if (!movable) continue;
-            _records[hole] = _records[j];
-            _hashes[hole] = _hashes[j];
+            _entries[hole] = _entries[j];
             hole = j;
         }
-        _records[hole] = 0;
+        _entries[hole] = default;
         _count--;
     }
 
     private void Insert(int record, int hash)
     {
-        int mask = _records.Length - 1;
+        int mask = _entries.Length - 1;
         int i = hash & mask;
-        while (_records[i] != 0) i = (i + 1) & mask;
-        _records[i] = record + 1;
-        _hashes[i] = hash;
+        while (_entries[i].Record != 0) i = (i + 1) & mask;
+        _entries[i] = new Entry { Record = record + 1, Hash = hash };
     }
 
     private void Grow()
     {
-        var oldRecords = _records;
-        var oldHashes = _hashes;
-        _records = new int[oldRecords.Length * 2];
-        _hashes = new int[oldRecords.Length * 2];
-        for (int i = 0; i < oldRecords.Length; i++)
+        var old = _entries;
+        _entries = new Entry[old.Length * 2];
+        foreach (var e in old)
         {
-            if (oldRecords[i] != 0) Insert(oldRecords[i] - 1, oldHashes[i]);
+            if (e.Record != 0) Insert(e.Record - 1, e.Hash);
         }
+    }
+
+    private struct Entry
+    {
+        public int Record;
+        public int Hash;
     }
 }
