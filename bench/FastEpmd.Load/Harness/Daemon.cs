@@ -56,7 +56,7 @@ internal sealed class Daemon : IDisposable
     {
         for (int attempt = 0; attempt < 5; attempt++)
         {
-            int port = Ports.PickFree();
+            int port = FastEpmd.Testing.Ports.Free();
             var args = new List<string> { "-port", port.ToString(), "-relaxed_command_check" };
             if (kind == DaemonKind.FastEpmd) args.AddRange(FastEpmdArgs);
             if (kind == DaemonKind.FastEpmd && maxConnections is int max)
@@ -127,41 +127,4 @@ internal sealed class Daemon : IDisposable
     }
 
     public void Dispose() => Children.Stop(_process);
-}
-
-internal static class Ports
-{
-    private static readonly Random s_random = new();
-    private static readonly HashSet<int> s_used = new();
-
-    /// <summary>A port in 20000..32000 (below the ephemeral range) free on 127.0.0.1, 0.0.0.0 and ::.</summary>
-    public static int PickFree()
-    {
-        for (int i = 0; i < 200; i++)
-        {
-            int port = s_random.Next(20000, 32000);
-            if (s_used.Contains(port)) continue;
-            if (CanBind(IPAddress.Any, port) && CanBind(IPAddress.IPv6Any, port))
-            {
-                s_used.Add(port);
-                return port;
-            }
-        }
-        throw new InvalidOperationException("no free port below 32768");
-    }
-
-    private static bool CanBind(IPAddress address, int port)
-    {
-        try
-        {
-            using var s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            if (address.AddressFamily == AddressFamily.InterNetworkV6) s.DualMode = false;
-            s.Bind(new IPEndPoint(address, port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }
