@@ -1,5 +1,6 @@
-/* syslog: OTP's daemon mode logs errors with LOG_ERR; openlog/syslog are
- * variadic or need a static ident, which is awkward from C#. */
+/* syslog: OTP's daemon mode calls syslog(LOG_ERR, ...) without openlog, so its lines carry the
+ * default facility (LOG_USER) and no PID: "<11>... epmd: epmd: <msg>". We send the same, so log
+ * filters written for OTP keep matching. openlog needs a static ident, awkward from C#. */
 #include "fastepmd_shim.h"
 #include <syslog.h>
 #include <string.h>
@@ -9,7 +10,7 @@ static char s_ident[32];
 int32_t fe_syslog_open(const char *ident)
 {
     strncpy(s_ident, ident, sizeof(s_ident) - 1);
-    openlog(s_ident, LOG_PID, LOG_DAEMON);
+    openlog(s_ident, 0, LOG_USER);
     return 0;
 }
 
