@@ -60,10 +60,28 @@ public class StartupErrorTests
         using var holder = new TcpListener(IPAddress.Any, port);
         holder.Start();
         var args = new[] { "-daemon", "-port", port.ToString() };
-        var otp = CliRun.Run(Binaries.Otp, args);
-        var fast = CliRun.Run(Binaries.FastEpmd, args);
-        CliAssert.Same(otp, fast, "epmd -daemon -port (busy)");
-        CliAssert.Exactly(fast, "", "", 0, "fastepmd");
+        try
+        {
+            var otp = CliRun.Run(Binaries.Otp, args);
+            var fast = CliRun.Run(Binaries.FastEpmd, args);
+            CliAssert.Same(otp, fast, "epmd -daemon -port (busy)");
+            CliAssert.Exactly(fast, "", "", 0, "fastepmd");
+            // Hold the port until both detached children have found it busy and exited.
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(5) &&
+                   (Operations.DaemonModeTests.FindDaemon(Binaries.Otp, port) is not null ||
+                    Operations.DaemonModeTests.FindDaemon(Binaries.FastEpmd, port) is not null))
+                Thread.Sleep(50);
+            Assert.That(Operations.DaemonModeTests.FindDaemon(Binaries.Otp, port), Is.Null, "OTP's child exited");
+            Assert.That(Operations.DaemonModeTests.FindDaemon(Binaries.FastEpmd, port), Is.Null, "FastEpmd's child exited");
+        }
+        finally
+        {
+            foreach (var binary in new[] { Binaries.Otp, Binaries.FastEpmd })
+            {
+                if (Operations.DaemonModeTests.FindDaemon(binary, port) is int pid) Native.Kill(pid, Native.SIGKILL);
+            }
+        }
     }
 
     private static (CliOutcome Otp, CliOutcome Fast) Both(string[] args, string? variable, string? value)

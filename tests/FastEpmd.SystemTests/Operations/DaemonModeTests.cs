@@ -8,7 +8,8 @@ public class DaemonModeTests
     /// <summary>The detached daemon serving this port: the process running binary with ERL_EPMD_PORT or -port = port.</summary>
     internal static int? FindDaemon(string binary, int port)
     {
-        var target = Path.GetFullPath(binary);
+        // /proc/PID/exe is the real file: resolve symlinks (/usr/bin/epmd -> erts-*/bin/epmd).
+        var target = new FileInfo(binary).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(binary);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
@@ -78,12 +79,24 @@ public class DaemonModeTests
     {
         using var holder = DaemonProcess.StartOtp();
         var binary = which == "otp" ? Binaries.Otp : Binaries.FastEpmd;
-        var daemon = CliRun.Run(binary, new[] { "-port", holder.Port.ToString(), "-daemon" });
-        Assert.That(daemon.ExitCode, Is.EqualTo(0));
-        var foreground = CliRun.Run(binary, new[] { "-port", holder.Port.ToString() });
-        Assert.That(foreground.ExitCode, Is.EqualTo(0));
-        Assert.That(FindDaemon(binary, holder.Port), Is.Null);
-        if (which == "fastepmd")
-            Assert.That(foreground.StderrText, Does.Contain($":{holder.Port} is already in use"), "one clear line saying which address and port");
+        try
+        {
+            var daemon = CliRun.Run(binary, new[] { "-port", holder.Port.ToString(), "-daemon" });
+            Assert.That(daemon.ExitCode, Is.EqualTo(0));
+            var foreground = CliRun.Run(binary, new[] { "-port", holder.Port.ToString() });
+            Assert.That(foreground.ExitCode, Is.EqualTo(0));
+            // OTP's parent returns before its detached child binds: while the port stays held,
+            // that child must find it busy and exit too.
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            while (FindDaemon(binary, holder.Port) is not null && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(50);
+            Assert.That(FindDaemon(binary, holder.Port), Is.Null, "no detached daemon left running");
+            if (which == "fastepmd")
+                Assert.That(foreground.StderrText, Does.Contain($":{holder.Port} is already in use"), "one clear line saying which address and port");
+        }
+        finally
+        {
+            // Never leave a detached daemon behind, whatever failed above.
+            if (FindDaemon(binary, holder.Port) is int pid) Native.Kill(pid, Native.SIGKILL);
+        }
     }
 }

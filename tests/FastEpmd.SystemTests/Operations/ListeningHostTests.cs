@@ -31,6 +31,9 @@ public class ListeningHostTests
         Assert.That(Connects("127.0.0.2", all.Port), Is.True, "default: every interface, 127.0.0.2 included");
 
         using var d = DaemonProcess.StartFastEpmd("-loopback_only");
+        // The line is written right after listen(); stderr is captured asynchronously.
+        var sw = Stopwatch.StartNew();
+        while (!d.Stderr.Contains('\n') && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);
         Assert.That(d.Stderr, Does.StartWith($"fastepmd: serving 127.0.0.1:{d.Port}, [::1]:{d.Port} (table "));
         Assert.That(Connects("127.0.0.1", d.Port), Is.True);
         Assert.That(Connects("::1", d.Port), Is.True);
