@@ -69,7 +69,10 @@ internal sealed class NodeRegistry
         return record >= 0 && _records[record].State == NodeState.Registered ? record : -1;
     }
 
-    /// <summary>Registers a node. The caller has validated name and extra sizes.</summary>
+    /// <summary>
+    /// Registers a node. The caller has validated name and extra sizes. On Duplicate, record is
+    /// the live owner's record, untouched.
+    /// </summary>
     public RegisterStatus Register(ReadOnlySpan<byte> name, ReadOnlySpan<byte> extra, ushort port, byte nodeType,
         byte protocol, ushort highestVersion, ushort lowestVersion, ulong owner, int fd, long unixSeconds, out int record)
     {

@@ -85,7 +85,7 @@ internal sealed class EpmdService
         {
             // OTP issue 11083: a node restarting faster than we process its old socket's FIN.
             // Only an owner whose socket is already dead gives the name up; a live one never does.
-            ulong owner = _registry[_registry.FindRegistered(alive.Name)].Owner;
+            ulong owner = _registry[record].Owner;
             if (owners.IsGone(owner))
             {
                 owners.Drop(owner);

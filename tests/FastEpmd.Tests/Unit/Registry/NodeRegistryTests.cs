@@ -142,8 +142,9 @@ public class NodeRegistryTests
         Assert.That(registry.Register("foo"u8, Hex.Parse("01"), 1111, 77, 0, 6, 5, owner: 10, fd: 3, T0, out int record),
             Is.EqualTo(RegisterStatus.Registered));
         long version = registry.Version;
-        var status = registry.Register("foo"u8, Hex.Parse("02 02"), 2222, 72, 1, 5, 5, owner: 11, fd: 4, T0 + 50, out _);
+        var status = registry.Register("foo"u8, Hex.Parse("02 02"), 2222, 72, 1, 5, 5, owner: 11, fd: 4, T0 + 50, out int ownerRecord);
         Assert.That(status, Is.EqualTo(RegisterStatus.Duplicate));
+        Assert.That(ownerRecord, Is.EqualTo(record), "a refusal names the owner's record (the restart-race probe uses it)");
         var r = registry[record];
         Assert.Multiple(() =>
         {
