@@ -44,7 +44,7 @@ internal static class DaemonHost
         if (listeners is null)
         {
             Detach.SignalReady();
-            return options.Systemd ? 1 : exitCode;
+            return exitCode;   // 1, or 0 when the port was taken (OTP)
         }
 
         long softLimit = DescriptorLimit.RaiseToHard();
