@@ -529,6 +529,29 @@ public class ReactorLoopTests
         Assert.That(h.Request("00 01 6e").Data.SequenceEqual(after), Is.True);
     }
 
+    [Test]
+    public void A_queue_of_connections_is_accepted_one_per_step_and_all_are_served()
+    {
+        using var h = new LoopHarness();
+        h.Register(AliveAlpha, AliveAlphaOk);
+        var clients = Enumerable.Range(0, 5).Select(_ => h.Send(h.Connect(), PortPleaseAlpha)).ToList();
+        // Let every handshake and request land in the accept queue before the loop looks.
+        Thread.Sleep(20);
+
+        h.Step();
+        Assert.That(clients.Count(c => c.Poll(10_000, SelectMode.SelectRead)), Is.EqualTo(1),
+            "one accept per readiness: the next wait reports the listener again");
+        for (int step = 0; step < 20 && clients.Any(c => !c.Poll(0, SelectMode.SelectRead)); step++) h.Step(5);
+
+        foreach (var c in clients)
+        {
+            var e = h.Run(c);
+            Assert.That(e.Hex, Is.EqualTo(H(AlphaFound)));
+            Assert.That(e.Closed, Is.True);
+        }
+        Assert.That(h.Table.Count, Is.EqualTo(1), "only the registration is left");
+    }
+
     /// <summary>Reads a little from each reader per loop step until all of them see EOF.</summary>
     private static byte[][] DrainSlowly(LoopHarness h, params Socket[] readers)
     {
