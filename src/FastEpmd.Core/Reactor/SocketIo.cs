@@ -8,6 +8,7 @@ namespace FastEpmd.Reactor;
 internal static unsafe class SocketIo
 {
     private static readonly int s_sendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+    private static readonly int s_lastSendFlags = MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE;
     private static readonly int s_peekFlags = MSG_PEEK | MSG_DONTWAIT;
 
     public static IoStatus Receive(int fd, Span<byte> buffer, out int received, out int errno)
@@ -32,15 +33,20 @@ internal static unsafe class SocketIo
         }
     }
 
-    public static IoStatus Send(int fd, ReadOnlySpan<byte> buffer, out int sent, out int errno)
+    /// <summary>
+    /// Sends without blocking. <paramref name="endsStream"/>: the reply is the last thing on this
+    /// connection, so its tail is held back (MSG_MORE) for <see cref="Finish"/> to send with the FIN.
+    /// </summary>
+    public static IoStatus Send(int fd, ReadOnlySpan<byte> buffer, bool endsStream, out int sent, out int errno)
     {
+        int flags = endsStream ? s_lastSendFlags : s_sendFlags;
         sent = 0;
         errno = 0;
         fixed (byte* p = buffer)
         {
             while (true)
             {
-                long n = send(fd, p, (size_t)buffer.Length, s_sendFlags);
+                long n = send(fd, p, (size_t)buffer.Length, flags);
                 if (n >= 0)
                 {
                     sent = (int)n;
@@ -66,6 +72,19 @@ internal static unsafe class SocketIo
             if (errno == Errno.EINTR) continue;
             return Classify(errno);
         }
+    }
+
+    /// <summary>
+    /// Ends a connection whose reply went out with MSG_MORE: shutdown(SHUT_WR) pushes the held
+    /// reply and the FIN as one segment (one loopback delivery and one wake-up of the client instead
+    /// of two), then close. Closing straight away would not do: with unread input (a client's late
+    /// trailing bytes) close() resets and discards the unsent reply; after the shutdown the reply is
+    /// already on its way, as OTP's is.
+    /// </summary>
+    public static void Finish(int fd)
+    {
+        shutdown(fd, SHUT_WR);
+        close(fd);
     }
 
     /// <summary>close(2); EINTR is not retried (Linux has closed the descriptor already).</summary>
