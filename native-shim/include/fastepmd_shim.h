@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define FE_ABI_VERSION 1
+#define FE_ABI_VERSION 2
 
 #if defined(__GNUC__)
 #define FE_EXPORT __attribute__((visibility("default")))
@@ -50,5 +50,8 @@ FE_EXPORT int32_t fe_spawn_detached(const char *path, char *const argv[], char *
 /* fe_syslog.c: OTP logs to syslog in daemon mode, with LOG_ERR and ident "epmd". */
 FE_EXPORT int32_t fe_syslog_open(const char *ident);
 FE_EXPORT int32_t fe_syslog_error(const char *message);
+
+/* fe_time.c: ctime() of now without the newline ("Tue Nov  4 20:41:25 2026"): the length. */
+FE_EXPORT int32_t fe_ctime_now(char *text, int32_t capacity);
 
 #endif

@@ -1,7 +1,6 @@
 // OTP-style debug log: "epmd: <ctime>: <msg>\r\n" on stderr (CRLF, as OTP), or syslog in daemon
 // mode. Level 0 is always on (errors and refusals), -d raises the level. Callers test On(level)
 // before building a message, so a quiet daemon formats nothing.
-using System.Globalization;
 using System.Text;
 
 namespace FastEpmd.Diagnostics;
@@ -34,14 +33,18 @@ internal sealed class Log
             Syslog("epmd: " + message);
             return;
         }
-        string line = "epmd: " + CTime(DateTime.Now) + ": " + message + "\r\n";
+        string line = "epmd: " + CTimeNow() + ": " + message + "\r\n";
         if (_sink != null) _sink(line);
         else StandardError.Write(line);
     }
 
-    /// <summary>C's ctime() without the newline: "Tue Nov  4 20:41:25 2026".</summary>
-    public static string CTime(DateTime t) =>
-        string.Create(CultureInfo.InvariantCulture, $"{t:ddd MMM} {t.Day,2} {t:HH:mm:ss yyyy}");
+    /// <summary>C's ctime() of now without the newline, local time: "Tue Nov  4 20:41:25 2026".</summary>
+    public static unsafe string CTimeNow()
+    {
+        byte* text = stackalloc byte[64];
+        int n = Interop.Shim.CTimeNow(text, 64);
+        return n < 0 ? "?" : Encoding.ASCII.GetString(text, n);
+    }
 
     /// <summary>Names as OTP prints them: the raw bytes (UTF-8).</summary>
     public static string Text(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);

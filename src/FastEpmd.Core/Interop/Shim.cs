@@ -11,7 +11,7 @@ internal static unsafe partial class Shim
     public const string Library = "fastepmd_shim";
 
     /// <summary>The ABI this code was written against (FE_ABI_VERSION in fastepmd_shim.h).</summary>
-    public const int ExpectedAbiVersion = 1;
+    public const int ExpectedAbiVersion = 2;
 
     [LibraryImport(Library, EntryPoint = "fe_abi_version")]
     [SuppressGCTransition]
@@ -53,6 +53,9 @@ internal static unsafe partial class Shim
 
     [LibraryImport(Library, EntryPoint = "fe_syslog_error")]
     public static partial int SyslogError(byte* message);
+
+    [LibraryImport(Library, EntryPoint = "fe_ctime_now")]
+    public static partial int CTimeNow(byte* text, int capacity);
 
     /// <summary>Throws when the loaded shim is not the one this build expects.</summary>
     public static void CheckAbi()
