@@ -1,6 +1,7 @@
 // fastepmd: parse OTP epmd's command line, then run the daemon or a client command.
 using FastEpmd.CommandLine;
 using FastEpmd.Daemon;
+using FastEpmd.Diagnostics;
 using FastEpmd.Service;
 
 namespace FastEpmd;
@@ -12,7 +13,7 @@ internal static class Program
         var parsed = OptionParser.Parse(args, Environment.GetEnvironmentVariable);
         if (parsed.ExitCode is int code)
         {
-            using var stderr = Console.OpenStandardError();
+            using var stderr = DescriptorStream.StandardError();
             if (parsed.Stderr is not null) stderr.Write(System.Text.Encoding.ASCII.GetBytes(parsed.Stderr));
             return code;
         }
@@ -29,8 +30,8 @@ internal static class Program
         {
             // Raw streams: the client's output is bytes (DUMP passes NULs through), not text.
             // Disposing the buffered stdout flushes it, inside the try.
-            using var stdout = new BufferedStream(Console.OpenStandardOutput(), 8192);
-            using var stderr = Console.OpenStandardError();
+            using var stdout = new BufferedStream(DescriptorStream.StandardOutput(), 8192);
+            using var stderr = DescriptorStream.StandardError();
             return ClientCommands.Run(options, stdout, stderr, stopName);
         }
         catch (IOException)

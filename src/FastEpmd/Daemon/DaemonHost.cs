@@ -26,7 +26,7 @@ internal static class DaemonHost
         var log = new Log(options.DebugLevel);
         if (options.RunAsDaemon)
         {
-            Directory.SetCurrentDirectory("/");
+            ChangeToRoot();
             log.Syslog = SyslogSink();
         }
         try
@@ -49,7 +49,7 @@ internal static class DaemonHost
 
         long softLimit = DescriptorLimit.RaiseToHard();
         int capacity = options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
-        var registry = new NodeRegistry(1024, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
+        var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
         var service = new EpmdService(options, registry, log);
         using var table = new ConnectionTable(capacity);
         using var poller = new EpollPoller();
@@ -164,5 +164,11 @@ internal static class DaemonHost
         {
             fixed (byte* p = Encoding.UTF8.GetBytes(message + "\0")) Shim.SyslogError(p);
         };
+    }
+
+    /// <summary>OTP's daemon mode runs from "/" (no mount kept busy); chdir(2), not System.IO.</summary>
+    private static unsafe void ChangeToRoot()
+    {
+        fixed (byte* root = "/\0"u8) Tmds.Linux.LibC.chdir(root);
     }
 }
