@@ -23,7 +23,9 @@ internal sealed unsafe class ConnectionTable : IDisposable
     private readonly Connection* _slots;
     private readonly byte* _input;
     private readonly byte* _output;
-    private readonly ReplySnapshot?[] _snapshots;
+    // Managed (snapshots are objects), so it grows with the high-water mark instead of being
+    // allocated for the whole capacity: 20,000 references would be 160 kB resident at idle.
+    private ReplySnapshot?[] _snapshots = new ReplySnapshot?[64];
     private int _highWater;   // slots below it have been used at least once
     private int _freeHead = -1;
     private readonly int[] _heads = { -1, -1, -1 };
@@ -37,7 +39,6 @@ internal sealed unsafe class ConnectionTable : IDisposable
         _slots = (Connection*)NativeMemory.AllocZeroed((nuint)capacity, (nuint)sizeof(Connection));
         _input = (byte*)NativeMemory.AllocZeroed((nuint)capacity, InputSize);
         _output = (byte*)NativeMemory.AllocZeroed((nuint)capacity, OutputSize);
-        _snapshots = new ReplySnapshot?[capacity];
     }
 
     public int Capacity { get; }
@@ -80,6 +81,7 @@ internal sealed unsafe class ConnectionTable : IDisposable
         else if (_highWater < Capacity)
         {
             slot = _highWater++;
+            if (slot == _snapshots.Length) Array.Resize(ref _snapshots, Math.Min(Capacity, slot * 2));
         }
         else
         {
