@@ -25,6 +25,20 @@ public class ConnectionTableTests
     }
 
     [Test]
+    public void Every_slot_up_to_capacity_can_hold_a_reply_snapshot()
+    {
+        // The managed snapshot array starts small and grows with the high-water mark.
+        using var table = new ConnectionTable(300);
+        var cache = new FastEpmd.Service.ReplySnapshotCache();
+        var snapshot = new FastEpmd.Service.ReplySnapshot(cache);
+        var slots = Enumerable.Range(0, 300).Select(i => table.Allocate(100 + i, 1000)).ToList();
+        Assert.That(slots, Is.All.GreaterThanOrEqualTo(0));
+        foreach (int slot in slots) table.Snapshot(slot) = snapshot;
+        Assert.That(slots.All(slot => ReferenceEquals(table.Snapshot(slot), snapshot)), Is.True);
+        Assert.That(table.Allocate(999, 1000), Is.EqualTo(-1));
+    }
+
+    [Test]
     public void New_slot_is_initialised()
     {
         using var table = new ConnectionTable(2);
