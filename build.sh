@@ -86,6 +86,8 @@ bench() {
     local mode=full
     if [ "${1:-}" = quick ]; then mode=quick; shift; fi
     publish
+    # The kernel floor beside the two daemons: a bare epoll server (bench/floor/epmd_floor.c).
+    cc -O2 -o out/epmd_floor bench/floor/epmd_floor.c
     dotnet build bench/FastEpmd.Load -c Release -nologo -v quiet
     if [ "$mode" = quick ]; then
         dotnet run --project bench/FastEpmd.Load -c Release --no-build -- --quick "$@"

@@ -1,6 +1,7 @@
 // FastEpmd.Load: FastEpmd (NativeAOT binary) against OTP's epmd, side by side, alternating.
 //   dotnet run --project bench/FastEpmd.Load -c Release -- [--quick] [--only a,b] [--fastepmd PATH]
-//       [--otp PATH|none] [--out DIR] [--rate N] [--rounds N] [--fastepmd-args "-defer_accept 1"]
+//       [--otp PATH|none] [--floor PATH|none] [--out DIR] [--rate N] [--rounds N]
+//       [--fastepmd-args "-defer_accept 1"]
 using FastEpmd.Load.Harness;
 using FastEpmd.Load.Report;
 using FastEpmd.Load.Scenarios;
@@ -37,6 +38,8 @@ internal static class Program
         string? otp = Arg("--otp") ?? "/usr/bin/epmd";
         Daemon.FastEpmdArgs = (Arg("--fastepmd-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (otp == "none" || !File.Exists(otp)) otp = null;
+        string? floor = Arg("--floor") ?? Path.Combine(root, "out", "epmd_floor");
+        if (floor == "none" || !File.Exists(floor)) floor = null;
         if (!File.Exists(fastepmd))
         {
             Console.Error.WriteLine($"load: {fastepmd} not found; run ./build.sh publish first");
@@ -47,6 +50,7 @@ internal static class Program
             Quick = quick,
             FastEpmdPath = fastepmd,
             OtpPath = otp,
+            FloorPath = floor,
             Rounds = int.Parse(Arg("--rounds") ?? (quick ? "1" : "3")),
             PacedRound = TimeSpan.FromSeconds(double.Parse(Arg("--seconds") ?? (quick ? "0.5" : "1.5"), System.Globalization.CultureInfo.InvariantCulture)),
             ClosedRound = TimeSpan.FromSeconds(quick ? 0.3 : 0.8),
@@ -63,7 +67,7 @@ internal static class Program
         var scenarios = only is null ? all : all.Where(s => only.Contains(s.Name)).ToList();
         bool startup = only is null || only.Contains("startup");
 
-        Console.Error.WriteLine($"load: FastEpmd {fastepmd}; OTP {(otp ?? "not found: FastEpmd alone")}; {(quick ? "quick" : "full")} run, " +
+        Console.Error.WriteLine($"load: FastEpmd {fastepmd}; OTP {(otp ?? "not found: FastEpmd alone")}; floor {floor ?? "not built"}; {(quick ? "quick" : "full")} run, " +
             $"{settings.Rounds} paced round(s) of {settings.PacedRound.TotalSeconds:0.0} s per daemon; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Trim()}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var results = new List<ScenarioResult>();

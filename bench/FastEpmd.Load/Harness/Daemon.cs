@@ -10,6 +10,9 @@ internal enum DaemonKind
 {
     FastEpmd,
     Otp,
+
+    /// <summary>bench/floor/epmd_floor.c: a bare epoll server, the kernel's cost of the same exchange.</summary>
+    Floor,
 }
 
 internal sealed class Daemon : IDisposable
@@ -46,10 +49,12 @@ internal sealed class Daemon : IDisposable
     /// <summary>Extra flags for every FastEpmd started in this run (--fastepmd-args, e.g. "-defer_accept 1").</summary>
     public static IReadOnlyList<string> FastEpmdArgs { get; set; } = Array.Empty<string>();
 
-    public static string Describe(DaemonKind kind) =>
-        kind == DaemonKind.FastEpmd
-            ? (FastEpmdArgs.Count == 0 ? "FastEpmd" : $"FastEpmd {string.Join(' ', FastEpmdArgs)}")
-            : "OTP epmd";
+    public static string Describe(DaemonKind kind) => kind switch
+    {
+        DaemonKind.FastEpmd => FastEpmdArgs.Count == 0 ? "FastEpmd" : $"FastEpmd {string.Join(' ', FastEpmdArgs)}",
+        DaemonKind.Floor => "kernel floor",
+        _ => "OTP epmd",
+    };
 
     /// <summary>Starts the daemon on a free port (retrying another port if the one picked got taken).</summary>
     public static Daemon Start(DaemonKind kind, string path, int? maxConnections = null, string? label = null)

@@ -7,6 +7,9 @@ internal sealed class Settings
     public bool Quick { get; init; }
     public string FastEpmdPath { get; init; } = "";
     public string? OtpPath { get; init; }
+
+    /// <summary>The bare epoll server (bench/floor), run beside the two where the kernel dominates.</summary>
+    public string? FloorPath { get; init; }
     public int Rounds { get; init; } = 3;
     public TimeSpan PacedRound { get; init; } = TimeSpan.FromSeconds(1.5);
     public TimeSpan ClosedRound { get; init; } = TimeSpan.FromSeconds(1);
@@ -59,5 +62,14 @@ internal abstract class Scenario
     protected static IEnumerable<DaemonKind> Kinds(Settings s) =>
         s.OtpPath is null ? new[] { DaemonKind.FastEpmd } : new[] { DaemonKind.FastEpmd, DaemonKind.Otp };
 
-    protected static string PathOf(Settings s, DaemonKind kind) => kind == DaemonKind.FastEpmd ? s.FastEpmdPath : s.OtpPath!;
+    /// <summary>Both daemons and, when built, the kernel floor: for the scenarios that are mostly TCP work.</summary>
+    protected static IEnumerable<DaemonKind> KindsWithFloor(Settings s) =>
+        s.FloorPath is null ? Kinds(s) : Kinds(s).Append(DaemonKind.Floor);
+
+    protected static string PathOf(Settings s, DaemonKind kind) => kind switch
+    {
+        DaemonKind.FastEpmd => s.FastEpmdPath,
+        DaemonKind.Floor => s.FloorPath!,
+        _ => s.OtpPath!,
+    };
 }

@@ -29,6 +29,7 @@ internal static class Json
                 w.WriteString("name", t.Name);
                 w.WriteString("measure", t.Measure);
                 Num(w, "value", t.Value);
+                Num(w, "floorRatio", t.Floor);
                 w.WriteNumber("limit", t.Limit);
                 w.WriteString("unit", t.Unit);
                 if (t.Pass is bool p) w.WriteBoolean("pass", p);

@@ -108,8 +108,14 @@ internal sealed class Target
     public required string Unit { get; init; }
     public string Detail { get; init; } = "";
 
+    /// <summary>The kernel floor's ratio to the same baseline (NaN: no floor arm).</summary>
+    public double Floor { get; init; } = double.NaN;
+
     /// <summary>null: not measured in this run.</summary>
     public bool? Pass => double.IsNaN(Value) ? null : Value <= Limit;
+
+    /// <summary>A bare epoll server with the same exchange cannot meet the limit either.</summary>
+    public bool BelowFloor => Floor > Limit;
 }
 
 internal sealed class RunReport
@@ -137,22 +143,26 @@ internal sealed class RunReport
     /// a / b in server CPU per request from /proc/PID/stat (utime+stime); when either side has too
     /// few 10 ms ticks to divide by, from schedstat (the same CPU time in ns), and the detail says so.
     /// </summary>
-    private static Target Compare(string name, string measure, ArmSummary? a, ArmSummary? b, double limit)
+    private static Target Compare(string name, string measure, ArmSummary? a, ArmSummary? b, double limit, ArmSummary? floor = null)
     {
         if (a is null || b is null) return new Target { Name = name, Measure = measure, Limit = limit, Unit = "ratio", Detail = "not measured" };
-        bool stat = a.TicksSufficient && b.TicksSufficient;
+        bool stat = a.TicksSufficient && b.TicksSufficient && (floor is null || floor.TicksSufficient);
         double statRatio = a.CpuUsPerReq / b.CpuUsPerReq;
         double schedRatio = a.SchedUsPerReq / b.SchedUsPerReq;
+        double floorRatio = floor is null ? double.NaN : stat ? floor.CpuUsPerReq / b.CpuUsPerReq : floor.SchedUsPerReq / b.SchedUsPerReq;
+        string floorDetail = floor is null ? ""
+            : $"; kernel floor {(stat ? floor.CpuUsPerReq : floor.SchedUsPerReq):0.0} us, FastEpmd / floor {(stat ? a.CpuUsPerReq / floor.CpuUsPerReq : a.SchedUsPerReq / floor.SchedUsPerReq):0.00}";
         return new Target
         {
             Name = name,
             Measure = measure,
             Value = stat ? statRatio : schedRatio,
+            Floor = floorRatio,
             Limit = limit,
             Unit = "ratio",
-            Detail = stat
+            Detail = (stat
                 ? $"stat: {a.CpuUsPerReq:0.0} / {b.CpuUsPerReq:0.0} us ({a.CpuTicks} / {b.CpuTicks} ticks); schedstat ratio {schedRatio:0.000}"
-                : $"schedstat: {a.SchedUsPerReq:0.00} / {b.SchedUsPerReq:0.0} us (stat has only {a.CpuTicks} / {b.CpuTicks} ticks: {statRatio:0.000})",
+                : $"schedstat: {a.SchedUsPerReq:0.00} / {b.SchedUsPerReq:0.0} us (stat has only {a.CpuTicks} / {b.CpuTicks} ticks: {statRatio:0.000})") + floorDetail,
         };
     }
 
@@ -163,7 +173,8 @@ internal sealed class RunReport
         {
             var fe = Find(scenario, a => a.Kind == DaemonKind.FastEpmd);
             var otp = Find(scenario, a => a.Kind == DaemonKind.Otp);
-            t.Add(Compare(name, "server CPU/request, FastEpmd / OTP", fe, otp, limit));
+            var floor = Find(scenario, a => a.Kind == DaemonKind.Floor);
+            t.Add(Compare(name, "server CPU/request, FastEpmd / OTP", fe, otp, limit, floor));
         }
         Ratio("query16", "query, 16 in flight", 0.77);
         Ratio("query64", "query, 64 in flight", 0.77);

@@ -11,7 +11,7 @@ internal sealed class Churn : Scenario
     public override int Concurrency => 16;
     public override double Rate(Settings s) => s.QueryRate / 2;
 
-    public override List<Arm> Setup(Settings s) => Kinds(s).Select(kind =>
+    public override List<Arm> Setup(Settings s) => KindsWithFloor(s).Select(kind =>
     {
         var daemon = Daemon.Start(kind, PathOf(s, kind));
         return new Arm(daemon.Label, daemon, new ChurnWorkload("churn"));

@@ -19,7 +19,7 @@ internal sealed class Names(int nodes) : Scenario
     {
         var arms = new List<Arm>();
         var list = Enumerable.Range(0, nodes).Select(i => ($"n{i:D4}", (ushort)(20000 + i))).ToList();
-        foreach (var kind in Kinds(s))
+        foreach (var kind in nodes <= 10 ? KindsWithFloor(s) : Kinds(s))
         {
             var daemon = Daemon.Start(kind, PathOf(s, kind));
             var held = Registrations.Register(daemon.Port, list);

@@ -14,7 +14,7 @@ internal sealed class Query(int concurrency) : Scenario
     public override int Concurrency => concurrency;
     public override double Rate(Settings s) => s.QueryRate;
 
-    public override List<Arm> Setup(Settings s) => Kinds(s).Select(kind => OneNodeArm(s, kind, NodeName,
+    public override List<Arm> Setup(Settings s) => KindsWithFloor(s).Select(kind => OneNodeArm(s, kind, NodeName,
         Requests.PortPlease(NodeName), Expected.ThenEof(Requests.PortFound(NodeName, NodePort)))).ToList();
 
     /// <summary>A daemon with one node registered, queried with one request.</summary>
