@@ -47,14 +47,15 @@ internal static unsafe class Listener
             for (int i = 0; i < 4; i++) sa.sin_addr.s_addr[i] = address.Address[i];
             rc = bind(fd, (sockaddr*)&sa, (socklen_t)sizeof(sockaddr_in));
         }
-        if (deferAcceptSeconds > 0)
-            setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &deferAcceptSeconds, sizeof(int));
         if (rc != 0 || listen(fd, SOMAXCONN) != 0)
         {
+            // Read errno before anything else runs: the marshaller resets it on every call.
             int errno = Errno.Last;
             close(fd);
             return -errno;
         }
+        if (deferAcceptSeconds > 0)
+            setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &deferAcceptSeconds, sizeof(int));
         return fd;
     }
 
