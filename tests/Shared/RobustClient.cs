@@ -138,7 +138,19 @@ internal static class RobustClient
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    /// <summary>Opens count connections that never send; stops at the first failure and returns what it has.</summary>
+    /// <summary>
+    /// A connection that begins a request (one byte of its length header) and goes quiet: what a
+    /// slot holder looks like to the daemon. It sends that byte because the daemon listens with
+    /// TCP_DEFER_ACCEPT, so a connection that sends nothing reaches it only after about a second.
+    /// </summary>
+    public static Socket ConnectIdle(int port, IPAddress? source = null)
+    {
+        var s = Connect(port, source: source);
+        s.Send(new byte[] { 0 });
+        return s;
+    }
+
+    /// <summary>Opens count idle connections (ConnectIdle); stops at the first failure and returns what it has.</summary>
     public static List<Socket> OpenIdle(int port, int count, Action<Exception>? onError = null, bool fromFloodSources = false)
     {
         var sockets = new List<Socket>(count);
@@ -146,7 +158,7 @@ internal static class RobustClient
         {
             try
             {
-                sockets.Add(Connect(port, source: fromFloodSources ? FloodSource(i) : null));
+                sockets.Add(ConnectIdle(port, source: fromFloodSources ? FloodSource(i) : null));
             }
             catch (Exception e) when (e is SocketException)
             {

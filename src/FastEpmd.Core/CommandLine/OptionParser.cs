@@ -105,7 +105,7 @@ internal static class OptionParser
                     i += 2;
                     break;
                 case "-defer_accept":
-                    if (!TryStrictPositive(value, 3600, out int defer)) return ParseResult.Usage(options);
+                    if (!TryStrictInteger(value, 0, 3600, out int defer)) return ParseResult.Usage(options);
                     options = options with { DeferAcceptSeconds = defer };
                     i += 2;
                     break;
@@ -135,7 +135,9 @@ internal static class OptionParser
         return value != 0;
     }
 
-    private static bool TryStrictPositive(string? text, int max, out int value)
+    private static bool TryStrictPositive(string? text, int max, out int value) => TryStrictInteger(text, 1, max, out value);
+
+    private static bool TryStrictInteger(string? text, int min, int max, out int value)
     {
         value = 0;
         if (string.IsNullOrEmpty(text) || text.Length > 10) return false;
@@ -145,7 +147,7 @@ internal static class OptionParser
             if (!char.IsAsciiDigit(c)) return false;
             parsed = parsed * 10 + (c - '0');
         }
-        if (parsed < 1 || parsed > max) return false;
+        if (parsed < min || parsed > max) return false;
         value = (int)parsed;
         return true;
     }

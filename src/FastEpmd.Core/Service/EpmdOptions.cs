@@ -50,11 +50,14 @@ public sealed record EpmdOptions
     public bool LoopbackOnly { get; init; }
 
     /// <summary>
-    /// -defer_accept N: TCP_DEFER_ACCEPT on the listeners (0: off). The kernel hands a connection
-    /// over only once its first bytes are in, saving a wakeup and a retried read per query; a
-    /// client that connects and sends nothing is accepted only after about N seconds.
+    /// -defer_accept N: TCP_DEFER_ACCEPT on the listeners, on by default (1 s; 0: off). Every epmd
+    /// client speaks first, so the kernel hands a connection over once its request is in, saving a
+    /// wakeup, a retried read and an epoll_ctl per query; a client that connects and sends nothing
+    /// is accepted only after about N seconds (and its packet timeout starts then).
     /// </summary>
-    public int DeferAcceptSeconds { get; init; }
+    public int DeferAcceptSeconds { get; init; } = DefaultDeferAcceptSeconds;
+
+    public const int DefaultDeferAcceptSeconds = 1;
 
     /// <summary>-request_deadline_ms N: a connection must complete its first request within N ms (0: off).</summary>
     public int RequestDeadlineMs { get; init; }

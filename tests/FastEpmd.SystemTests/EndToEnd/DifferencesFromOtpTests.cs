@@ -120,7 +120,7 @@ public class DifferencesFromOtpTests
             for (int i = 1; i <= 3; i++) regs.Add(Register(d, $"node{i}", 1000 + i));
             for (int i = 0; i < 5; i++)
             {
-                idles.Add(d.Connect());
+                idles.Add(d.Connect().Send("00"));   // a begun request: handed over despite TCP_DEFER_ACCEPT
                 Thread.Sleep(50); // accepted in this order
             }
             // The table holds 8: a ninth connection's query is still answered.
@@ -131,7 +131,7 @@ public class DifferencesFromOtpTests
             // Many more idle connections: registrations are never the ones closed.
             for (int i = 0; i < 12; i++)
             {
-                idles.Add(d.Connect());
+                idles.Add(d.Connect().Send("00"));
                 Thread.Sleep(20);
             }
             Thread.Sleep(200);

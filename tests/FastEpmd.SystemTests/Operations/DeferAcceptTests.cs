@@ -1,5 +1,6 @@
-// -defer_accept: TCP_DEFER_ACCEPT on the listeners. Same bytes for every request; a silent
-// connection reaches the daemon (and its packet timeout) only after the defer period.
+// TCP_DEFER_ACCEPT on the listeners, on by default (-defer_accept 1; 0 turns it off). Same bytes
+// for every request; a silent connection reaches the daemon (and its packet timeout) only after
+// the defer period.
 using System.Diagnostics;
 
 namespace FastEpmd.SystemTests.Operations;
@@ -11,7 +12,7 @@ public class DeferAcceptTests
     [Test]
     public void QueriesAndRegistrationsAreServedAsWithout()
     {
-        using var d = DaemonProcess.StartFastEpmd("-defer_accept", "1");
+        using var d = DaemonProcess.StartFastEpmd("-defer_accept", "2");
         using var node = d.Connect();
         node.Send(Requests.Alive("deferred", port: 4711, hi: 5, lo: 5));
         Assert.That(node.ReadExactly(2), Is.EqualTo(Hex.Parse("79 00")));
@@ -25,7 +26,7 @@ public class DeferAcceptTests
     public void SilentConnectionIsHandedOverOnlyAfterTheDeferPeriod()
     {
         // -request_deadline_ms 200: once the daemon has the connection it closes it 0.2 s later.
-        // Without -defer_accept that is ~0.2 s after connect; with it, at least ~1 s.
+        // With -defer_accept 0 that is ~0.2 s after connect; by default (1 s), at least ~1 s.
         double ClosedAfterMs(params string[] extra)
         {
             using var d = DaemonProcess.StartFastEpmd(new[] { "-request_deadline_ms", "200" }.Concat(extra).ToArray());
@@ -35,9 +36,9 @@ public class DeferAcceptTests
             Assert.That(result.Closed, Is.True);
             return sw.Elapsed.TotalMilliseconds;
         }
-        double plain = ClosedAfterMs();
-        double deferred = ClosedAfterMs("-defer_accept", "1");
-        TestContext.Out.WriteLine($"silent connection closed after {plain:F0} ms plain, {deferred:F0} ms with -defer_accept 1");
+        double plain = ClosedAfterMs("-defer_accept", "0");
+        double deferred = ClosedAfterMs();
+        TestContext.Out.WriteLine($"silent connection closed after {plain:F0} ms with -defer_accept 0, {deferred:F0} ms by default");
         Assert.That(plain, Is.LessThan(900));
         Assert.That(deferred, Is.GreaterThan(900));
     }

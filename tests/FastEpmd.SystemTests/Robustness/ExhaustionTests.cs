@@ -61,7 +61,7 @@ public class ExhaustionTests : RobustnessFixture
             var sw = Stopwatch.StartNew();
             while (sw.ElapsedMilliseconds < 2000)
             {
-                try { newcomers.Add(RobustClient.Connect(daemon.Port, source: RobustClient.FloodSource(newcomers.Count))); }
+                try { newcomers.Add(RobustClient.ConnectIdle(daemon.Port, source: RobustClient.FloodSource(newcomers.Count))); }
                 catch (SocketException) { }
                 Thread.Sleep(20);
             }

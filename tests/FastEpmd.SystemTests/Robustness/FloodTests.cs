@@ -57,14 +57,14 @@ public class FloodTests : RobustnessFixture
         var idle = Track(new List<Socket>());
         for (int i = 0; i < 70; i++)
         {
-            idle.Add(RobustClient.Connect(daemon.Port));
+            idle.Add(RobustClient.ConnectIdle(daemon.Port));
             Thread.Sleep(2);   // distinct accept times: "oldest" is well defined
         }
         Thread.Sleep(200);
         Assert.That(idle.Count(s => RobustClient.ClosedByPeer(s)), Is.Zero, "100 slots: nothing evicted yet");
 
         // Slot 101: the oldest idle connection goes, nobody else.
-        idle.Add(RobustClient.Connect(daemon.Port));
+        idle.Add(RobustClient.ConnectIdle(daemon.Port));
         Assert.That(RobustClient.ClosedByPeer(idle[0], 2000), Is.True, "the oldest idle connection was closed");
         Assert.That(idle.Skip(1).Count(s => RobustClient.ClosedByPeer(s, 0)), Is.Zero, "only the oldest");
 
@@ -109,7 +109,7 @@ public class FloodTests : RobustnessFixture
         var daemon = StartFastEpmd("-request_deadline_ms", "300");   // packet timeout stays 60 s
         var registration = Track(RobustClient.RegisterOk(daemon.Port, "stays", 5100, out _));
 
-        using var idle = RobustClient.Connect(daemon.Port);
+        using var idle = RobustClient.ConnectIdle(daemon.Port);
         var sw = Stopwatch.StartNew();
         Assert.That(RobustClient.ClosedByPeer(idle, 5000), Is.True, "idle connection closed");
         double idleSeconds = sw.Elapsed.TotalSeconds;
@@ -137,7 +137,7 @@ public class FloodTests : RobustnessFixture
 
         // Without the flag the same idle connection lives on (OTP: 60 s packet timeout).
         var plain = StartFastEpmd();
-        using var idle2 = RobustClient.Connect(plain.Port);
+        using var idle2 = RobustClient.ConnectIdle(plain.Port);
         Assert.That(RobustClient.ClosedByPeer(idle2, 1500), Is.False, "no deadline without the flag");
     }
 }

@@ -257,7 +257,6 @@ public class OptionParserTests
     [TestCase("-request_deadline_ms", "1.5")]
     [TestCase("-request_deadline_ms", "2147483648")]
     [TestCase("-defer_accept")]
-    [TestCase("-defer_accept", "0")]
     [TestCase("-defer_accept", "3601")]
     [TestCase("-loopback_only", "1")]
     public void FastEpmdFlag_WithBadValue_GivesUsage(params string[] args) => AssertUsage(Parse(args));
@@ -268,6 +267,9 @@ public class OptionParserTests
         Assert.That(Ok(Parse("-max_connections", "1")).MaxConnections, Is.EqualTo(1));
         Assert.That(Ok(Parse("-max_connections", "4194304")).MaxConnections, Is.EqualTo(OptionParser.MaxConnectionsLimit));
         Assert.That(Ok(Parse("-request_deadline_ms", "2147483647")).RequestDeadlineMs, Is.EqualTo(int.MaxValue));
+        Assert.That(Ok(Parse()).DeferAcceptSeconds, Is.EqualTo(1), "on by default");
+        Assert.That(Ok(Parse("-defer_accept", "0")).DeferAcceptSeconds, Is.EqualTo(0), "0 turns it off");
+        Assert.That(Ok(Parse("-defer_accept", "3600")).DeferAcceptSeconds, Is.EqualTo(3600));
         Assert.That(Ok(Parse("-request_deadline_ms", "0100")).RequestDeadlineMs, Is.EqualTo(100));
     }
 
