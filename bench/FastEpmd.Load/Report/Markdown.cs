@@ -29,7 +29,7 @@ internal static class Markdown
         {
             string v = t.Unit == "ratio" ? F(t.Value, "0.000") : F(t.Value, "0.00") + " " + t.Unit;
             string limit = t.Unit == "ratio" ? "<= " + F(t.Limit, "0.###") : "<= " + F(t.Limit, "0.##") + " " + t.Unit;
-            string pass = t.Pass switch { true => "PASS", false => t.BelowFloor ? "**FAIL** (limit below the floor)" : "**FAIL**", null => "n/a" };
+            string pass = t.Pass switch { true => "PASS", false => t.BelowFloor ? "**FAIL** (floor above the limit)" : "**FAIL**", null => "n/a" };
             b.Append(CultureInfo.InvariantCulture, $"| {t.Name} | {t.Measure} | {v} | {limit} | {F(t.Floor, "0.000")} | {pass} | {t.Detail} |\n");
         }
 
