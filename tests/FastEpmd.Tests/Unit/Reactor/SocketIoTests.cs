@@ -208,17 +208,27 @@ public unsafe class SocketIoTests
         Assert.That(end, Is.EqualTo("eof"));
     }
 
-    [Test]
-    public void Finish_delivers_the_reply_despite_unread_late_bytes()
+    /// <summary>
+    /// A request read, then a late byte that stays unread, then a reply held back with MSG_MORE:
+    /// the state in which a reply that ends the connection meets its close.
+    /// </summary>
+    private (System.Net.Sockets.Socket Client, int ServerFd) HeldBackReplyWithUnreadLateByte()
     {
-        // OTP: a byte that arrives after the request is never read, and the reply still goes out.
         var (client, fd) = Tcp();
-        using var owned = client;
         client.Send(Hex.Parse("00 01 6e"));
         Assert.That(ReceiveWithin(fd, new byte[3], out _, out _), Is.EqualTo(IoStatus.Done));
         client.Send(Hex.Parse("41"));
         Thread.Sleep(20);
-        SocketIo.Send(fd, Hex.Parse("00 00 11 11"), endsStream: true, out _, out _);
+        Assert.That(SocketIo.Send(fd, Hex.Parse("00 00 11 11"), endsStream: true, out _, out _), Is.EqualTo(IoStatus.Done));
+        return (client, fd);
+    }
+
+    [Test]
+    public void Finish_delivers_the_reply_despite_unread_late_bytes()
+    {
+        // OTP: a byte that arrives after the request is never read, and the reply still goes out.
+        var (client, fd) = HeldBackReplyWithUnreadLateByte();
+        using var owned = client;
 
         SocketIo.Finish(fd);
         _fds.Remove(fd);
@@ -231,13 +241,8 @@ public unsafe class SocketIoTests
     {
         // The kernel behaviour Finish exists for: close() with unread input resets the connection
         // and drops what MSG_MORE still holds. If this ever passes the reply, Finish is still right.
-        var (client, fd) = Tcp();
+        var (client, fd) = HeldBackReplyWithUnreadLateByte();
         using var owned = client;
-        client.Send(Hex.Parse("00 01 6e"));
-        Assert.That(ReceiveWithin(fd, new byte[3], out _, out _), Is.EqualTo(IoStatus.Done));
-        client.Send(Hex.Parse("41"));
-        Thread.Sleep(20);
-        SocketIo.Send(fd, Hex.Parse("00 00 11 11"), endsStream: true, out _, out _);
 
         SocketIo.Close(fd);
         _fds.Remove(fd);
