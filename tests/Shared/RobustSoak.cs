@@ -103,7 +103,7 @@ internal sealed class SoakRunner
             RunWorkers(_options.WarmUp, seedOffset: 1000);
             Quiesce();
             _report.RssBaseline = _report.RssPeak = RobustProc.RssBytes(_daemon.Pid);
-            _report.FdsBaseline = RobustProc.OpenDescriptors(_daemon.Pid);
+            _report.FdsBaseline = SettledFds();
             _log($"baseline: RSS {RobustProc.MB(_report.RssBaseline)}, {_report.FdsBaseline} fds; soaking {_options.Duration.TotalSeconds:F0} s");
 
             var soak = Stopwatch.StartNew();
@@ -460,6 +460,29 @@ internal sealed class SoakRunner
                 _report.Problem($"long-lived {name} lost: {r.HexData}");
             }
         }
+    }
+
+    /// <summary>
+    /// The daemon's descriptor count once it has not changed for 1.5 s (5 s at most): a silent
+    /// fault connection reaches the daemon only when TCP_DEFER_ACCEPT lets it go (about 1 s), so
+    /// a count taken at once can include one that is about to close.
+    /// </summary>
+    private int SettledFds()
+    {
+        var total = Stopwatch.StartNew();
+        var unchanged = Stopwatch.StartNew();
+        int last = RobustProc.OpenDescriptors(_daemon.Pid);
+        while (total.Elapsed < TimeSpan.FromSeconds(5) && unchanged.Elapsed < TimeSpan.FromSeconds(1.5))
+        {
+            Thread.Sleep(100);
+            int now = RobustProc.OpenDescriptors(_daemon.Pid);
+            if (now != last)
+            {
+                last = now;
+                unchanged.Restart();
+            }
+        }
+        return last;
     }
 
     private int WaitForFds(int target, TimeSpan timeout)
