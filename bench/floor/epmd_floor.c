@@ -6,11 +6,13 @@
  * no epmd with the same exchange can cost less, so a target below floor/OTP is out of reach.
  *
  * Serves 127.0.0.1 only; ALIVE2, PORT_PLEASE2 and NAMES, with up to FLOOR_NODES registrations.
- * Flags: -port N (others ignored). Build: cc -O2 -o epmd_floor epmd_floor.c
+ * Flags: -port N; -defer_accept N sets TCP_DEFER_ACCEPT (to price it apart from everything else);
+ * others ignored. Build: cc -O2 -o epmd_floor epmd_floor.c
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,8 +114,11 @@ static int serve(int ep, int fd, unsigned char *buf, int n)
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i + 1 < argc; i++)
+    int defer = 0;
+    for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "-port") == 0) listen_port = atoi(argv[i + 1]);
+        if (strcmp(argv[i], "-defer_accept") == 0) defer = atoi(argv[i + 1]);
+    }
     if (listen_port <= 0) {
         fprintf(stderr, "usage: epmd_floor -port N\n");
         return 2;
@@ -127,6 +132,7 @@ int main(int argc, char **argv)
         perror("epmd_floor: bind/listen");
         return 1;
     }
+    if (defer > 0) setsockopt(ls, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = ls};
     epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
