@@ -194,7 +194,7 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
         c.IsLocal = isLocal;
         _table.Append(slot, DeadlineList.Requests, _now + _requestTimeoutMs);
         if (_log.On(2)) _log.Write(2, (isLocal ? "Local" : "Non-local") + " peer connected, fd = " + fd);
-        // Most clients send their request with the handshake: read now, skip a poller round trip.
+        // With TCP_DEFER_ACCEPT (the default) the request is already in: read now, no poller round trip.
         OnReadable(slot);
     }
 
