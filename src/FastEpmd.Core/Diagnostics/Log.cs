@@ -1,13 +1,19 @@
 // OTP-style debug log: "epmd: <ctime>: <msg>\r\n" on stderr (CRLF, as OTP), or syslog in daemon
 // mode. Level 0 is always on (errors and refusals), -d raises the level. Callers test On(level)
-// before building a message, so a quiet daemon formats nothing.
+// before building a message, so a quiet daemon formats nothing. Lines are composed in one buffer
+// owned by the log, so a flood of refusals logged at level 0 allocates nothing.
 using System.Text;
+using FastEpmd.Interop;
 
 namespace FastEpmd.Diagnostics;
 
-internal sealed class Log
+internal sealed unsafe class Log
 {
+    // "epmd: " + ctime + ": " + the longest message (text plus a 255-code-point name) + CRLF.
+    private const int LineCapacity = 4096;
+
     private readonly Action<string>? _sink;
+    private readonly byte[] _line = new byte[LineCapacity];
 
     public Log(int level, Action<string>? sink = null)
     {
@@ -20,29 +26,64 @@ internal sealed class Log
 
     public int Level { get; }
 
-    /// <summary>Daemon mode: messages go to syslog instead of stderr.</summary>
-    public Action<string>? Syslog { get; set; }
+    /// <summary>Daemon mode: lines go to syslog (opened by the host), without time and CRLF.</summary>
+    public bool ToSyslog { get; set; }
 
     public bool On(int level) => level <= Level;
 
-    public void Write(int level, string message)
+    public void Write(int level, string message) => Write(level, message, default);
+
+    /// <summary>The message followed by raw bytes: a node name as the node sent it, as OTP prints it.</summary>
+    public void Write(int level, string message, ReadOnlySpan<byte> raw)
     {
         if (!On(level)) return;
-        if (Syslog != null)
+        fixed (byte* line = _line)
         {
-            Syslog("epmd: " + message);
-            return;
+            int n = Compose(line, message, raw);
+            if (_sink != null)
+            {
+                _sink(Encoding.UTF8.GetString(line, n));
+            }
+            else if (ToSyslog)
+            {
+                line[n] = 0;
+                Shim.SyslogError(line);
+            }
+            else
+            {
+                StandardError.Write(new ReadOnlySpan<byte>(line, n));
+            }
         }
-        string line = "epmd: " + CTimeNow() + ": " + message + "\r\n";
-        if (_sink != null) _sink(line);
-        else StandardError.Write(line);
+    }
+
+    private int Compose(byte* line, string message, ReadOnlySpan<byte> raw)
+    {
+        var buffer = new Span<byte>(line, LineCapacity - 1);   // room for syslog's NUL
+        int n = Append(buffer, 0, "epmd: "u8);
+        if (!ToSyslog)
+        {
+            int time = Shim.CTimeNow(line + n, buffer.Length - n);
+            n += Math.Max(0, time);
+            n = Append(buffer, n, ": "u8);
+        }
+        int room = buffer.Length - n - 2;
+        n += Encoding.UTF8.GetBytes(message.AsSpan(0, Math.Min(message.Length, room / 3)), buffer[n..]);
+        n = Append(buffer, n, raw[..Math.Min(raw.Length, buffer.Length - n - 2)]);
+        if (!ToSyslog) n = Append(buffer, n, "\r\n"u8);
+        return n;
+    }
+
+    private static int Append(Span<byte> buffer, int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(buffer[at..]);
+        return at + bytes.Length;
     }
 
     /// <summary>C's ctime() of now without the newline, local time: "Tue Nov  4 20:41:25 2026".</summary>
-    public static unsafe string CTimeNow()
+    public static string CTimeNow()
     {
         byte* text = stackalloc byte[64];
-        int n = Interop.Shim.CTimeNow(text, 64);
+        int n = Shim.CTimeNow(text, 64);
         return n < 0 ? "?" : Encoding.ASCII.GetString(text, n);
     }
 

@@ -8,9 +8,10 @@ namespace FastEpmd.Diagnostics;
 
 internal static unsafe class StandardError
 {
-    public static void Write(string text)
+    public static void Write(string text) => Write(Encoding.UTF8.GetBytes(text));
+
+    public static void Write(ReadOnlySpan<byte> bytes)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
         fixed (byte* p = bytes)
         {
             int done = 0;

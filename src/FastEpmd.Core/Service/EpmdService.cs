@@ -94,7 +94,7 @@ internal sealed class EpmdService
         }
         if (result == RegisterStatus.Duplicate)
         {
-            if (_log.On(0)) _log.Write(0, "node name already occupied " + Log.Text(alive.Name));
+            if (_log.On(0)) _log.Write(0, "node name already occupied ", alive.Name);
             return RefusedAlive(alive.HighestVersion, reply);
         }
 

@@ -27,7 +27,8 @@ internal static class DaemonHost
         if (options.RunAsDaemon)
         {
             ChangeToRoot();
-            log.Syslog = SyslogSink();
+            OpenSyslog();
+            log.ToSyslog = true;
         }
         try
         {
@@ -157,13 +158,9 @@ internal static class DaemonHost
         if (!options.RunAsDaemon) StandardError.Write(message + "\n");
     }
 
-    private static unsafe Action<string> SyslogSink()
+    private static unsafe void OpenSyslog()
     {
         fixed (byte* ident = "epmd\0"u8) Shim.SyslogOpen(ident);
-        return static message =>
-        {
-            fixed (byte* p = Encoding.UTF8.GetBytes(message + "\0")) Shim.SyslogError(p);
-        };
     }
 
     /// <summary>OTP's daemon mode runs from "/" (no mount kept busy); chdir(2), not System.IO.</summary>
