@@ -49,6 +49,34 @@ public class FloodTests : RobustnessFixture
     }
 
     [Test]
+    public void AFloodOfRefusedDuplicatesDoesNotGrowTheDaemon()
+    {
+        // Each refusal is logged at level 0 (as OTP does, on stderr); none may cost heap.
+        const int Refusals = 5_000;
+        var daemon = StartFastEpmd();
+        var owner = Track(RobustClient.RegisterOk(daemon.Port, "anchor", 5001, out _));
+        void Refuse(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                using var dup = RobustClient.Register(daemon.Port, "anchor", 5002, out var reply);
+                if (reply.Length != 6 || reply[0] != 0x76 || reply[1] == 0) Assert.Fail("duplicate not refused: " + Hex.Format(reply));
+            }
+        }
+        Refuse(200);   // warm-up: first-use allocations
+        long before = RobustProc.RssBytes(daemon.Pid);
+        Refuse(Refusals);
+        long after = RobustProc.RssBytes(daemon.Pid);
+        Log($"{Refusals} refused duplicates: daemon RSS {RobustProc.MB(before)} -> {RobustProc.MB(after)}; " +
+            $"{daemon.Stderr.Split('\n').Count(l => l.Contains("node name already occupied anchor"))} log lines");
+
+        Assert.That(after - before, Is.LessThan(512 * 1024), "RSS growth over the refusals");
+        Assert.That(daemon.Stderr, Does.Contain("node name already occupied anchor"));
+        Assert.That(RobustClient.ClosedByPeer(owner), Is.False, "the owner keeps its name");
+        Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("anchor")).Data, Is.EqualTo(RobustClient.Port2Found("anchor", 5001)));
+    }
+
+    [Test]
     public void FullTableClosesTheOldestIdleConnectionNeverARegistration()
     {
         var daemon = StartFastEpmd("-max_connections", "100");
