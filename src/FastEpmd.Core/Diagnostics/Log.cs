@@ -62,6 +62,7 @@ internal sealed unsafe class Log
         int n = Append(buffer, 0, "epmd: "u8);
         if (!ToSyslog)
         {
+            // C's ctime() of now without the newline, local time: "Tue Nov  4 20:41:25 2026".
             int time = Shim.CTimeNow(line + n, buffer.Length - n);
             n += Math.Max(0, time);
             n = Append(buffer, n, ": "u8);
@@ -77,14 +78,6 @@ internal sealed unsafe class Log
     {
         bytes.CopyTo(buffer[at..]);
         return at + bytes.Length;
-    }
-
-    /// <summary>C's ctime() of now without the newline, local time: "Tue Nov  4 20:41:25 2026".</summary>
-    public static string CTimeNow()
-    {
-        byte* text = stackalloc byte[64];
-        int n = Shim.CTimeNow(text, 64);
-        return n < 0 ? "?" : Encoding.ASCII.GetString(text, n);
     }
 
     /// <summary>Names as OTP prints them: the raw bytes (UTF-8).</summary>

@@ -51,11 +51,16 @@ public unsafe class LogTests
     }
 
     [Test]
-    public void CTimeNow_is_ctime_without_the_newline_in_local_time()
+    public void The_time_is_ctime_without_the_newline_in_local_time()
     {
+        var lines = new List<string>();
+        var log = new Log(0, lines.Add);
         var before = DateTime.Now;
-        string text = Log.CTimeNow();
+        log.Write(0, "x");
         var after = DateTime.Now;
+        Assert.That(lines, Has.Count.EqualTo(1));
+        Assert.That(lines[0], Does.StartWith("epmd: ").And.EndWith(": x\r\n"));
+        string text = lines[0]["epmd: ".Length..^": x\r\n".Length];
 
         Assert.That(text, Does.Match(@"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d \d{4}$"));
         // The same instant as .NET's local clock, formatted as C's ctime() does (day padded with a space).
