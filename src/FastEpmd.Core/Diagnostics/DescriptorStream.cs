@@ -19,25 +19,33 @@ internal sealed unsafe class DescriptorStream(int fd) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    /// <summary>Writes everything, retrying partial writes and EINTR; a closed reader is an IOException.</summary>
+    /// <summary>Writes everything; a closed reader is an IOException.</summary>
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        fixed (byte* p = buffer)
+        int errno = WriteAll(fd, buffer);
+        if (errno != 0) throw new IOException("write to fd " + fd + ": " + Interop.Errno.Describe(errno));
+    }
+
+    /// <summary>write(2) until all of bytes is out, retrying partial writes and EINTR: 0, or the errno.</summary>
+    public static int WriteAll(int fd, ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* p = bytes)
         {
             int done = 0;
-            while (done < buffer.Length)
+            while (done < bytes.Length)
             {
-                long n = write(fd, p + done, (size_t)(buffer.Length - done));
-                if (n >= 0)
+                long n = write(fd, p + done, (size_t)(bytes.Length - done));
+                if (n > 0)
                 {
                     done += (int)n;
                     continue;
                 }
+                if (n == 0) return Interop.Errno.EIO;   // no progress: never spin on it
                 int errno = Interop.Errno.Last;
-                if (errno == Interop.Errno.EINTR) continue;
-                throw new IOException("write to fd " + fd + ": " + Interop.Errno.Describe(errno));
+                if (errno != Interop.Errno.EINTR) return errno;
             }
         }
+        return 0;
     }
 
     public override void Flush()

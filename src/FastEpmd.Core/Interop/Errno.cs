@@ -12,6 +12,7 @@ internal static class Errno
     public static readonly int ECONNRESET = LibC.ECONNRESET;
     public static readonly int ECONNABORTED = LibC.ECONNABORTED;
     public static readonly int EPIPE = LibC.EPIPE;
+    public static readonly int EIO = LibC.EIO;
     public static readonly int EMFILE = LibC.EMFILE;
     public static readonly int ENFILE = LibC.ENFILE;
     public static readonly int ENOBUFS = LibC.ENOBUFS;

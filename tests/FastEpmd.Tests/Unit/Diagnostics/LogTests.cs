@@ -51,6 +51,25 @@ public unsafe class LogTests
     }
 
     [Test]
+    public void WriteAll_delivers_every_byte_and_reports_a_closed_reader_as_EPIPE()
+    {
+        // The loop under both stderr (errors dropped) and the client's stdout (IOException).
+        int* fds = stackalloc int[2];
+        Assert.That(pipe(fds), Is.EqualTo(0));
+        var bytes = Enumerable.Range(0, 3000).Select(i => (byte)i).ToArray();
+        Assert.That(DescriptorStream.WriteAll(fds[1], bytes), Is.EqualTo(0));
+        var got = new byte[4096];
+        long n;
+        fixed (byte* g = got) n = read(fds[0], g, (size_t)got.Length);
+        Assert.That(got.AsSpan(0, (int)n).SequenceEqual(bytes), Is.True);
+
+        close(fds[0]);
+        Assert.That(DescriptorStream.WriteAll(fds[1], bytes), Is.EqualTo(EPIPE));
+        Assert.Throws<IOException>(() => new DescriptorStream(fds[1]).Write(bytes));
+        close(fds[1]);
+    }
+
+    [Test]
     public void The_time_is_ctime_without_the_newline_in_local_time()
     {
         var lines = new List<string>();

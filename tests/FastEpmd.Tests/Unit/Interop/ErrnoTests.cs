@@ -14,6 +14,7 @@ public class ErrnoTests
         yield return new TestCaseData(Errno.ECONNRESET, LibC.ECONNRESET).SetName("ECONNRESET");
         yield return new TestCaseData(Errno.ECONNABORTED, LibC.ECONNABORTED).SetName("ECONNABORTED");
         yield return new TestCaseData(Errno.EPIPE, LibC.EPIPE).SetName("EPIPE");
+        yield return new TestCaseData(Errno.EIO, LibC.EIO).SetName("EIO");
         yield return new TestCaseData(Errno.EMFILE, LibC.EMFILE).SetName("EMFILE");
         yield return new TestCaseData(Errno.ENFILE, LibC.ENFILE).SetName("ENFILE");
         yield return new TestCaseData(Errno.ENOBUFS, LibC.ENOBUFS).SetName("ENOBUFS");
