@@ -25,6 +25,7 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
     private readonly NodeRegistry _registry;
     private readonly IPoller _poller;
     private readonly ConnectionTable _table;
+    private readonly PeerAdmission _admission;
     private readonly Log _log;
     private readonly Func<long> _clockMs;
     private readonly List<int> _listeners = new();
@@ -55,6 +56,7 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
             : _refusedTimeoutMs;
         _now = _clockMs();
         service.Owners = this;
+        _admission = service.CreateAdmission(table.Capacity);
 
         _wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (_wakeFd < 0) throw new ErrnoException("eventfd", Errno.Last);
@@ -67,6 +69,7 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
     public long DroppedForFullTable { get; private set; }
     public long DroppedForNoDescriptors { get; private set; }
     public long Timeouts { get; private set; }
+    public PeerAdmission Admission => _admission;
 
     public void AddListener(int fd)
     {
@@ -160,10 +163,10 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
         int errno = 0;
         for (int attempt = 0; attempt < AcceptRetries; attempt++)
         {
-            int fd = Listener.Accept(listenFd, out bool isLocal);
+            int fd = Listener.Accept(listenFd, out bool isLocal, out var peer);
             if (fd >= 0)
             {
-                Accepted(fd, isLocal);
+                Accepted(fd, isLocal, in peer);
                 return;
             }
             errno = -fd;
@@ -178,8 +181,18 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
         if (_log.On(0)) _log.Write(0, "error in accept: " + Errno.Describe(errno));
     }
 
-    private void Accepted(int fd, bool isLocal)
+    private void Accepted(int fd, bool isLocal, in PeerAddress peer)
     {
+        // Before the table: a refused peer must not evict anyone, and none of its bytes is read.
+        var verdict = _admission.Admit(in peer, isLocal);
+        if (verdict != PeerVerdict.Admitted)
+        {
+            if (_log.On(1))
+                _log.Write(1, (verdict == PeerVerdict.NotAllowed ? "peer not in -allow, closing fd " : "peer over -max_per_peer, closing fd ")
+                    + fd + " from " + peer);
+            SocketIo.Close(fd);
+            return;
+        }
         int slot = _table.Allocate(fd, _now);
         if (slot < 0 && EvictOldest()) slot = _table.Allocate(fd, _now);
         if (slot < 0)
@@ -190,6 +203,7 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
             SocketIo.Close(fd);
             return;
         }
+        _admission.Hold(slot, in peer, isLocal);
         ref var c = ref _table[slot];
         c.IsLocal = isLocal;
         _table.Append(slot, DeadlineList.Requests, _now + _requestTimeoutMs);
@@ -212,7 +226,7 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
             _spareFd = -1;
             for (int i = 0; i < 4096; i++)
             {
-                int fd = Listener.Accept(listenFd, out _);
+                int fd = Listener.Accept(listenFd, out _, out _);
                 if (fd < 0) break;
                 SocketIo.Close(fd);
                 DroppedForNoDescriptors++;
@@ -461,6 +475,7 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
             }
         }
         ReleaseSnapshot(slot);
+        _admission.Release(slot);
         if (replied) SocketIo.Finish(c.Fd);
         else SocketIo.Close(c.Fd);
         _table.Free(slot);
@@ -519,5 +534,6 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
         Shutdown();
         SocketIo.Close(_wakeFd);
         if (_spareFd >= 0) SocketIo.Close(_spareFd);
+        _admission.Dispose();
     }
 }

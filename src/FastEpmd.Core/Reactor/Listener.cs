@@ -1,6 +1,7 @@
-// Listening sockets: socket/bind/listen as OTP sets them up, accept4 with the peer's locality,
+// Listening sockets: socket/bind/listen as OTP sets them up, accept4 with the peer's address and locality,
 // and libuv's spare-descriptor trick for EMFILE.
 using FastEpmd.Interop;
+using FastEpmd.Service;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -59,16 +60,26 @@ internal static unsafe class Listener
         return fd;
     }
 
-    /// <summary>accept4: the new non-blocking descriptor, or -errno.</summary>
-    public static int Accept(int listenFd, out bool isLocal)
+    /// <summary>accept4: the new non-blocking descriptor, or -errno; the peer's address and locality.</summary>
+    public static int Accept(int listenFd, out bool isLocal, out PeerAddress address)
     {
         sockaddr_storage peer;
         socklen_t length = (socklen_t)sizeof(sockaddr_storage);
         isLocal = false;
+        address = default;
         int fd = accept4(listenFd, (sockaddr*)&peer, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return -Errno.Last;
         isLocal = IsLocalPeer(fd, (sockaddr*)&peer);
+        address = AddressOf((sockaddr*)&peer);
         return fd;
+    }
+
+    /// <summary>The IP address in a sockaddr_in/sockaddr_in6; :: for any other family.</summary>
+    public static PeerAddress AddressOf(sockaddr* peer)
+    {
+        if (peer->sa_family == AF_INET) return PeerAddress.FromBytes(new ReadOnlySpan<byte>(((sockaddr_in*)peer)->sin_addr.s_addr, 4));
+        if (peer->sa_family == AF_INET6) return PeerAddress.FromBytes(new ReadOnlySpan<byte>(((sockaddr_in6*)peer)->sin6_addr.s6_addr, 16));
+        return default;
     }
 
     /// <summary>

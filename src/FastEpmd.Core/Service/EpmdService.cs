@@ -25,6 +25,12 @@ internal sealed class EpmdService
 
     public NodeRegistry Registry => _registry;
 
+    /// <summary>Refusals by the access rules beyond OTP (-allow, -max_per_peer, -names local).</summary>
+    public AccessRefusals Refusals { get; } = new();
+
+    /// <summary>The accept-time rules for a connection table of the given size.</summary>
+    public PeerAdmission CreateAdmission(int slots) => new(_options, slots, Refusals);
+
     /// <summary>Set by the reactor; without it a duplicate is refused without probing the owner.</summary>
     public IRegistrationOwners? Owners { get; set; }
 
@@ -41,6 +47,11 @@ internal sealed class EpmdService
             case Tags.PortPleaseRequest:
                 return PortPlease(request, reply);
             case Tags.NamesRequest:
+                if (!isLocal && _options.NamesLocalOnly)
+                {
+                    Refusals.NamesNotLocal++;
+                    return Refuse("NAMES_REQ from non local address (-names local)");
+                }
                 if (_log.On(1)) _log.Write(1, "** got NAMES_REQ");
                 return Shared(_names, isDump: false);
             case Tags.DumpRequest:
