@@ -1,6 +1,7 @@
 // The request path allocates nothing once warm: GC.GetAllocatedBytesForCurrentThread is read
 // around each RunOnce only, so the test's own client sockets are not counted.
 using System.Net.Sockets;
+using FastEpmd.Service;
 
 namespace FastEpmd.Tests.Loop;
 
@@ -175,6 +176,83 @@ public class AllocationTests
         Report("ALIVE2 register + close", allocated, watch.Elapsed);
         Assert.That(allocated, Is.EqualTo(0));
         Assert.That(h.Registry.RememberedCount, Is.EqualTo(10));
+    }
+
+    /// <summary>256 -allow entries, the peer's (127.0.0.2, seen as ::ffff:127.0.0.2) last: the longest scan.</summary>
+    private static EpmdOptions WithLongAllowList()
+    {
+        var entries = Enumerable.Range(0, 255).Select(i => $"10.{i}.0.0/16").Append("127.0.0.2").ToArray();
+        Assert.That(PeerAllowList.TryParse(string.Join(',', entries), out var list), Is.True);
+        return new EpmdOptions { Allow = list };
+    }
+
+    [Test]
+    public void Port_please_from_an_allowed_remote_peer_allocates_nothing()
+    {
+        // -allow and the per-address cap both run for a non-local peer (MappedLoopback).
+        using var h = new LoopHarness(WithLongAllowList());
+        h.Register(AliveAlpha, "76 00 65 53 f1 01");
+        int port = MappedLoopback.AddListener(h);
+        var request = Hex.Parse("00 06 7a 616c706861");
+        var found = Hex.Parse("77 00 9d6d 4d 00 0006 0005 0005 616c706861 0000");
+
+        long Run(int count)
+        {
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                using var client = MappedLoopback.Connect(port, 2);
+                client.Send(request);
+                total += ServeOne(h, client, found);
+            }
+            return total;
+        }
+
+        Run(WarmUp);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long allocated = Run(Measured);
+        Report("PORT_PLEASE2 from an allowed remote peer (256 entries)", allocated, watch.Elapsed);
+        Assert.That(allocated, Is.EqualTo(0));
+        Assert.That(h.Service.Refusals.NotAllowed, Is.Zero);
+        Assert.That(h.Reactor.Admission.Caps.Addresses, Is.Zero, "every close released its count");
+    }
+
+    [Test]
+    public void Refusing_a_peer_outside_the_list_allocates_nothing()
+    {
+        using var h = new LoopHarness(WithLongAllowList());
+        int port = MappedLoopback.AddListener(h);
+        var request = Hex.Parse("00 06 7a 616c706861");
+
+        long Run(int count)
+        {
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                using var client = MappedLoopback.Connect(port, 3);
+                client.Send(request);
+                bool closed = false;
+                for (int step = 0; step < 200 && !closed; step++)
+                {
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    h.Reactor.RunOnce(step == 0 ? 0 : 10);
+                    total += GC.GetAllocatedBytesForCurrentThread() - before;
+                    if (!client.Poll(0, SelectMode.SelectRead)) continue;
+                    try { closed = client.Receive(_buffer) == 0; }
+                    catch (SocketException) { closed = true; }
+                    Assert.That(closed, Is.True, "a refused peer got bytes");
+                }
+                Assert.That(closed, Is.True, "a refused peer was not closed");
+            }
+            return total;
+        }
+
+        Run(WarmUp);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long allocated = Run(Measured);
+        Report("refused at accept (256 entries)", allocated, watch.Elapsed);
+        Assert.That(allocated, Is.EqualTo(0));
+        Assert.That(h.Service.Refusals.NotAllowed, Is.EqualTo(WarmUp + Measured));
     }
 
     [Test]
