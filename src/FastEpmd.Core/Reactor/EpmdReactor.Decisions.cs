@@ -60,7 +60,7 @@ internal sealed partial class EpmdReactor
         }
         if (SocketIo.Peek(_table[slot].Fd) == IoStatus.WouldBlock) return true;
         Counters.DeadOwnersDropped++;
-        OnAliveEvent(slot);
+        DrainAndClose(slot);
         return false;
     }
 

@@ -78,11 +78,16 @@ internal sealed partial class EpmdReactor
     /// </summary>
     private void OnAliveEvent(int slot)
     {
-        ref var c = ref _table[slot];
-        if (_log.On(1)) _log.Write(1, "ALIVE connection closed or sent data, fd = " + c.Fd);
+        if (_log.On(1)) _log.Write(1, "ALIVE connection closed or sent data, fd = " + _table[slot].Fd);
+        DrainAndClose(slot);
+    }
+
+    private void DrainAndClose(int slot)
+    {
+        int fd = _table[slot].Fd;
         for (int i = 0; i < AliveDrainReads; i++)
         {
-            if (SocketIo.Receive(c.Fd, _drainScratch, out _, out _) != IoStatus.Done) break;
+            if (SocketIo.Receive(fd, _drainScratch, out _, out _) != IoStatus.Done) break;
         }
         CloseConnection(slot);
     }
