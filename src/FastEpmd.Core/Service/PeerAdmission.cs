@@ -25,7 +25,7 @@ internal sealed class PeerAdmission : IDisposable
     public PeerCaps Caps => _caps;
 
     /// <summary>Counts a refusal; an admitted non-local peer is not yet held (see Hold).</summary>
-    public PeerVerdict Admit(in PeerAddress peer, bool isLocal)
+    public PeerVerdict Admit(in PeerIp peer, bool isLocal)
     {
         if (isLocal) return PeerVerdict.Admitted;
         if (_allow is not null && !_allow.Allows(peer))
@@ -42,7 +42,7 @@ internal sealed class PeerAdmission : IDisposable
     }
 
     /// <summary>The connection got a slot: a non-local one counts against its address until Release.</summary>
-    public void Hold(int slot, in PeerAddress peer, bool isLocal)
+    public void Hold(int slot, in PeerIp peer, bool isLocal)
     {
         if (!isLocal) _caps.Hold(slot, peer);
     }

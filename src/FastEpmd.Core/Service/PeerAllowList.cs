@@ -46,7 +46,7 @@ internal sealed class PeerAllowList
     }
 
     /// <summary>Allocation-free: at most Count masked compares.</summary>
-    public bool Allows(in PeerAddress peer)
+    public bool Allows(in PeerIp peer)
     {
         bool ipv4 = peer.IsIPv4;
         foreach (ref readonly var p in _prefixes.AsSpan())
@@ -66,7 +66,7 @@ internal sealed class PeerAllowList
         int family;
         fixed (byte* text = Encoding.UTF8.GetBytes(address + "\0")) family = Shim.InetPton(text, bytes);
         if (family < 0) return false;
-        var peer = PeerAddress.FromBytes(new ReadOnlySpan<byte>(bytes, family == 6 ? 16 : 4));
+        var peer = PeerIp.FromBytes(new ReadOnlySpan<byte>(bytes, family == 6 ? 16 : 4));
         // An IPv4 entry is a prefix of ::ffff:0:0/96; ::ffff:a.b.c.d written as IPv6 is the same entry.
         int bits = family == 6 ? 128 : 32;
         int length = bits;

@@ -35,17 +35,17 @@ internal sealed unsafe class PeerCaps : IDisposable
     public int Addresses { get; private set; }
 
     /// <summary>Connections this address holds now.</summary>
-    public int CountOf(in PeerAddress peer)
+    public int CountOf(in PeerIp peer)
     {
         if (Limit == 0) return 0;
         int i = Find(peer);
         return i < 0 ? 0 : _buckets[i].Count;
     }
 
-    public bool IsFull(in PeerAddress peer) => Limit != 0 && CountOf(peer) >= Limit;
+    public bool IsFull(in PeerIp peer) => Limit != 0 && CountOf(peer) >= Limit;
 
     /// <summary>Counts slot's connection against peer, until Release(slot).</summary>
-    public void Hold(int slot, in PeerAddress peer)
+    public void Hold(int slot, in PeerIp peer)
     {
         if (Limit == 0) return;
         if ((uint)slot >= (uint)_slotCount) throw new ArgumentOutOfRangeException(nameof(slot));
@@ -73,13 +73,13 @@ internal sealed unsafe class PeerCaps : IDisposable
         ref var s = ref _slots[slot];
         if (!s.Held) return;
         s.Held = false;
-        int i = Find(new PeerAddress(s.High, s.Low));
+        int i = Find(new PeerIp(s.High, s.Low));
         if (i < 0 || --_buckets[i].Count > 0) return;
         Addresses--;
         RemoveAt(i);
     }
 
-    private int Find(in PeerAddress peer)
+    private int Find(in PeerIp peer)
     {
         for (int i = Bucket0(peer); _buckets[i].Count != 0; i = (i + 1) & _mask)
         {
@@ -94,7 +94,7 @@ internal sealed unsafe class PeerCaps : IDisposable
         _buckets[hole] = default;
         for (int i = (hole + 1) & _mask; _buckets[i].Count != 0; i = (i + 1) & _mask)
         {
-            int home = Bucket0(new PeerAddress(_buckets[i].High, _buckets[i].Low));
+            int home = Bucket0(new PeerIp(_buckets[i].High, _buckets[i].Low));
             // The entry at i may move into the hole only if its home is not in (hole, i].
             bool homeBetween = hole <= i ? home > hole && home <= i : home > hole || home <= i;
             if (homeBetween) continue;
@@ -104,7 +104,7 @@ internal sealed unsafe class PeerCaps : IDisposable
         }
     }
 
-    private int Bucket0(in PeerAddress peer) => peer.GetHashCode() & _mask;
+    private int Bucket0(in PeerIp peer) => peer.GetHashCode() & _mask;
 
     public void Dispose()
     {
@@ -118,7 +118,7 @@ internal sealed unsafe class PeerCaps : IDisposable
         public ulong Low;
         public int Count;   // 0: empty
 
-        public readonly bool Is(in PeerAddress peer) => High == peer.High && Low == peer.Low;
+        public readonly bool Is(in PeerIp peer) => High == peer.High && Low == peer.Low;
     }
 
     private struct SlotPeer

@@ -23,7 +23,7 @@ public class AccessOptionsTests
     }
 
     private static bool Allows(EpmdOptions o, string peer) =>
-        o.Allow!.Allows(PeerAddress.FromBytes(IPAddress.Parse(peer).GetAddressBytes()));
+        o.Allow!.Allows(PeerIp.FromBytes(IPAddress.Parse(peer).GetAddressBytes()));
 
     [Test]
     public void Defaults_are_OTPs()

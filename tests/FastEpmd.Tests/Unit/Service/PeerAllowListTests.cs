@@ -7,7 +7,7 @@ namespace FastEpmd.Tests.Unit.Service;
 
 public class PeerAllowListTests
 {
-    private static PeerAddress Peer(string text) => PeerAddress.FromBytes(IPAddress.Parse(text).GetAddressBytes());
+    private static PeerIp Peer(string text) => PeerIp.FromBytes(IPAddress.Parse(text).GetAddressBytes());
 
     private static PeerAllowList List(string text)
     {

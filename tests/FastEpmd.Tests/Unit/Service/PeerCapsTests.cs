@@ -7,9 +7,9 @@ namespace FastEpmd.Tests.Unit.Service;
 
 public class PeerCapsTests
 {
-    private static PeerAddress Peer(string text) => PeerAddress.FromBytes(IPAddress.Parse(text).GetAddressBytes());
+    private static PeerIp Peer(string text) => PeerIp.FromBytes(IPAddress.Parse(text).GetAddressBytes());
 
-    private static PeerAddress V4(int i) => PeerAddress.FromBytes(new byte[] { 10, (byte)(i >> 16), (byte)(i >> 8), (byte)i });
+    private static PeerIp V4(int i) => PeerIp.FromBytes(new byte[] { 10, (byte)(i >> 16), (byte)(i >> 8), (byte)i });
 
     [Test]
     public void Counts_up_to_the_limit_and_releases_by_slot()
@@ -66,8 +66,8 @@ public class PeerCapsTests
         // pseudo-random release and re-hold order, checked against a model after every step.
         const int Slots = 4096;
         using var caps = new PeerCaps(limit: 2, slots: Slots);
-        var model = new Dictionary<PeerAddress, int>();
-        var held = new PeerAddress?[Slots];
+        var model = new Dictionary<PeerIp, int>();
+        var held = new PeerIp?[Slots];
         var random = new Random(15);
         for (int step = 0; step < 60_000; step++)
         {

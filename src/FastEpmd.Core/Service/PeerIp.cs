@@ -6,11 +6,11 @@ using FastEpmd.Interop;
 
 namespace FastEpmd.Service;
 
-internal readonly struct PeerAddress : IEquatable<PeerAddress>
+internal readonly struct PeerIp : IEquatable<PeerIp>
 {
     private const ulong MappedPrefix = 0x0000_FFFFUL << 32;   // low half of ::ffff:0:0
 
-    public PeerAddress(ulong high, ulong low)
+    public PeerIp(ulong high, ulong low)
     {
         High = high;
         Low = low;
@@ -23,12 +23,12 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
     public bool IsIPv4 => High == 0 && (Low & 0xFFFF_FFFF_0000_0000UL) == MappedPrefix;
 
     /// <summary>From 4 (IPv4) or 16 (IPv6) address bytes in network order.</summary>
-    public static PeerAddress FromBytes(ReadOnlySpan<byte> address) => address.Length == 4
-        ? new PeerAddress(0, MappedPrefix | BinaryPrimitives.ReadUInt32BigEndian(address))
-        : new PeerAddress(BinaryPrimitives.ReadUInt64BigEndian(address), BinaryPrimitives.ReadUInt64BigEndian(address[8..]));
+    public static PeerIp FromBytes(ReadOnlySpan<byte> address) => address.Length == 4
+        ? new PeerIp(0, MappedPrefix | BinaryPrimitives.ReadUInt32BigEndian(address))
+        : new PeerIp(BinaryPrimitives.ReadUInt64BigEndian(address), BinaryPrimitives.ReadUInt64BigEndian(address[8..]));
 
-    public bool Equals(PeerAddress other) => High == other.High && Low == other.Low;
-    public override bool Equals(object? obj) => obj is PeerAddress other && Equals(other);
+    public bool Equals(PeerIp other) => High == other.High && Low == other.Low;
+    public override bool Equals(object? obj) => obj is PeerIp other && Equals(other);
 
     /// <summary>HashCode's per-process random seed: a remote host cannot pick addresses that collide.</summary>
     public override int GetHashCode() => HashCode.Combine(High, Low);
