@@ -81,13 +81,14 @@ internal static class OptionParser
                     i++;
                     break;
 
-                // OTP runs a client command the moment it meets it, so it must be the last
-                // argument (-stop: the last two); anything after it is a usage error.
-                case "-names" when value == "local" && left > 1:
+                case "-names" when value == "local":
                     // Beyond OTP, which prints the usage for "-names local": a daemon option.
                     options = options with { NamesLocalOnly = true };
                     i += 2;
                     break;
+
+                // OTP runs a client command the moment it meets it, so it must be the last
+                // argument (-stop: the last two); anything after it is a usage error.
                 case "-names":
                     return ClientCommand(options, EpmdCommand.Names, left == 1);
                 case "-started":

@@ -14,14 +14,7 @@ internal sealed class PeerAllowList
 
     private readonly Prefix[] _prefixes;
 
-    private PeerAllowList(Prefix[] prefixes, string text)
-    {
-        _prefixes = prefixes;
-        Text = text;
-    }
-
-    /// <summary>The list as given, for the start-up line and diagnostics.</summary>
-    public string Text { get; }
+    private PeerAllowList(Prefix[] prefixes) => _prefixes = prefixes;
 
     public int Count => _prefixes.Length;
 
@@ -41,7 +34,7 @@ internal sealed class PeerAllowList
         {
             if (!TryParseEntry(tokens[i], out prefixes[i])) return false;
         }
-        list = new PeerAllowList(prefixes, text);
+        list = new PeerAllowList(prefixes);
         return true;
     }
 
