@@ -23,21 +23,6 @@ public class PeerAccessTests : RobustnessFixture
     private const string B4 = "10.201.0.3", B6 = "fd15::3";
     private const string AllowA = A4 + "," + A6;
 
-    // systemd's exec step with one dual-stack socket (BindIPv6Only=default): IPv4 peers are ::ffff:a.b.c.d.
-    private const string Launcher = """
-import os, socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(("::", int(sys.argv[1])))
-s.listen(4096)
-os.dup2(s.fileno(), 3)
-os.set_inheritable(3, True)
-os.environ["LISTEN_FDS"] = "1"
-os.environ["LISTEN_PID"] = str(os.getpid())
-os.execv(sys.argv[2], sys.argv[2:])
-""";
-
     private RobustNetns _ns = null!;
     private int _port;
 
@@ -59,7 +44,9 @@ os.execv(sys.argv[2], sys.argv[2:])
     private DaemonProcess Start(string binary, Listeners kind, params string[] args)
     {
         var argv = new List<string> { "netns", "exec", _ns.Server };
-        if (kind == Listeners.Systemd) argv.AddRange(new[] { "python3", "-c", Launcher, _port.ToString(), binary, "-systemd" });
+        // systemd's dual-stack socket (BindIPv6Only=default): IPv4 peers arrive as ::ffff:a.b.c.d.
+        if (kind == Listeners.Systemd)
+            argv.AddRange(new[] { "python3" }.Concat(SystemdLauncher.Arguments(SystemdLauncher.DualStack, _port, binary, new[] { "-systemd" })));
         else argv.AddRange(new[] { binary, "-port", _port.ToString() });
         argv.AddRange(args);
         var daemon = Track(DaemonProcess.Start("ip", argv.ToArray(), null, port: _port, waitForListen: false));
