@@ -32,11 +32,12 @@ public class AcceptErrorTests
     [OneTimeTearDown]
     public void RemoveLauncher() => File.Delete(_launcher);
 
-    private DaemonProcess Start(string binary, int errno, out int faultyPort)
+    /// <summary>fault: an errno, or "errno:seconds" for a fault that clears after that long.</summary>
+    private DaemonProcess Start(string binary, object fault, out int faultyPort)
     {
         faultyPort = Ports.Free();
         int goodPort = Ports.Free();
-        var args = new[] { errno.ToString(), faultyPort.ToString(), goodPort.ToString(), binary, "-systemd" };
+        var args = new[] { fault.ToString()!, faultyPort.ToString(), goodPort.ToString(), binary, "-systemd" };
         var daemon = DaemonProcess.Start(_launcher, args, null, port: goodPort, waitForListen: false);
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(10) && !daemon.HasExited)
@@ -96,6 +97,34 @@ public class AcceptErrorTests
         {
             foreach (var c in queued) c.Dispose();
         }
+    }
+
+    [Test]
+    public void ListenerServesAgainOnceTheErrorClears()
+    {
+        const double clearsAfter = 2.0;
+        using var daemon = Start(Binaries.FastEpmd, $"{EPROTO}:{clearsAfter}", out int faultyPort);
+        var sw = Stopwatch.StartNew();
+        long ticksBefore = RobustProc.CpuTicks(daemon.Pid);
+        using var early = RawClient.Connect(faultyPort);
+        early.Send(Requests.Names);
+        // Queued behind the failing accept4 until the fault clears, then served within the
+        // backoff's longest pause (1 s) plus scheduling slack.
+        var reply = early.ReadToEnd(TimeSpan.FromSeconds(clearsAfter + 3));
+        double servedAt = sw.Elapsed.TotalSeconds;
+        double cpu = (RobustProc.CpuTicks(daemon.Pid) - ticksBefore) / RobustProc.TicksPerSecond / servedAt;
+        TestContext.Out.WriteLine($"queued NAMES answered after {servedAt:F2} s (fault cleared at {clearsAfter} s), CPU {cpu:P1}; stderr:\n{Head(daemon.Stderr)}");
+        Assert.That(cpu, Is.LessThan(0.05), "CPU share while the fault lasted");
+        Assert.That(reply.HexData, Is.EqualTo("00 00 11 11"));
+        Assert.That(servedAt, Is.GreaterThanOrEqualTo(clearsAfter - 0.1), "not served while accept4 failed");
+        Assert.That(servedAt, Is.LessThan(clearsAfter + 1.0 + 1.0));
+        // A success resets the backoff: the next connection is served at once.
+        var next = Stopwatch.StartNew();
+        using var later = RawClient.Connect(faultyPort);
+        later.Send(Requests.Names);
+        Assert.That(later.ReadToEnd(TimeSpan.FromSeconds(2)).HexData, Is.EqualTo("00 00 11 11"));
+        Assert.That(next.Elapsed.TotalSeconds, Is.LessThan(0.5));
+        Assert.That(daemon.Stderr, Does.Contain("error in accept: Protocol error"));
     }
 
     [TestCase(EINVAL, "Invalid argument")]
