@@ -103,7 +103,7 @@ internal static class DaemonHost
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
         reactor.Shutdown(budgetMs: 90);
-        return 0;
+        return reactor.ExitCode;
     }
 
     private static List<(int Fd, string Description)>? SystemdListeners(Log log)
