@@ -1,6 +1,4 @@
 // accept4's errno, classified once: what the accept path does with each failure.
-using Tmds.Linux;
-
 namespace FastEpmd.Interop;
 
 internal enum AcceptErrorKind
@@ -29,27 +27,15 @@ internal enum AcceptErrorKind
 
 internal static class AcceptError
 {
-    public static readonly int EINVAL = LibC.EINVAL;
-    public static readonly int ENOTSOCK = LibC.ENOTSOCK;
-    public static readonly int EBADF = LibC.EBADF;
-    public static readonly int EPERM = LibC.EPERM;
-    public static readonly int EPROTO = LibC.EPROTO;
-    public static readonly int ENOPROTOOPT = LibC.ENOPROTOOPT;
-    public static readonly int EHOSTDOWN = LibC.EHOSTDOWN;
-    public static readonly int ENONET = LibC.ENONET;
-    public static readonly int EHOSTUNREACH = LibC.EHOSTUNREACH;
-    public static readonly int EOPNOTSUPP = LibC.EOPNOTSUPP;
-    public static readonly int ENETDOWN = LibC.ENETDOWN;
-    public static readonly int ENETUNREACH = LibC.ENETUNREACH;
-
     public static AcceptErrorKind Classify(int errno)
     {
         if (Errno.IsWouldBlock(errno)) return AcceptErrorKind.QueueEmpty;
         if (errno == Errno.EINTR || errno == Errno.ECONNABORTED) return AcceptErrorKind.Interrupted;
         if (Errno.IsOutOfDescriptors(errno)) return AcceptErrorKind.OutOfResources;
-        if (errno == EINVAL || errno == ENOTSOCK || errno == EBADF) return AcceptErrorKind.NotAListener;
-        if (errno == EPROTO || errno == ENOPROTOOPT || errno == EHOSTDOWN || errno == ENONET || errno == EHOSTUNREACH
-            || errno == EOPNOTSUPP || errno == ENETDOWN || errno == ENETUNREACH || errno == EPERM)
+        if (errno == Errno.EINVAL || errno == Errno.ENOTSOCK || errno == Errno.EBADF) return AcceptErrorKind.NotAListener;
+        if (errno == Errno.EPROTO || errno == Errno.ENOPROTOOPT || errno == Errno.EHOSTDOWN || errno == Errno.ENONET
+            || errno == Errno.EHOSTUNREACH || errno == Errno.EOPNOTSUPP || errno == Errno.ENETDOWN
+            || errno == Errno.ENETUNREACH || errno == Errno.EPERM)
             return AcceptErrorKind.PendingConnectionError;
         return AcceptErrorKind.Persistent;
     }

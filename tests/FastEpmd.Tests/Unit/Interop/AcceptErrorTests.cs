@@ -6,26 +6,6 @@ namespace FastEpmd.Tests.Unit.Interop;
 
 public class AcceptErrorTests
 {
-    [Test]
-    public void Copies_equal_LibC()
-    {
-        Assert.Multiple(() =>
-        {
-            Assert.That(AcceptError.EINVAL, Is.EqualTo(LibC.EINVAL));
-            Assert.That(AcceptError.ENOTSOCK, Is.EqualTo(LibC.ENOTSOCK));
-            Assert.That(AcceptError.EBADF, Is.EqualTo(LibC.EBADF));
-            Assert.That(AcceptError.EPERM, Is.EqualTo(LibC.EPERM));
-            Assert.That(AcceptError.EPROTO, Is.EqualTo(LibC.EPROTO));
-            Assert.That(AcceptError.ENOPROTOOPT, Is.EqualTo(LibC.ENOPROTOOPT));
-            Assert.That(AcceptError.EHOSTDOWN, Is.EqualTo(LibC.EHOSTDOWN));
-            Assert.That(AcceptError.ENONET, Is.EqualTo(LibC.ENONET));
-            Assert.That(AcceptError.EHOSTUNREACH, Is.EqualTo(LibC.EHOSTUNREACH));
-            Assert.That(AcceptError.EOPNOTSUPP, Is.EqualTo(LibC.EOPNOTSUPP));
-            Assert.That(AcceptError.ENETDOWN, Is.EqualTo(LibC.ENETDOWN));
-            Assert.That(AcceptError.ENETUNREACH, Is.EqualTo(LibC.ENETUNREACH));
-        });
-    }
-
     private static IEnumerable<TestCaseData> Cases()
     {
         yield return new TestCaseData(LibC.EAGAIN, (int)AcceptErrorKind.QueueEmpty).SetName("EAGAIN queue empty");
