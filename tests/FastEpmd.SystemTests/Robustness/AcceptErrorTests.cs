@@ -10,7 +10,7 @@ namespace FastEpmd.SystemTests.Robustness;
 public class AcceptErrorTests
 {
     // Linux x86-64 errno values, passed to the filter.
-    private const int EBADF = 9, EACCES = 13, EINVAL = 22, EPROTO = 71, ENOTSOCK = 88, EOPNOTSUPP = 95;
+    private const int EBADF = 9, ENOMEM = 12, EACCES = 13, EINVAL = 22, EPROTO = 71, ENOTSOCK = 88, EOPNOTSUPP = 95, ENOBUFS = 105;
     private const double WindowSeconds = 3.0;
 
     private string _launcher = "";
@@ -62,6 +62,8 @@ public class AcceptErrorTests
     [TestCase(EPROTO)]
     [TestCase(EACCES)]
     [TestCase(EOPNOTSUPP)]
+    [TestCase(ENOMEM)]
+    [TestCase(ENOBUFS)]
     public void PersistentErrorPausesTheListenerWithoutSpinningOrFlooding(int errno)
     {
         using var daemon = Start(Binaries.FastEpmd, errno, out int faultyPort);
