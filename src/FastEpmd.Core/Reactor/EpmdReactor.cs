@@ -28,7 +28,6 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
     private readonly Log _log;
     private readonly Func<long> _clockMs;
     private readonly List<int> _listeners = new();
-    private readonly List<ListenerBackoff> _backoffs = new();
     private readonly PollEvent[] _events = new PollEvent[256];
     private readonly byte[] _readScratch = new byte[Limits.MaxFirstRead];
     private readonly byte[] _replyScratch = new byte[Limits.MaxSmallReply];
@@ -69,14 +68,10 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
     public long DroppedForNoDescriptors { get; private set; }
     public long Timeouts { get; private set; }
 
-    /// <summary>The daemon's exit code once the loop stops: 1 when a listener turned out not to be one (OTP).</summary>
-    public int ExitCode { get; private set; }
-
     public void AddListener(int fd)
     {
         _poller.Add(fd, ConnectionTable.Token(_listeners.Count, 0), PollInterest.Read);
         _listeners.Add(fd);
-        _backoffs.Add(new ListenerBackoff());
     }
 
     /// <summary>Asks the loop to stop; safe from any thread (signal handlers use it).</summary>
@@ -108,10 +103,6 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
             if (head >= 0) next = Math.Min(next, _table[head].DeadlineMs);
         }
         if (_listenersPausedUntil >= 0) next = Math.Min(next, _listenersPausedUntil);
-        foreach (var backoff in _backoffs)
-        {
-            if (backoff.Paused) next = Math.Min(next, backoff.ResumeAtMs);
-        }
         long wait = next == long.MaxValue ? -1 : Math.Max(0, next - now);
         if (requested >= 0 && (wait < 0 || wait > requested)) wait = requested;
         return (int)Math.Min(wait, int.MaxValue);
@@ -167,51 +158,24 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
         // A long batch can make the loop's clock stale; deadlines count from the real accept.
         _now = _clockMs();
         int errno = 0;
-        var kind = AcceptErrorKind.QueueEmpty;
         for (int attempt = 0; attempt < AcceptRetries; attempt++)
         {
             int fd = Listener.Accept(listenFd, out bool isLocal);
             if (fd >= 0)
             {
-                _backoffs[listener].Succeeded();
                 Accepted(fd, isLocal);
                 return;
             }
             errno = -fd;
-            kind = AcceptError.Classify(errno);
-            if (!AcceptError.RetryAtOnce(kind)) break;
+            if (errno != Errno.EINTR && errno != Errno.ECONNABORTED) break;
         }
-        switch (kind)
+        if (Errno.IsWouldBlock(errno) || errno == Errno.EINTR || errno == Errno.ECONNABORTED) return;
+        if (Errno.IsOutOfDescriptors(errno))
         {
-            case AcceptErrorKind.QueueEmpty:
-            case AcceptErrorKind.Interrupted:
-                return;
-            case AcceptErrorKind.OutOfResources:
-                if (!ShedWithoutDescriptors(listenFd, errno)) PauseListener(listener, errno);
-                return;
-            case AcceptErrorKind.NotAListener:
-                // OTP's line and exit code: this descriptor will never accept anything.
-                if (_log.On(0)) _log.Write(0, "error in accept: " + Errno.Describe(errno));
-                ExitCode = 1;
-                _stopRequested = true;
-                return;
-            default:
-                PauseListener(listener, errno);
-                return;
+            ShedWithoutDescriptors(listenFd, errno);
+            return;
         }
-    }
-
-    /// <summary>A persistent accept error: the level-triggered listener would report it again at once.</summary>
-    private void PauseListener(int listener, int errno)
-    {
-        var backoff = _backoffs[listener];
-        if (backoff.Fail(_now, out int failures) && _log.On(0))
-        {
-            _log.Write(0, "error in accept: " + Errno.Describe(errno) + "; listener fd " + _listeners[listener]
-                + " paused for " + (backoff.ResumeAtMs - _now) + " ms (" + failures + (failures == 1 ? " failure" : " failures")
-                + " since the last such line)");
-        }
-        _poller.Modify(_listeners[listener], ConnectionTable.Token(listener, 0), PollInterest.None);
+        if (_log.On(0)) _log.Write(0, "error in accept: " + Errno.Describe(errno));
     }
 
     private void Accepted(int fd, bool isLocal)
@@ -238,17 +202,15 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
     /// EMFILE/ENFILE: OTP exits here and every registration on the host is lost. We give up the
     /// spare descriptor, accept and close what is queued (so the listener stops being readable and
     /// the loop does not spin), then take the spare back. Without a spare the listeners pause briefly.
-    /// False when not even one connection could be shed: the spare does not cure this error (a
-    /// lasting ENOMEM, say), so the caller backs the listener off instead.
     /// </summary>
-    private bool ShedWithoutDescriptors(int listenFd, int errno)
+    private void ShedWithoutDescriptors(int listenFd, int errno)
     {
-        int shed = 0;
+        if (_log.On(0)) _log.Write(0, "accept: " + Errno.Describe(errno) + "; shedding queued connections");
         if (_spareFd >= 0)
         {
             SocketIo.Close(_spareFd);
             _spareFd = -1;
-            for (; shed < 4096; shed++)
+            for (int i = 0; i < 4096; i++)
             {
                 int fd = Listener.Accept(listenFd, out _);
                 if (fd < 0) break;
@@ -256,11 +218,8 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
                 DroppedForNoDescriptors++;
             }
             _spareFd = Listener.OpenSpare();
-            if (shed == 0 && _spareFd >= 0) return false;
         }
-        if (_log.On(0)) _log.Write(0, "accept: " + Errno.Describe(errno) + "; shed " + shed + " queued connections");
         if (_spareFd < 0) PauseListeners();
-        return true;
     }
 
     private void PauseListeners()
@@ -271,18 +230,11 @@ internal sealed unsafe class EpmdReactor : IRegistrationOwners, IDisposable
 
     private void ResumeListeners()
     {
-        bool allResume = _listenersPausedUntil >= 0 && _now >= _listenersPausedUntil;
-        if (allResume)
-        {
-            _listenersPausedUntil = -1;
-            if (_spareFd < 0) _spareFd = Listener.OpenSpare();
-        }
+        if (_listenersPausedUntil < 0 || _now < _listenersPausedUntil) return;
+        _listenersPausedUntil = -1;
+        if (_spareFd < 0) _spareFd = Listener.OpenSpare();
         for (int i = 0; i < _listeners.Count; i++)
-        {
-            bool resumes = _backoffs[i].TryResume(_now) || allResume;
-            if (resumes && !_backoffs[i].Paused && _listenersPausedUntil < 0)
-                _poller.Modify(_listeners[i], ConnectionTable.Token(i, 0), PollInterest.Read);
-        }
+            _poller.Modify(_listeners[i], ConnectionTable.Token(i, 0), PollInterest.Read);
     }
 
     /// <summary>Table full: close the oldest connection that is not a registration.</summary>
