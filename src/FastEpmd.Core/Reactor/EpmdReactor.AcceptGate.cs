@@ -8,7 +8,7 @@ namespace FastEpmd.Reactor;
 
 internal sealed unsafe partial class EpmdReactor
 {
-    /// <summary>accept4 attempts per readiness when the kernel answers EINTR or ECONNABORTED.</summary>
+    /// <summary>accept4 attempts per readiness while the kernel answers an error worth retrying at once.</summary>
     private const int AcceptRetries = 4;
 
     /// <summary>-allow and -max_per_peer, decided by the service's rules before a slot is taken.</summary>
@@ -22,29 +22,43 @@ internal sealed unsafe partial class EpmdReactor
     /// until EAGAIN would cost a failing accept4 per wakeup, and Linux allocates the new socket and
     /// file before it finds the queue empty: about 4 us here, a fifth of a whole query.
     /// </summary>
-    private void AcceptFrom(int listenFd)
+    private void AcceptFrom(int listener, int listenFd)
     {
         // A long batch can make the loop's clock stale; deadlines count from the real accept.
         _now = _clockMs();
         int errno = 0;
+        var kind = AcceptErrorKind.QueueEmpty;
         for (int attempt = 0; attempt < AcceptRetries; attempt++)
         {
             int fd = Listener.Accept(listenFd, out var peer);
             if (fd >= 0)
             {
+                _backoffs[listener].Succeeded();
                 if (Admit(fd, in peer) is int slot and >= 0) Start(slot);
                 return;
             }
             errno = -fd;
-            if (errno != Errno.EINTR && errno != Errno.ECONNABORTED) break;
+            kind = AcceptError.Classify(errno);
+            if (!AcceptError.RetryAtOnce(kind)) break;
         }
-        if (Errno.IsWouldBlock(errno) || errno == Errno.EINTR || errno == Errno.ECONNABORTED) return;
-        if (Errno.IsOutOfDescriptors(errno))
+        switch (kind)
         {
-            ShedWithoutDescriptors(listenFd, errno);
-            return;
+            case AcceptErrorKind.QueueEmpty:
+            case AcceptErrorKind.Interrupted:
+                return;
+            case AcceptErrorKind.OutOfResources:
+                if (!ShedWithoutDescriptors(listenFd, errno)) PauseListener(listener, errno);
+                return;
+            case AcceptErrorKind.NotAListener:
+                // OTP's line and exit code: this descriptor will never accept anything.
+                if (_log.On(0)) _log.Write(0, "error in accept: " + Errno.Describe(errno));
+                ExitCode = 1;
+                _stopRequested = true;
+                return;
+            default:
+                PauseListener(listener, errno);
+                return;
         }
-        if (_log.On(0)) _log.Write(0, "error in accept: " + Errno.Describe(errno));
     }
 
     /// <summary>The slot the newcomer gets, or -1 when it is refused (its descriptor is closed here).</summary>
