@@ -51,6 +51,35 @@ internal static unsafe class Native
         return fd;
     }
 
+    /// <summary>
+    /// As StartConnect, from a 127.x source address: IP_BIND_ADDRESS_NO_PORT lets connect() pick the
+    /// port knowing the whole 4-tuple, so each source address has the whole ephemeral range.
+    /// </summary>
+    public static int StartConnectFrom(sockaddr_in* address, sockaddr_in* source)
+    {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) return -errno;
+        int one = 1;
+        setsockopt(fd, 0 /* SOL_IP */, 24 /* IP_BIND_ADDRESS_NO_PORT */, &one, sizeof(int));
+        if (bind(fd, (sockaddr*)source, (socklen_t)sizeof(sockaddr_in)) != 0)
+        {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
+        int rc = connect(fd, (sockaddr*)address, (socklen_t)sizeof(sockaddr_in));
+        if (rc != 0)
+        {
+            int e = errno;
+            if (e != EINPROGRESS)
+            {
+                close(fd);
+                return -e;
+            }
+        }
+        return fd;
+    }
+
     public static int SocketError(int fd)
     {
         int value = 0;

@@ -17,7 +17,15 @@ internal static class Json
             w.WriteBoolean("quick", r.Settings.Quick);
             w.WriteNumber("cores", Environment.ProcessorCount);
             w.WriteNumber("clockTicksPerSecond", Native.ClockTicks);
-            w.WriteString("fastepmd", r.Settings.FastEpmdPath);
+            w.WriteString("fastepmd", r.Settings.Relative(r.Settings.FastEpmdPath));
+            w.WriteString("floor", r.Settings.FloorPath is null ? null : r.Settings.Relative(r.Settings.FloorPath));
+            w.WriteString("loadAtStart", r.Settings.LoadAtStart);
+            w.WriteBoolean("pinned", Affinity.Pinned);
+            w.WriteNumber("daemonCpu", Affinity.DaemonCpu);
+            w.WriteString("harnessCpus", Affinity.HarnessCpus);
+            w.WriteNumber("costRounds", r.Settings.CostRounds);
+            w.WriteNumber("costRoundSeconds", r.Settings.CostRound.TotalSeconds);
+            w.WriteBoolean("tailsMeaningful", r.Settings.TailsMeaningful);
             w.WriteString("otp", r.Settings.OtpPath);
             w.WriteNumber("rounds", r.Settings.Rounds);
             w.WriteNumber("pacedRoundSeconds", r.Settings.PacedRound.TotalSeconds);
@@ -58,9 +66,11 @@ internal static class Json
                 Num(w, "opsPerServerCpuSecond", a.OpsPerCpuSecond);
                 Num(w, "serverCpuUsPerRequest", a.CpuUsPerReq);
                 Num(w, "serverSchedUsPerRequest", a.SchedUsPerReq);
-                Num(w, "p50Us", a.P50Us);
-                Num(w, "p99Us", a.P99Us);
-                Num(w, "p999Us", a.P999Us);
+                w.WriteBoolean("tailCell", a.TailCell);
+                w.WriteNumber("rounds", a.Rounds);
+                SpreadOf(w, "p50Us", a.P50Us);
+                SpreadOf(w, "p99Us", a.P99Us);
+                SpreadOf(w, "p999Us", a.P999Us);
                 w.WriteNumber("errors", a.Errors);
                 w.WriteNumber("badBytes", a.BadBytes);
                 w.WriteNumber("late", a.Late);
@@ -81,6 +91,61 @@ internal static class Json
                 w.WriteEndObject();
                 w.WriteNumber("rssAfterSetupKb", a.RssAfterSetupKb);
                 w.WriteNumber("peakRssKb", a.PeakRssKb);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("tailVerdicts");
+            foreach (var t in r.Tails)
+            {
+                w.WriteStartObject();
+                w.WriteString("scenario", t.Scenario);
+                w.WriteString("percentile", t.Percentile);
+                w.WriteString("daemon", t.Label);
+                SpreadOf(w, "fastepmdUs", t.FastEpmd);
+                SpreadOf(w, "otpUs", t.Otp);
+                SpreadOf(w, "floorUs", t.Floor);
+                w.WriteString("verdict", t.Verdict);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("burst");
+            foreach (var x in r.Burst)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("n", x.N);
+                w.WriteString("daemon", x.Label);
+                w.WriteString("kind", x.Kind.ToString());
+                w.WriteNumber("backlog", x.Backlog);
+                w.WriteNumber("rounds", x.Rounds);
+                w.WriteNumber("processes", x.Processes);
+                SpreadOf(w, "lastReplyMs", x.DrainMs);
+                SpreadOf(w, "p50Us", x.P50Us);
+                SpreadOf(w, "p99Us", x.P99Us);
+                SpreadOf(w, "serverCpuUsPerQuery", x.CpuUsPerQuery);
+                w.WriteNumber("ok", x.Ok);
+                w.WriteNumber("badBytes", x.BadBytes);
+                w.WriteNumber("connectFailed", x.ConnectFailed);
+                w.WriteNumber("reset", x.Reset);
+                w.WriteNumber("closedWithoutReply", x.ClosedWithoutReply);
+                w.WriteNumber("timedOut", x.TimedOut);
+                w.WriteNumber("listenQueuePeak", x.ListenPeakMax);
+                w.WriteNumber("listenOverflows", x.Overflows);
+                w.WriteNumber("listenDrops", x.Drops);
+                w.WriteNumber("synRetrans", x.SynRetrans);
+                if (x.Failed != null) w.WriteString("failed", x.Failed);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("burstVerdicts");
+            foreach (var v in r.BurstVerdicts)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("n", v.N);
+                w.WriteString("daemon", v.Label);
+                SpreadOf(w, "fastepmdMs", v.FastEpmd);
+                SpreadOf(w, "otpMs", v.Otp);
+                w.WriteBoolean("otpAnsweredAll", v.OtpSurvived);
+                w.WriteString("verdict", v.Verdict);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -108,6 +173,16 @@ internal static class Json
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    private static void SpreadOf(Utf8JsonWriter w, string name, Spread v)
+    {
+        w.WriteStartObject(name);
+        Num(w, "median", v.Median);
+        Num(w, "min", v.Min);
+        Num(w, "max", v.Max);
+        w.WriteNumber("rounds", v.Count);
+        w.WriteEndObject();
     }
 
     private static void Num(Utf8JsonWriter w, string? name, double v)

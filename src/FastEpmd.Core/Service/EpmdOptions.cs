@@ -59,6 +59,15 @@ public sealed record EpmdOptions
 
     public const int DefaultDeferAcceptSeconds = 1;
 
+    /// <summary>
+    /// -accept_batch K: accept up to K connections per listener readiness, stopping at EAGAIN
+    /// (1: one per readiness, as OTP). bench/results/FINDINGS.md has the figures behind the default.
+    /// </summary>
+    public int AcceptBatch { get; init; } = DefaultAcceptBatch;
+
+    public const int DefaultAcceptBatch = 1;
+    public const int MaxAcceptBatch = 1024;
+
     /// <summary>-request_deadline_ms N: a connection must complete its first request within N ms (0: off).</summary>
     public int RequestDeadlineMs { get; init; }
 }
