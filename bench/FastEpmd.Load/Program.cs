@@ -143,7 +143,8 @@ internal static class Program
 
     /// <summary>
     /// Load on a daemon someone else started (for strace/perf): --drive query|miss|names|churn PORT PID
-    /// RATE SECONDS [IN_FLIGHT]. RATE 0 is a closed loop.
+    /// RATE SECONDS [IN_FLIGHT]. RATE 0 is a closed loop. --drive burst PORT PID N COUNT: bursts.
+    /// The harness pins itself to the cores after the first: start the daemon with taskset -c 0.
     /// </summary>
     private static int Drive(string[] args)
     {
@@ -154,6 +155,7 @@ internal static class Program
         double seconds = double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture);
         int inFlight = args.Length > 6 ? int.Parse(args[6]) : 16;
         Affinity.Init(!args.Contains("--no-pin"));
+        if (what == "burst") return DriveBurst(port, pid, (int)rate, (int)seconds);
         using var held = Registrations.Register(port, new[] { (Query.NodeName, Query.NodePort) });
         Workload workload = what switch
         {
@@ -168,6 +170,24 @@ internal static class Program
         Console.WriteLine($"{what}: {r.Ok} ok in {r.Seconds:0.00} s = {r.OkPerSecond:0} ops/s; errors {r.Errors}, bad {r.BadBytes}; " +
             $"server {r.ServerCpu.Seconds * 1e6 / Math.Max(1, r.Ok + r.BadBytes):0.0} us/req (sched {r.ServerCpu.SchedNs / 1e3 / Math.Max(1, r.Ok + r.BadBytes):0.0}); " +
             $"p50 {Stats.Percentile(r.LatencyNs, 0.5) / 1e3:0} us p99 {Stats.Percentile(r.LatencyNs, 0.99) / 1e3:0} us");
+        return 0;
+    }
+
+    /// <summary>--drive burst PORT PID N COUNT: 1,000 registered, then COUNT bursts of N connections (for perf stat -p PID).</summary>
+    private static int DriveBurst(int port, int pid, int n, int count)
+    {
+        using var held = HeldNodes.Start(port, Burst.Prefix, Burst.Registered, stopAfterFailures: 3);
+        using var generators = new BurstGenerators((n + BurstChild.MaxPerChild - 1) / BurstChild.MaxPerChild);
+        for (int i = 0; i < count; i++)
+        {
+            var cpu = ProcStats.Cpu(pid);
+            var shares = generators.Run(port, Burst.Prefix, Burst.Registered, n, 30_000, i + 1);
+            var used = ProcStats.Cpu(pid) - cpu;
+            long ok = shares.Sum(x => x.Ok);
+            double ms = (shares.Max(x => x.LastReplyNs) - shares.Min(x => x.FirstStartNs)) / 1e6;
+            Console.WriteLine($"burst {n}: {ok} ok, {shares.Sum(x => x.Errors)} errors in {ms:0.0} ms; server {used.SchedNs / 1e3 / Math.Max(1, ok):0.0} us/query");
+            Thread.Sleep(300);
+        }
         return 0;
     }
 
