@@ -183,9 +183,10 @@ internal static class Program
             var cpu = ProcStats.Cpu(pid);
             var shares = generators.Run(port, Burst.Prefix, Burst.Registered, n, 30_000, i + 1);
             var used = ProcStats.Cpu(pid) - cpu;
-            long ok = shares.Sum(x => x.Ok);
+            var outcomes = BurstOutcomes.Sum(shares.Select(x => x.Outcomes));
+            long ok = outcomes.Ok;
             double ms = (shares.Max(x => x.LastReplyNs) - shares.Min(x => x.FirstStartNs)) / 1e6;
-            Console.WriteLine($"burst {n}: {ok} ok, {shares.Sum(x => x.Errors)} errors in {ms:0.0} ms; server {used.SchedNs / 1e3 / Math.Max(1, ok):0.0} us/query");
+            Console.WriteLine($"burst {n}: {ok} ok, {outcomes.Errors} errors in {ms:0.0} ms; server {used.SchedNs / 1e3 / Math.Max(1, ok):0.0} us/query");
             Thread.Sleep(300);
         }
         return 0;

@@ -12,24 +12,34 @@ using static Tmds.Linux.LibC;
 
 namespace FastEpmd.Load.Harness;
 
+/// <summary>How the queries of a burst ended: replied (right or wrong bytes) or the kind of error.</summary>
+internal record struct BurstOutcomes(long Ok, long BadBytes, long ConnectFailed, long Reset, long ClosedWithoutReply, long TimedOut)
+{
+    public readonly long Errors => ConnectFailed + Reset + ClosedWithoutReply + TimedOut;
+
+    public static BurstOutcomes operator +(BurstOutcomes a, BurstOutcomes b) => new(a.Ok + b.Ok, a.BadBytes + b.BadBytes,
+        a.ConnectFailed + b.ConnectFailed, a.Reset + b.Reset, a.ClosedWithoutReply + b.ClosedWithoutReply, a.TimedOut + b.TimedOut);
+
+    public static BurstOutcomes Sum(IEnumerable<BurstOutcomes> all) => all.Aggregate(default(BurstOutcomes), (a, b) => a + b);
+
+    public override readonly string ToString() =>
+        $"ok {Ok} bad {BadBytes} err {Errors} (connect {ConnectFailed}, reset {Reset}, no reply {ClosedWithoutReply}, timeout {TimedOut})";
+}
+
 /// <summary>What one generator process saw in one burst; times are CLOCK_MONOTONIC ns (shared by every process).</summary>
 internal sealed class BurstShare
 {
     public long FirstStartNs;
     public long LastReplyNs;
-    public long Ok;
-    public long BadBytes;
-    public long ConnectFailed;
-    public long Reset;
-    public long ClosedWithoutReply;
-    public long TimedOut;
+    public BurstOutcomes Outcomes;
     public long[] LatencyNs = Array.Empty<long>();
 
-    public long Errors => ConnectFailed + Reset + ClosedWithoutReply + TimedOut;
-
-    public string ToLines() =>
-        string.Create(CultureInfo.InvariantCulture, $"DONE {FirstStartNs} {LastReplyNs} {Ok} {BadBytes} {ConnectFailed} {Reset} {ClosedWithoutReply} {TimedOut}\n") +
-        "LAT " + string.Join(' ', LatencyNs) + "\n";
+    public string ToLines()
+    {
+        var o = Outcomes;
+        return string.Create(CultureInfo.InvariantCulture, $"DONE {FirstStartNs} {LastReplyNs} {o.Ok} {o.BadBytes} {o.ConnectFailed} {o.Reset} {o.ClosedWithoutReply} {o.TimedOut}\n") +
+            "LAT " + string.Join(' ', LatencyNs) + "\n";
+    }
 
     public static BurstShare Parse(string done, string lat)
     {
@@ -39,8 +49,7 @@ internal sealed class BurstShare
         long L(int i) => long.Parse(d[i], CultureInfo.InvariantCulture);
         return new BurstShare
         {
-            FirstStartNs = L(1), LastReplyNs = L(2), Ok = L(3), BadBytes = L(4), ConnectFailed = L(5), Reset = L(6),
-            ClosedWithoutReply = L(7), TimedOut = L(8),
+            FirstStartNs = L(1), LastReplyNs = L(2), Outcomes = new BurstOutcomes(L(3), L(4), L(5), L(6), L(7), L(8)),
             LatencyNs = lat.Length <= 4 ? Array.Empty<long>() : lat[4..].Split(' ').Select(x => long.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
         };
     }
@@ -135,7 +144,7 @@ internal static unsafe class BurstChild
                 {
                     if ((flags & (uint)EPOLLOUT) == 0)
                     {
-                        share.ConnectFailed++;
+                        share.Outcomes.ConnectFailed++;
                         Close(ref op);
                         continue;
                     }
@@ -144,7 +153,7 @@ internal static unsafe class BurstChild
                     fixed (byte* r = request) sent = Native.Send(op.Fd, r, request.Length);
                     if (sent != request.Length)
                     {
-                        share.Reset++;
+                        share.Outcomes.Reset++;
                         Close(ref op);
                         continue;
                     }
@@ -168,11 +177,11 @@ internal static unsafe class BurstChild
                     }
                     if (got == 0)
                     {
-                        if (op.Got == 0) share.ClosedWithoutReply++;
-                        else if (op.Bad || op.Got != want.Length) share.BadBytes++;
+                        if (op.Got == 0) share.Outcomes.ClosedWithoutReply++;
+                        else if (op.Bad || op.Got != want.Length) share.Outcomes.BadBytes++;
                         else
                         {
-                            share.Ok++;
+                            share.Outcomes.Ok++;
                             latencies[recorded++] = now - op.StartNs;
                             share.LastReplyNs = Math.Max(share.LastReplyNs, now);
                         }
@@ -182,7 +191,7 @@ internal static unsafe class BurstChild
                     int errno = Native.Errno;
                     if (errno == Native.EINTR) continue;
                     if (Native.WouldBlock(errno)) break;
-                    share.Reset++;
+                    share.Outcomes.Reset++;
                     Close(ref op);
                     break;
                 }
@@ -200,7 +209,7 @@ internal static unsafe class BurstChild
             int fd = Native.StartConnectFrom(&destination, &source);
             if (fd < 0)
             {
-                share.ConnectFailed++;
+                share.Outcomes.ConnectFailed++;
                 continue;
             }
             op.Fd = fd;
@@ -221,7 +230,7 @@ internal static unsafe class BurstChild
         for (int k = 0; k < count; k++)
         {
             if (ops[k].State == 0) continue;
-            share.TimedOut++;
+            share.Outcomes.TimedOut++;
             Close(ref ops[k]);
         }
         close(ep);

@@ -23,7 +23,8 @@ internal static class Chart
                 // Above 1,000 held OTP refuses: compare FastEpmd at N with FastEpmd at 1,000.
                 var at = arms.FirstOrDefault(a => a.Label != Scenarios.Hold.BaselineLabel);
                 var baseline = arms.FirstOrDefault(a => a.Label == Scenarios.Hold.BaselineLabel);
-                if (at != null) groups.Add(new Group(scenario + "*", at.UsPerReq, baseline?.UsPerReq ?? double.NaN, "", "FastEpmd@1000"));
+                // hold10000 measures memory only: no baseline beside it, no bar.
+                if (at != null && baseline != null) groups.Add(new Group(scenario + "*", at.UsPerReq, baseline?.UsPerReq ?? double.NaN, "", "FastEpmd@1000"));
                 continue;
             }
             var fe = arms.FirstOrDefault(a => a.Kind == DaemonKind.FastEpmd);

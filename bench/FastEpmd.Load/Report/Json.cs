@@ -30,10 +30,8 @@ internal static class Json
             w.WriteNumber("rounds", r.Settings.Rounds);
             w.WriteNumber("pacedRoundSeconds", r.Settings.PacedRound.TotalSeconds);
             w.WriteNumber("seconds", r.Seconds);
-            w.WriteStartArray("targets");
-            foreach (var t in r.Targets)
+            Objects(w, "targets", r.Targets, t =>
             {
-                w.WriteStartObject();
                 w.WriteString("name", t.Name);
                 w.WriteString("measure", t.Measure);
                 Num(w, "value", t.Value);
@@ -43,13 +41,9 @@ internal static class Json
                 if (t.Pass is bool p) w.WriteBoolean("pass", p);
                 else w.WriteNull("pass");
                 w.WriteString("detail", t.Detail);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("arms");
-            foreach (var a in r.Arms)
+            });
+            Objects(w, "arms", r.Arms, a =>
             {
-                w.WriteStartObject();
                 w.WriteString("scenario", a.Scenario);
                 w.WriteString("daemon", a.Label);
                 w.WriteString("kind", a.Kind.ToString());
@@ -91,13 +85,9 @@ internal static class Json
                 w.WriteEndObject();
                 w.WriteNumber("rssAfterSetupKb", a.RssAfterSetupKb);
                 w.WriteNumber("peakRssKb", a.PeakRssKb);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("tailVerdicts");
-            foreach (var t in r.Tails)
+            });
+            Objects(w, "tailVerdicts", r.Tails, t =>
             {
-                w.WriteStartObject();
                 w.WriteString("scenario", t.Scenario);
                 w.WriteString("percentile", t.Percentile);
                 w.WriteString("daemon", t.Label);
@@ -105,13 +95,9 @@ internal static class Json
                 SpreadOf(w, "otpUs", t.Otp);
                 SpreadOf(w, "floorUs", t.Floor);
                 w.WriteString("verdict", t.Verdict);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("burst");
-            foreach (var x in r.Burst)
+            });
+            Objects(w, "burst", r.Burst, x =>
             {
-                w.WriteStartObject();
                 w.WriteNumber("n", x.N);
                 w.WriteString("daemon", x.Label);
                 w.WriteString("kind", x.Kind.ToString());
@@ -122,37 +108,29 @@ internal static class Json
                 SpreadOf(w, "p50Us", x.P50Us);
                 SpreadOf(w, "p99Us", x.P99Us);
                 SpreadOf(w, "serverCpuUsPerQuery", x.CpuUsPerQuery);
-                w.WriteNumber("ok", x.Ok);
-                w.WriteNumber("badBytes", x.BadBytes);
-                w.WriteNumber("connectFailed", x.ConnectFailed);
-                w.WriteNumber("reset", x.Reset);
-                w.WriteNumber("closedWithoutReply", x.ClosedWithoutReply);
-                w.WriteNumber("timedOut", x.TimedOut);
+                w.WriteNumber("ok", x.Outcomes.Ok);
+                w.WriteNumber("badBytes", x.Outcomes.BadBytes);
+                w.WriteNumber("connectFailed", x.Outcomes.ConnectFailed);
+                w.WriteNumber("reset", x.Outcomes.Reset);
+                w.WriteNumber("closedWithoutReply", x.Outcomes.ClosedWithoutReply);
+                w.WriteNumber("timedOut", x.Outcomes.TimedOut);
                 w.WriteNumber("listenQueuePeak", x.ListenPeakMax);
                 w.WriteNumber("listenOverflows", x.Overflows);
                 w.WriteNumber("listenDrops", x.Drops);
                 w.WriteNumber("synRetrans", x.SynRetrans);
                 if (x.Failed != null) w.WriteString("failed", x.Failed);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("burstVerdicts");
-            foreach (var v in r.BurstVerdicts)
+            });
+            Objects(w, "burstVerdicts", r.BurstVerdicts, v =>
             {
-                w.WriteStartObject();
                 w.WriteNumber("n", v.N);
                 w.WriteString("daemon", v.Label);
                 SpreadOf(w, "fastepmdMs", v.FastEpmd);
                 SpreadOf(w, "otpMs", v.Otp);
                 w.WriteBoolean("otpAnsweredAll", v.OtpSurvived);
                 w.WriteString("verdict", v.Verdict);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("startup");
-            foreach (var s in r.Startup)
+            });
+            Objects(w, "startup", r.Startup, s =>
             {
-                w.WriteStartObject();
                 w.WriteString("daemon", s.Label);
                 w.WriteStartArray("connectMs");
                 foreach (var x in s.ConnectMs) Num(w, null, x);
@@ -167,12 +145,23 @@ internal static class Json
                 foreach (var x in s.IdleRssAnonKb) w.WriteNumberValue(x);
                 w.WriteEndArray();
                 w.WriteNumber("threads", s.Threads);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            });
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary>An array of one object per item, each written by body.</summary>
+    private static void Objects<T>(Utf8JsonWriter w, string name, IEnumerable<T> items, Action<T> body)
+    {
+        w.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            w.WriteStartObject();
+            body(item);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private static void SpreadOf(Utf8JsonWriter w, string name, Spread v)

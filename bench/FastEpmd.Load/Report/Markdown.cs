@@ -137,9 +137,10 @@ internal static class Markdown
         b.Append("|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
         foreach (var x in r.Burst.OrderBy(x => x.N))
         {
+            var o = x.Outcomes;
             b.Append(CultureInfo.InvariantCulture,
-                $"| {x.N:N0} | {x.Label} | {x.Processes} | {R(x.DrainMs, "0.0")} | {R(x.P50Us)} | {R(x.P99Us)} | {R(x.CpuUsPerQuery, "0.0")} | {x.Ok:N0} of {(long)x.N * x.Rounds:N0} | " +
-                $"{x.Errors} ({x.ConnectFailed} / {x.Reset} / {x.ClosedWithoutReply} / {x.TimedOut}) | {x.BadBytes} | {x.ListenPeakMax} | {x.Overflows} | {x.Drops} | {x.SynRetrans} |\n");
+                $"| {x.N:N0} | {x.Label} | {x.Processes} | {R(x.DrainMs, "0.0")} | {R(x.P50Us)} | {R(x.P99Us)} | {R(x.CpuUsPerQuery, "0.0")} | {o.Ok:N0} of {(long)x.N * x.Rounds:N0} | " +
+                $"{o.Errors} ({o.ConnectFailed} / {o.Reset} / {o.ClosedWithoutReply} / {o.TimedOut}) | {o.BadBytes} | {x.ListenPeakMax} | {x.Overflows} | {x.Drops} | {x.SynRetrans} |\n");
         }
         if (r.BurstVerdicts.Count > 0)
         {

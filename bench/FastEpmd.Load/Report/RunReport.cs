@@ -139,12 +139,7 @@ internal sealed class BurstSummary
     public Spread P50Us { get; init; }
     public Spread P99Us { get; init; }
     public Spread CpuUsPerQuery { get; init; }
-    public long Ok { get; init; }
-    public long BadBytes { get; init; }
-    public long ConnectFailed { get; init; }
-    public long Reset { get; init; }
-    public long ClosedWithoutReply { get; init; }
-    public long TimedOut { get; init; }
+    public BurstOutcomes Outcomes { get; init; }
     public int ListenPeakMax { get; init; }
     public Spread ListenPeak { get; init; }
     public long Overflows { get; init; }
@@ -154,10 +149,8 @@ internal sealed class BurstSummary
     public int Processes { get; init; }
     public string? Failed { get; init; }
 
-    public long Errors => ConnectFailed + Reset + ClosedWithoutReply + TimedOut;
-
     /// <summary>Every query of every round got its reply.</summary>
-    public bool Survived => Failed is null && Rounds > 0 && Errors == 0 && BadBytes == 0;
+    public bool Survived => Failed is null && Rounds > 0 && Outcomes.Errors == 0 && Outcomes.BadBytes == 0;
 
     public static IEnumerable<BurstSummary> From(BurstArm arm) =>
         arm.Rounds.GroupBy(r => r.N).Select(g => new BurstSummary
@@ -170,12 +163,7 @@ internal sealed class BurstSummary
             P50Us = Spread.Of(g.Select(r => r.P50Us)),
             P99Us = Spread.Of(g.Select(r => r.P99Us)),
             CpuUsPerQuery = Spread.Of(g.Select(r => r.CpuUsPerQuery)),
-            Ok = g.Sum(r => r.Ok),
-            BadBytes = g.Sum(r => r.BadBytes),
-            ConnectFailed = g.Sum(r => r.ConnectFailed),
-            Reset = g.Sum(r => r.Reset),
-            ClosedWithoutReply = g.Sum(r => r.ClosedWithoutReply),
-            TimedOut = g.Sum(r => r.TimedOut),
+            Outcomes = BurstOutcomes.Sum(g.Select(r => r.Outcomes)),
             ListenPeakMax = g.Max(r => r.ListenPeak),
             ListenPeak = Spread.Of(g.Select(r => (double)r.ListenPeak)),
             Overflows = g.Sum(r => r.Kernel.GetValueOrDefault("ListenOverflows")),

@@ -14,20 +14,13 @@ internal sealed class BurstRound
     public double DrainMs { get; init; }
     public double P50Us { get; init; }
     public double P99Us { get; init; }
-    public long Ok { get; init; }
-    public long BadBytes { get; init; }
-    public long ConnectFailed { get; init; }
-    public long Reset { get; init; }
-    public long ClosedWithoutReply { get; init; }
-    public long TimedOut { get; init; }
+    public BurstOutcomes Outcomes { get; init; }
     public double CpuUsPerQuery { get; init; }
     public long CpuTicks { get; init; }
     public int ListenPeak { get; init; }
     public int ListenSamples { get; init; }
     public Dictionary<string, long> Kernel { get; init; } = new();
     public int Processes { get; init; }
-
-    public long Errors => ConnectFailed + Reset + ClosedWithoutReply + TimedOut;
 }
 
 internal sealed class BurstArm
@@ -128,7 +121,8 @@ internal static class Burst
         Array.Sort(latencies);
         long first = shares.Min(x => x.FirstStartNs);
         long last = shares.Max(x => x.LastReplyNs);
-        long replies = shares.Sum(x => x.Ok + x.BadBytes);
+        var outcomes = BurstOutcomes.Sum(shares.Select(x => x.Outcomes));
+        long replies = outcomes.Ok + outcomes.BadBytes;
         return new BurstRound
         {
             N = n,
@@ -136,12 +130,7 @@ internal static class Burst
             DrainMs = last > 0 ? (last - first) / 1e6 : double.NaN,
             P50Us = Stats.Percentile(latencies, 0.5) / 1e3,
             P99Us = Stats.Percentile(latencies, 0.99) / 1e3,
-            Ok = shares.Sum(x => x.Ok),
-            BadBytes = shares.Sum(x => x.BadBytes),
-            ConnectFailed = shares.Sum(x => x.ConnectFailed),
-            Reset = shares.Sum(x => x.Reset),
-            ClosedWithoutReply = shares.Sum(x => x.ClosedWithoutReply),
-            TimedOut = shares.Sum(x => x.TimedOut),
+            Outcomes = outcomes,
             CpuUsPerQuery = replies > 0 ? cpu.SchedNs / 1e3 / replies : double.NaN,
             CpuTicks = cpu.Ticks,
             ListenPeak = queue.Peak,
@@ -154,6 +143,6 @@ internal static class Burst
     private static void Print(BurstArm arm, BurstRound r) =>
         Console.Error.WriteLine(
             $"   burst {r.N,6} {arm.Label,-24} {r.Round}: last reply after {r.DrainMs,8:0.0} ms  p50 {r.P50Us,8:0} p99 {r.P99Us,8:0} us  " +
-            $"server {r.CpuUsPerQuery,6:0.0} us/query  ok {r.Ok} bad {r.BadBytes} err {r.Errors} (connect {r.ConnectFailed}, reset {r.Reset}, no reply {r.ClosedWithoutReply}, timeout {r.TimedOut})  " +
+            $"server {r.CpuUsPerQuery,6:0.0} us/query  {r.Outcomes}  " +
             $"listen queue peak {r.ListenPeak} ({r.ListenSamples} samples)  overflows {r.Kernel["ListenOverflows"]} drops {r.Kernel["ListenDrops"]} syn retrans {r.Kernel["TCPSynRetrans"]}");
 }
