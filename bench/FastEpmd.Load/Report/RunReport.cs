@@ -220,6 +220,8 @@ internal sealed class RunReport
     private List<BurstVerdict> BuildBurstVerdicts()
     {
         var verdicts = new List<BurstVerdict>();
+        // As for tails: one or two rounds give a point, not a range (the quick run prints none).
+        if (Settings.BurstRounds < Settings.MinTailRounds) return verdicts;
         foreach (int n in Burst.Select(b => b.N).Distinct())
         {
             var otp = Burst.FirstOrDefault(b => b.N == n && b.Kind == DaemonKind.Otp);
