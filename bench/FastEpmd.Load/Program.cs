@@ -4,6 +4,7 @@
 //       [--otp PATH|none] [--floor PATH|none] [--out DIR] [--name PREFIX] [--rate N] [--rounds N]
 //       [--seconds S] [--cost-rounds N] [--cost-seconds S] [--burst-rounds N] [--burst-sizes a,b]
 //       [--fastepmd-args "-defer_accept 1"] [--variants "-accept_batch 1|-accept_batch 16"] [--no-pin]
+//   ... -- --compare A.json B.json: the verdicts of two full runs side by side (exit 0: they agree)
 using System.Globalization;
 using FastEpmd.Load.Harness;
 using FastEpmd.Load.Report;
@@ -18,6 +19,7 @@ internal static class Program
         if (args.Length > 0 && args[0] == "--hold-child") return HeldNodes.ChildMain(args);
         if (args.Length > 0 && args[0] == "--burst-child") return BurstChild.ChildMain(args);
         if (args.Length > 0 && args[0] == "--drive") return Drive(args);
+        if (args.Length == 3 && args[0] == "--compare") return Compare.Run(args[1], args[2]);
         Children.InstallHandlers();
         try
         {
