@@ -17,15 +17,28 @@ internal sealed unsafe partial class EpmdReactor
     public PeerAdmission Admission => _admission;
 
     /// <summary>
-    /// One connection per readiness, as OTP: the listener is level-triggered, so the next wait reports
-    /// it again while more are queued, and a storm is served in turn with everything else. Draining
-    /// until EAGAIN would cost a failing accept4 per wakeup, and Linux allocates the new socket and
-    /// file before it finds the queue empty: about 4 us here, a fifth of a whole query.
+    /// Up to -accept_batch connections per readiness (default one, as OTP): the listener is
+    /// level-triggered, so the next wait reports it again while more are queued, and a storm is served
+    /// in turn with everything else. A batch stops at EAGAIN, and that failing accept4 is its price:
+    /// Linux allocates the new socket and file before it finds the queue empty, about 4 us here, a
+    /// fifth of a whole query (bench/results/FINDINGS.md, third pass).
     /// </summary>
     private void AcceptFrom(int listener, int listenFd)
     {
         // A long batch can make the loop's clock stale; deadlines count from the real accept.
         _now = _clockMs();
+        for (int n = 0; n < _options.AcceptBatch && !_stopRequested; n++)
+        {
+            if (!AcceptOne(listener, listenFd)) return;
+        }
+    }
+
+    /// <summary>
+    /// One accept4 (retried at once while the error is worth it), the newcomer admitted and started.
+    /// False when the batch ends here: the queue is empty, or the error was handled by its class.
+    /// </summary>
+    private bool AcceptOne(int listener, int listenFd)
+    {
         int errno = 0;
         var kind = AcceptErrorKind.QueueEmpty;
         for (int attempt = 0; attempt < AcceptRetries; attempt++)
@@ -35,7 +48,7 @@ internal sealed unsafe partial class EpmdReactor
             {
                 _backoffs[listener].Succeeded();
                 if (Admit(fd, in peer) is int slot and >= 0) Start(slot);
-                return;
+                return true;
             }
             errno = -fd;
             kind = AcceptError.Classify(errno);
@@ -45,20 +58,21 @@ internal sealed unsafe partial class EpmdReactor
         {
             case AcceptErrorKind.QueueEmpty:
             case AcceptErrorKind.Interrupted:
-                return;
+                break;
             case AcceptErrorKind.OutOfResources:
                 if (!ShedWithoutDescriptors(listenFd, errno)) PauseListener(listener, errno);
-                return;
+                break;
             case AcceptErrorKind.NotAListener:
                 // OTP's line and exit code: this descriptor will never accept anything.
                 if (_log.On(0)) _log.Write(0, "error in accept: " + Errno.Describe(errno));
                 ExitCode = 1;
                 _stopRequested = true;
-                return;
+                break;
             default:
                 PauseListener(listener, errno);
-                return;
+                break;
         }
+        return false;
     }
 
     /// <summary>The slot the newcomer gets, or -1 when it is refused (its descriptor is closed here).</summary>
