@@ -13,6 +13,8 @@ usage: ./build.sh [verb] [args]
   run [flags]           build, then run the daemon in the foreground (OTP epmd flags)
   test [unit|system]    install what the tests need, build, publish, run the tests
   publish               NativeAOT single binary to out/fastepmd
+  deb                   publish, then a Debian package (debian/) in out/deb/, lintian-checked
+  image                 publish, then a FROM-scratch OCI image (dist/container) with buildah
   bench [quick]         BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd
   fuzz SECONDS          coverage-guided fuzzing of the request decoder
   soak MINUTES          churn, queries and faults together against the daemon
@@ -32,6 +34,23 @@ publish() {
     cp out/publish/fastepmd out/fastepmd.new
     mv -f out/fastepmd.new out/fastepmd
     echo "out/fastepmd: $(stat -c %s out/fastepmd) bytes"
+}
+
+# The Debian package wraps the published binary: debian/rules compiles nothing, so the build
+# needs no SDK and no network. Staged under out/deb/ so that dpkg-buildpackage writes only there.
+deb() {
+    publish
+    local version stage
+    version=$(dpkg-parsechangelog -l debian/changelog -S Version)
+    stage=out/deb/fastepmd-$version
+    rm -rf out/deb
+    mkdir -p "$stage"
+    cp -r debian "$stage/"
+    cp out/fastepmd dist/man/fastepmd.8 "$stage/"
+    cp dist/systemd/fastepmd.service dist/systemd/fastepmd.socket "$stage/debian/"
+    (cd "$stage" && dpkg-buildpackage -b -us -uc --no-sign >../build.log 2>&1) || { tail -30 out/deb/build.log; return 1; }
+    lintian --fail-on error,warning --suppress-tags bad-distribution-in-changes-file "out/deb/fastepmd_${version}_amd64.changes"
+    echo "out/deb/fastepmd_${version}_amd64.deb: $(stat -c %s "out/deb/fastepmd_${version}_amd64.deb") bytes"
 }
 
 run() {
@@ -173,6 +192,8 @@ case "$verb" in
     run) run "$@" ;;
     test) test "$@" ;;
     publish) publish ;;
+    deb) deb ;;
+    image) image ;;
     bench) bench "$@" ;;
     fuzz) fuzz "$@" ;;
     soak) soak "$@" ;;
