@@ -40,6 +40,10 @@ publish() {
 # needs no SDK and no network. Staged under out/deb/ so that dpkg-buildpackage writes only there.
 deb() {
     publish
+    package_deb
+}
+
+package_deb() {
     local version stage
     version=$(dpkg-parsechangelog -l debian/changelog -S Version)
     stage=out/deb/fastepmd-$version
@@ -51,6 +55,57 @@ deb() {
     (cd "$stage" && dpkg-buildpackage -b -us -uc --no-sign >../build.log 2>&1) || { tail -30 out/deb/build.log; return 1; }
     lintian --fail-on error,warning --suppress-tags bad-distribution-in-changes-file "out/deb/fastepmd_${version}_amd64.changes"
     echo "out/deb/fastepmd_${version}_amd64.deb: $(stat -c %s "out/deb/fastepmd_${version}_amd64.deb") bytes"
+}
+
+# Copies into the root folder DEST every library that ldd names for the ELF files given, at its
+# own path (symlinks resolved): with them, a FROM-scratch image runs those files.
+copy_libs() {
+    local dest=$1; shift
+    local lib
+    for lib in $(for f in "$@"; do file -b "$f" | grep -q '^ELF' && ldd "$f"; done |
+            awk '/=> \// {print $3} /^[[:space:]]*\/lib/ {print $1}' | sort -u); do
+        mkdir -p "$dest$(dirname "$lib")"
+        cp -L "$lib" "$dest$lib"
+    done
+}
+
+# The FastEpmd image, offline: FROM scratch, the published binary and its glibc files, uid 65532.
+IMAGE=localhost/fastepmd:0.1.0
+image() {
+    publish
+    package_image
+}
+
+package_image() {
+    local ctx=out/image
+    rm -rf "$ctx"
+    mkdir -p "$ctx/rootfs/usr/local/bin"
+    cp out/fastepmd "$ctx/rootfs/usr/local/bin/fastepmd"
+    copy_libs "$ctx/rootfs" out/fastepmd
+    cp dist/container/Containerfile "$ctx/Containerfile"
+    # docker format: OCI image configs have no HEALTHCHECK.
+    dist/container/podman-local build -q --format docker -t "$IMAGE" -f "$ctx/Containerfile" "$ctx" >/dev/null
+    rm -f "$ctx/fastepmd-oci.tar"
+    dist/container/podman-local save -q --format oci-archive -o "$ctx/fastepmd-oci.tar" "$IMAGE"
+    local size
+    size=$(dist/container/podman-local image inspect --format '{{.Size}}' "$IMAGE")
+    echo "$IMAGE: $size bytes ($(awk -v s="$size" 'BEGIN {printf "%.2f", s/1048576}') MiB); archive $ctx/fastepmd-oci.tar"
+}
+
+# The Erlang node beside it in the podman test, offline: the host's erlang-base files, FROM scratch.
+TEST_NODE_IMAGE=localhost/fastepmd-test-erlang:latest
+test_node_image() {
+    local ctx=out/image-erlang erts
+    erts=$(basename /usr/lib/erlang/erts-*)
+    rm -rf "$ctx"
+    mkdir -p "$ctx/rootfs/tmp"
+    chmod 1777 "$ctx/rootfs/tmp"
+    dpkg -L erlang-base | grep '^/usr/lib/erlang/' | while read -r f; do [ -f "$f" ] && echo "${f#/}"; done |
+        tar -C / -cf - -T - | tar -C "$ctx/rootfs" -xf -
+    copy_libs "$ctx/rootfs" "/usr/lib/erlang/$erts/bin"/*
+    ln -s "usr/lib/erlang/$erts/bin/erlexec" "$ctx/rootfs/erlexec"
+    cp tests/FastEpmd.SystemTests/Packaging/erlang-node.Containerfile "$ctx/Containerfile"
+    dist/container/podman-local build -q --build-arg "ERTS=$erts" -t "$TEST_NODE_IMAGE" -f "$ctx/Containerfile" "$ctx" >/dev/null
 }
 
 run() {
@@ -67,6 +122,15 @@ install_test_deps() {
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     command -v make >/dev/null 2>&1 || missing+=(make)
     command -v cc >/dev/null 2>&1 || missing+=(gcc)
+    # The packaging tests: a Debian package in a booted machine, the image in a podman pod, and the
+    # Kubernetes manifest against its schema.
+    command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+    command -v systemd-nspawn >/dev/null 2>&1 || missing+=(systemd-container)
+    command -v dh >/dev/null 2>&1 || missing+=(debhelper)
+    command -v lintian >/dev/null 2>&1 || missing+=(lintian)
+    command -v podman >/dev/null 2>&1 || missing+=(podman)
+    command -v runc >/dev/null 2>&1 || missing+=(runc)
+    /usr/bin/python3 -c 'import jsonschema, yaml' >/dev/null 2>&1 || missing+=(python3-jsonschema python3-yaml)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
         local sudo=""
@@ -74,6 +138,18 @@ install_test_deps() {
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
+}
+
+# The Debian machine the package test boots: debootstrap once, cached in out/nspawn/root (the test
+# boots an overlay of it, so the cache stays clean). About 3 minutes on a fresh machine.
+NSPAWN_ROOT=out/nspawn/root
+nspawn_root() {
+    [ -d "$NSPAWN_ROOT/usr/lib/systemd" ] && return 0
+    mkdir -p out/nspawn
+    rm -rf "$NSPAWN_ROOT.tmp"
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2 \
+        bookworm "$NSPAWN_ROOT.tmp" >out/nspawn/debootstrap.log 2>&1 || { tail -20 out/nspawn/debootstrap.log; return 1; }
+    mv "$NSPAWN_ROOT.tmp" "$NSPAWN_ROOT"
 }
 
 run_tests() {
@@ -84,8 +160,12 @@ run_tests() {
 test() {
     local which=${1:-all}
     install_test_deps
+    local status=0 root_job=""
+    if [ "$which" = all ] || [ "$which" = system ]; then
+        # debootstrap downloads while the build and the unit tests run.
+        nspawn_root & root_job=$!
+    fi
     build
-    local status=0
     if [ "$which" = all ] || [ "$which" = unit ]; then
         run_tests tests/FastEpmd.Tests || status=1
     fi
@@ -95,6 +175,11 @@ test() {
             publish
             export FASTEPMD_BIN="$ROOT/out/fastepmd"
         fi
+        # What the packaging tests install and run: the .deb, the image, the Erlang node's image.
+        package_deb
+        package_image
+        test_node_image
+        wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
         run_tests tests/FastEpmd.SystemTests || status=1
     fi
     return $status
