@@ -130,7 +130,7 @@ install_test_deps() {
     command -v lintian >/dev/null 2>&1 || missing+=(lintian)
     command -v podman >/dev/null 2>&1 || missing+=(podman)
     command -v runc >/dev/null 2>&1 || missing+=(runc)
-    /usr/bin/python3 -c 'import jsonschema, yaml' >/dev/null 2>&1 || missing+=(python3-jsonschema python3-yaml)
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
         local sudo=""
@@ -150,6 +150,18 @@ nspawn_root() {
     debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2 \
         bookworm "$NSPAWN_ROOT.tmp" >out/nspawn/debootstrap.log 2>&1 || { tail -20 out/nspawn/debootstrap.log; return 1; }
     mv "$NSPAWN_ROOT.tmp" "$NSPAWN_ROOT"
+}
+
+# The Kubernetes manifest's validators (tests/FastEpmd.SystemTests/Packaging/validate-k8s.mjs),
+# pinned, from npm into out/npm.
+K8S_VALIDATOR_PACKAGES="kubernetes-models@5.1.0 yaml@2.9.1 typescript@5.9.3 kubernetes-types@1.30.0"
+k8s_validator() {
+    local stamp=out/npm/.installed
+    [ "$(cat "$stamp" 2>/dev/null)" = "$K8S_VALIDATOR_PACKAGES" ] && return 0
+    mkdir -p out/npm
+    # shellcheck disable=SC2086
+    npm install --prefix out/npm --no-save --no-audit --no-fund --silent $K8S_VALIDATOR_PACKAGES >/dev/null
+    echo "$K8S_VALIDATOR_PACKAGES" >"$stamp"
 }
 
 run_tests() {
@@ -179,6 +191,7 @@ test() {
         package_deb
         package_image
         test_node_image
+        k8s_validator
         wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
         run_tests tests/FastEpmd.SystemTests || status=1
     fi
