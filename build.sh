@@ -14,7 +14,8 @@ usage: ./build.sh [verb] [args]
   test [unit|system]    install what the tests need, build, publish, run the tests
   publish               NativeAOT single binary to out/fastepmd
   deb                   publish, then a Debian package (debian/) in out/deb/, lintian-checked
-  image                 publish, then a FROM-scratch OCI image (dist/container) with buildah
+  image                 publish, then a FROM-scratch image (dist/container/Containerfile) with podman
+  image-rootfs          publish, then only the image's files in out/image/rootfs (Dockerfile step)
   bench [quick]         BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd
   fuzz SECONDS          coverage-guided fuzzing of the request decoder
   soak MINUTES          churn, queries and faults together against the daemon
@@ -76,12 +77,18 @@ image() {
     package_image
 }
 
+# The image's whole file system: the binary and what ldd names. Also the Dockerfile's build step.
+image_rootfs() {
+    local rootfs=out/image/rootfs
+    rm -rf out/image
+    mkdir -p "$rootfs/usr/local/bin"
+    cp out/fastepmd "$rootfs/usr/local/bin/fastepmd"
+    copy_libs "$rootfs" out/fastepmd
+}
+
 package_image() {
     local ctx=out/image
-    rm -rf "$ctx"
-    mkdir -p "$ctx/rootfs/usr/local/bin"
-    cp out/fastepmd "$ctx/rootfs/usr/local/bin/fastepmd"
-    copy_libs "$ctx/rootfs" out/fastepmd
+    image_rootfs
     cp dist/container/Containerfile "$ctx/Containerfile"
     # docker format: OCI image configs have no HEALTHCHECK.
     dist/container/podman-local build -q --format docker -t "$IMAGE" -f "$ctx/Containerfile" "$ctx" >/dev/null
@@ -292,6 +299,7 @@ case "$verb" in
     publish) publish ;;
     deb) deb ;;
     image) image ;;
+    image-rootfs) publish && image_rootfs ;;
     bench) bench "$@" ;;
     fuzz) fuzz "$@" ;;
     soak) soak "$@" ;;
