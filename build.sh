@@ -45,6 +45,7 @@ deb() {
 }
 
 package_deb() {
+    [ -x out/fastepmd ] || publish
     local version stage
     version=$(dpkg-parsechangelog -l debian/changelog -S Version)
     stage=out/deb/fastepmd-$version
@@ -87,6 +88,7 @@ image_rootfs() {
 }
 
 package_image() {
+    [ -x out/fastepmd ] || publish
     local ctx=out/image
     image_rootfs
     cp dist/container/Containerfile "$ctx/Containerfile"
@@ -151,6 +153,14 @@ install_test_deps() {
 # boots an overlay of it, so the cache stays clean). About 3 minutes on a fresh machine.
 NSPAWN_ROOT=out/nspawn/root
 nspawn_root() {
+    # A test run that died leaves its overlay (out/nspawn/run-PID) mounted: release those.
+    local run
+    for run in out/nspawn/run-*; do
+        [ -d "$run" ] || continue
+        kill -0 "${run##*-}" 2>/dev/null && continue
+        umount "$run"/*/ 2>/dev/null || true
+        mountpoint -q "$run"/*/ 2>/dev/null || rm -rf "$run"
+    done
     [ -d "$NSPAWN_ROOT/usr/lib/systemd" ] && return 0
     mkdir -p out/nspawn
     rm -rf "$NSPAWN_ROOT.tmp"
