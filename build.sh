@@ -154,12 +154,15 @@ install_test_deps() {
 NSPAWN_ROOT=out/nspawn/root
 nspawn_root() {
     # A test run that died leaves its overlay (out/nspawn/run-PID) mounted: release those.
-    local run
+    local run dir busy
     for run in out/nspawn/run-*; do
         [ -d "$run" ] || continue
         kill -0 "${run##*-}" 2>/dev/null && continue
-        umount "$run"/*/ 2>/dev/null || true
-        mountpoint -q "$run"/*/ 2>/dev/null || rm -rf "$run"
+        busy=0
+        for dir in "$run"/*/; do
+            if mountpoint -q "$dir"; then umount "$dir" || busy=1; fi
+        done
+        [ "$busy" -eq 0 ] && rm -rf "$run"
     done
     [ -d "$NSPAWN_ROOT/usr/lib/systemd" ] && return 0
     mkdir -p out/nspawn
