@@ -213,7 +213,9 @@ test() {
         test_node_image
         k8s_validator
         wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
+        rm -f out/packaging-figures.txt
         run_tests tests/FastEpmd.SystemTests || status=1
+        [ -f out/packaging-figures.txt ] && sed 's/^/  figure /' out/packaging-figures.txt
     fi
     return $status
 }

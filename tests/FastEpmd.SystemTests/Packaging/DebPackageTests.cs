@@ -35,7 +35,7 @@ public class DebPackageTests
     [OneTimeTearDown]
     public void PowerOff() => _machine?.Dispose();
 
-    private static void Figure(string text) => TestContext.Progress.WriteLine("deb/nspawn: " + text);
+    private static void Figure(string text) => Figures.Report("deb/nspawn", text);
 
     private static long Number(string text) => long.Parse(text, CultureInfo.InvariantCulture);
 

@@ -19,7 +19,7 @@ public class PodmanPodTests
 
     private static string PodmanLocal => Path.Combine(Binaries.RepoRoot, "dist", "container", "podman-local");
 
-    private static void Figure(string text) => TestContext.Progress.WriteLine("image/podman: " + text);
+    private static void Figure(string text) => Figures.Report("image/podman", text);
 
     private static CliOutcome Podman(params string[] args) => CliRun.Run(PodmanLocal, args, timeout: TimeSpan.FromSeconds(60));
 
