@@ -16,7 +16,8 @@ usage: ./build.sh [verb] [args]
   deb                   publish, then a Debian package (debian/) in out/deb/, lintian-checked
   image                 publish, then a FROM-scratch image (dist/container/Containerfile) with podman
   image-rootfs          publish, then only the image's files in out/image/rootfs (Dockerfile step)
-  bench [quick]         BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd
+  bench [quick] [args]  BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd and the
+                        kernel floor (quick: harness only, not for tails; args go to the harness)
   fuzz SECONDS          coverage-guided fuzzing of the request decoder
   soak MINUTES          churn, queries and faults together against the daemon
 USAGE
@@ -233,6 +234,10 @@ bench() {
         return
     fi
     dotnet build bench/FastEpmd.Benchmarks -c Release -nologo -v quiet
+    # benchmarks.md goes beside the harness's report: --out DIR (bench/results/tmp for a noisy run).
+    local out=bench/results prev=""
+    for a in "$@"; do [ "$prev" = --out ] && out=$a; prev=$a; done
+    mkdir -p "$out"
     local artifacts="$ROOT/bench/results/tmp/bdn"
     rm -rf "$artifacts"
     dotnet run --project bench/FastEpmd.Benchmarks -c Release --no-build -- \
@@ -245,7 +250,7 @@ bench() {
             echo
             sed -n '/^| /,$p' "$report"
         done
-    } >bench/results/benchmarks.md
+    } >"$out/benchmarks.md"
     dotnet run --project bench/FastEpmd.Load -c Release --no-build -- "$@"
 }
 
