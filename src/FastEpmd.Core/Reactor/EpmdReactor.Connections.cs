@@ -34,7 +34,7 @@ internal sealed partial class EpmdReactor
     {
         ref var c = ref _table[slot];
         _service.ConnectionClosed(c.Record, _table.TokenOf(slot));
-        ReleaseSnapshot(slot);
+        c.Reply.Release(_service.Snapshots, _table.Spills);
         if (replied) SocketIo.Finish(c.Fd);
         else SocketIo.Close(c.Fd);
         _table.Free(slot);

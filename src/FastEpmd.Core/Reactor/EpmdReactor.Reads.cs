@@ -64,6 +64,12 @@ internal sealed partial class EpmdReactor
                 default:
                     if (c.InCount == 0)
                     {
+                        if (!_table.TakeInput(slot))
+                        {
+                            if (_log.On(0)) _log.Write(0, "no memory for a split request, closing fd " + c.Fd);
+                            CloseConnection(slot);
+                            return;
+                        }
                         buffered.CopyTo(_table.Input(slot));
                         c.InCount = n;
                     }

@@ -67,4 +67,12 @@ public sealed record EpmdOptions
     public int RequestDeadlineMs { get; init; } = DefaultRequestDeadlineMs;
 
     public const int DefaultRequestDeadlineMs = 60_000;
+
+    /// <summary>
+    /// -reply_memory_mb N: native memory for NAMES/DUMP replies (the current ones and those still
+    /// being sent). Never less than two NAMES replies of a table full of registrations.
+    /// </summary>
+    public int ReplyMemoryMb { get; init; } = DefaultReplyMemoryMb;
+
+    public const int DefaultReplyMemoryMb = 64;
 }

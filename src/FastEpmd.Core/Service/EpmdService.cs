@@ -13,18 +13,23 @@ internal sealed class EpmdService
     private readonly NodeRegistry _registry;
     private readonly Log _log;
     private readonly Func<long> _unixSeconds;
-    private readonly ReplySnapshotCache _names = new();
-    private readonly ReplySnapshotCache _dump = new();
+    private readonly byte[] _line = new byte[NamesReply.MaxLineLength];
 
-    public EpmdService(EpmdOptions options, NodeRegistry registry, Log log, Func<long>? unixSeconds = null)
+    /// <param name="maxRegistrations">The connection table's size: the reply budget holds two NAMES of that many.</param>
+    public EpmdService(EpmdOptions options, NodeRegistry registry, Log log, Func<long>? unixSeconds = null,
+        int maxRegistrations = 0)
     {
         _options = options;
         _registry = registry;
         _log = log;
         _unixSeconds = unixSeconds ?? (static () => DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        Snapshots = new ReplySnapshots(ReplySnapshots.BudgetFor(options.ReplyMemoryMb, maxRegistrations));
     }
 
     public NodeRegistry Registry => _registry;
+
+    /// <summary>The NAMES/DUMP replies a Decision.Snapshot names.</summary>
+    public ReplySnapshots Snapshots { get; }
 
     /// <param name="request">The payload after the 2-byte length: tag first.</param>
     /// <param name="token">The requesting connection, recorded as a registration's owner.</param>
@@ -45,11 +50,11 @@ internal sealed class EpmdService
                 return PortPlease(request, reply);
             case Tags.NamesRequest:
                 if (_log.On(1)) _log.Write(1, "** got NAMES_REQ");
-                return Shared(_names, isDump: false);
+                return Shared(ReplyKind.Names);
             case Tags.DumpRequest:
                 if (!isLocal) return Refuse("DUMP_REQ from non local address");
                 if (_log.On(1)) _log.Write(1, "** got DUMP_REQ");
-                return Shared(_dump, isDump: true);
+                return Shared(ReplyKind.Dump);
             case Tags.KillRequest:
                 if (!isLocal) return Refuse("KILL_REQ from non local address");
                 return Kill(reply);
@@ -188,37 +193,49 @@ internal sealed class EpmdService
         };
     }
 
-    private Decision Shared(ReplySnapshotCache cache, bool isDump)
+    private Decision Shared(ReplyKind kind)
     {
-        var snapshot = cache.TryGet(_registry.Version) ?? Build(cache, isDump);
-        snapshot.Pins++;
-        return new Decision { After = AfterReply.Close, Snapshot = snapshot };
+        int id = Snapshots.Current(kind, _registry.Version);
+        if (id == 0)
+        {
+            long size = Build(kind, default);
+            int room = Snapshots.MakeRoom(kind, size);
+            if (room > 0) return new Decision { After = AfterReply.Close, ShedSnapshot = room };
+            Span<byte> buffer = default;
+            if (room == 0) id = Snapshots.StartBuild(kind, size, out buffer);
+            if (id == 0)
+            {
+                if (_log.On(0)) _log.Write(0, "no memory for a " + kind + " reply of " + size + " bytes; closing the connection");
+                return Decision.Silent;
+            }
+            Snapshots.FinishBuild(id, (int)Build(kind, buffer), _registry.Version);
+        }
+        return new Decision { After = AfterReply.Close, Snapshot = id };
     }
 
-    private ReplySnapshot Build(ReplySnapshotCache cache, bool isDump)
+    /// <summary>Writes the reply into <paramref name="buffer"/>; with an empty buffer only measures it.</summary>
+    private long Build(ReplyKind kind, Span<byte> buffer)
     {
-        var s = cache.StartRebuild();
-        s.EnsureCapacity(NamesReply.HeaderLength + NamesReply.MaxLineLength);
-        s.Length = NamesReply.WriteHeader(s.Buffer, _options.Port);
+        bool measure = buffer.IsEmpty;
+        long length = NamesReply.WriteHeader(measure ? _line : buffer, _options.Port);
         for (int r = _registry.FirstRegistered; r >= 0; r = _registry.NextInList(r))
         {
-            s.EnsureCapacity(s.Length + NamesReply.MaxLineLength);
+            var line = measure ? _line.AsSpan() : buffer.Slice((int)length);
             ref readonly var node = ref _registry[r];
-            s.Length += isDump
-                ? NamesReply.WriteActiveDumpLine(s.Buffer.AsSpan(s.Length), _registry.Name(r), node.Port, node.Fd)
-                : NamesReply.WriteNameLine(s.Buffer.AsSpan(s.Length), _registry.Name(r), node.Port);
+            length += kind == ReplyKind.Dump
+                ? NamesReply.WriteActiveDumpLine(line, _registry.Name(r), node.Port, node.Fd)
+                : NamesReply.WriteNameLine(line, _registry.Name(r), node.Port);
         }
-        if (isDump)
+        if (kind == ReplyKind.Dump)
         {
             for (int r = _registry.FirstRemembered; r >= 0; r = _registry.NextInList(r))
             {
-                s.EnsureCapacity(s.Length + NamesReply.MaxLineLength);
+                var line = measure ? _line.AsSpan() : buffer.Slice((int)length);
                 ref readonly var node = ref _registry[r];
-                s.Length += NamesReply.WriteUnusedDumpLine(s.Buffer.AsSpan(s.Length), _registry.Name(r), node.Port, node.Fd);
+                length += NamesReply.WriteUnusedDumpLine(line, _registry.Name(r), node.Port, node.Fd);
             }
         }
-        s.Version = _registry.Version;
-        return s;
+        return length;
     }
 
     private static int Copy(ReadOnlySpan<byte> text, Span<byte> reply)

@@ -51,7 +51,7 @@ internal static class DaemonHost
         long softLimit = DescriptorLimit.RaiseToHard();
         int capacity = options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
-        var service = new EpmdService(options, registry, log);
+        var service = new EpmdService(options, registry, log, maxRegistrations: capacity);
         using var table = new ConnectionTable(capacity);
         using var poller = new EpollPoller();
         using var reactor = new EpmdReactor(options, service, poller, table, log);
@@ -75,14 +75,22 @@ internal static class DaemonHost
             SystemdActivation.Notify($"READY=1\nSTATUS=Processing port mapping requests...\nMAINPID={Environment.ProcessId}");
         Detach.SignalReady();
 
-        try
+        while (!reactor.StopRequested)
         {
-            while (!reactor.StopRequested) reactor.RunOnce();
-        }
-        catch (Exception e)
-        {
-            // A broken loop must not run half-alive: let the supervisor restart a clean process.
-            Environment.FailFast("fastepmd: event loop failed", e);
+            try
+            {
+                reactor.RunOnce();
+            }
+            catch (OutOfMemoryException)
+            {
+                // The connections that needed memory shed themselves; this is a wait or log line that could not.
+                StandardError.Write("fastepmd: out of memory in the event loop; serving on\n");
+            }
+            catch (Exception e)
+            {
+                // Anything else is a broken invariant: a loop must not run half-alive.
+                Environment.FailFast("fastepmd: event loop failed", e);
+            }
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
         reactor.Shutdown(budgetMs: 90);
