@@ -33,7 +33,7 @@ internal sealed partial class EpmdReactor
     private void CloseConnection(int slot, bool replied = false)
     {
         ref var c = ref _table[slot];
-        _service.ConnectionClosed(c.Record, _table.TokenOf(slot));
+        _service.ConnectionClosed(c.Record, _table.TokenOf(slot), c.Fd, c.State == ConnectionState.RefusedAlive);
         c.Reply.Release(_service.Snapshots, _table.Spills);
         if (replied) SocketIo.Finish(c.Fd);
         else SocketIo.Close(c.Fd);

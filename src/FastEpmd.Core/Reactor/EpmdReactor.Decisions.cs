@@ -19,7 +19,7 @@ internal sealed partial class EpmdReactor
         Decision decision = default;
         for (int round = 0; round < MaxDecisionRounds; round++)
         {
-            decision = Decide(slot, request, token, liveOwner);
+            decision = Decide(slot, request, token, liveOwner, retry: round > 0);
             if (decision.ProbeOwner != 0)
                 liveOwner = ProbeOwner(decision.ProbeOwner) ? decision.ProbeOwner : 0;
             else if (decision.ShedSnapshot != 0)
@@ -48,12 +48,12 @@ internal sealed partial class EpmdReactor
     }
 
     /// <summary>The service's decision; a managed allocation it could not make (registry growth) sheds this connection.</summary>
-    private Decision Decide(int slot, ReadOnlySpan<byte> request, ulong token, ulong liveOwner)
+    private Decision Decide(int slot, ReadOnlySpan<byte> request, ulong token, ulong liveOwner, bool retry)
     {
         ref var c = ref _table[slot];
         try
         {
-            return _service.Handle(request, c.IsLocal, token, c.Fd, _replyScratch, liveOwner);
+            return _service.Handle(request, c.IsLocal, token, c.Fd, _replyScratch, liveOwner, retry);
         }
         catch (OutOfMemoryException)
         {

@@ -38,22 +38,23 @@ internal sealed class EpmdService
     /// An owner the reactor has just probed (after a Decision.ProbeOwner) and found alive: a duplicate
     /// of its name is refused without asking again. 0: none.
     /// </param>
+    /// <param name="retry">Asked again after carrying out a ProbeOwner or ShedSnapshot: already logged as got.</param>
     public Decision Handle(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply,
-        ulong liveOwner = 0)
+        ulong liveOwner = 0, bool retry = false)
     {
         switch (request[0])
         {
             case Tags.AliveRequest:
                 if (!isLocal) return Refuse("ALIVE2_REQ from non local address");
-                return Alive(request, token, fd, reply, liveOwner);
+                return Alive(request, token, fd, reply, liveOwner, retry);
             case Tags.PortPleaseRequest:
                 return PortPlease(request, reply);
             case Tags.NamesRequest:
-                if (_log.On(1)) _log.Write(1, "** got NAMES_REQ");
+                if (!retry && _log.On(1)) _log.Write(1, "** got NAMES_REQ");
                 return Shared(ReplyKind.Names);
             case Tags.DumpRequest:
                 if (!isLocal) return Refuse("DUMP_REQ from non local address");
-                if (_log.On(1)) _log.Write(1, "** got DUMP_REQ");
+                if (!retry && _log.On(1)) _log.Write(1, "** got DUMP_REQ");
                 return Shared(ReplyKind.Dump);
             case Tags.KillRequest:
                 if (!isLocal) return Refuse("KILL_REQ from non local address");
@@ -77,18 +78,27 @@ internal sealed class EpmdService
     /// A connection has closed (peer FIN or reset, a byte on an ALIVE socket, a timeout, eviction, or
     /// a Decision's CloseOwner): if it still owns its registration, this is the deregistration.
     /// </summary>
-    public void ConnectionClosed(int record, ulong token)
+    /// <param name="refusedAlive">The connection is a refused ALIVE2, which OTP also tries to unregister.</param>
+    public void ConnectionClosed(int record, ulong token, int fd = -1, bool refusedAlive = false)
     {
-        if (record < 0) return;
+        if (record < 0)
+        {
+            if (refusedAlive && _log.On(1)) _log.Write(1, "trying to unregister node with unknown file descriptor " + fd);
+            return;
+        }
         ref readonly var node = ref _registry[record];
         if (node.State != NodeState.Registered || node.Owner != token) return;
-        if (_log.On(1)) _log.Write(1, "unregistering '" + Log.Text(_registry.Name(record)) + "'");
+        if (_log.On(1))
+        {
+            uint creation = AliveReply.WireCreation(node.HighestVersion, node.Creation);
+            _log.Write(1, $"unregistering '{Log.Text(_registry.Name(record))}:{creation}', port {node.Port}");
+        }
         _registry.Unregister(record);
     }
 
-    private Decision Alive(ReadOnlySpan<byte> request, ulong token, int fd, Span<byte> reply, ulong liveOwner)
+    private Decision Alive(ReadOnlySpan<byte> request, ulong token, int fd, Span<byte> reply, ulong liveOwner, bool retry)
     {
-        if (_log.On(1)) _log.Write(1, "** got ALIVE2_REQ");
+        if (!retry && _log.On(1)) _log.Write(1, "** got ALIVE2_REQ");
         var status = AliveRequest.TryParse(request, out var alive);
         if (status == AliveParseStatus.Silent)
         {
@@ -112,14 +122,17 @@ internal sealed class EpmdService
         if (result == RegisterStatus.Duplicate)
         {
             if (_log.On(0)) _log.Write(0, "node name already occupied ", alive.Name);
+            if (_log.On(1)) _log.Write(1, $"** sent ALIVE2_RESP for \"{Log.Text(alive.Name)}\"");
             return RefusedAlive(alive.HighestVersion, reply);
         }
 
         uint creation = _registry[record].Creation;
         if (_log.On(1))
         {
-            _log.Write(1, $"registering '{Log.Text(alive.Name)}:{creation}', port {alive.Port}");
+            // OTP logs the creation as the node is told it: 1..3 for a version 5 node.
+            _log.Write(1, $"registering '{Log.Text(alive.Name)}:{AliveReply.WireCreation(alive.HighestVersion, creation)}', port {alive.Port}");
             _log.Write(1, $"type {alive.NodeType} proto {alive.Protocol} highvsn {alive.HighestVersion} lowvsn {alive.LowestVersion}");
+            _log.Write(1, $"** sent ALIVE2_RESP for \"{Log.Text(alive.Name)}\"");
         }
         return new Decision
         {
@@ -149,7 +162,11 @@ internal sealed class EpmdService
         }
         int record = _registry.FindRegistered(name);
         if (record < 0)
+        {
+            if (_log.On(1)) _log.Write(1, $"** sent PORT2_RESP (error) for \"{Log.Text(name)}\"");
             return new Decision { After = AfterReply.Close, ReplyLength = PortPleaseReply.WriteNotFound(reply) };
+        }
+        if (_log.On(1)) _log.Write(1, $"** sent PORT2_RESP (ok) for \"{Log.Text(name)}\"");
         ref readonly var r = ref _registry[record];
         return new Decision
         {
@@ -167,6 +184,7 @@ internal sealed class EpmdService
             if (_log.On(0)) _log.Write(0, "Disallowed KILL_REQ, live nodes");
             return new Decision { After = AfterReply.Close, ReplyLength = Copy(ShortReplies.KillRefused, reply) };
         }
+        if (_log.On(1)) _log.Write(1, "epmd killed");
         if (_log.On(0)) _log.Write(0, "got KILL_REQ - terminates normal");
         return new Decision { After = AfterReply.StopDaemon, ReplyLength = Copy(ShortReplies.KillAccepted, reply) };
     }
@@ -182,9 +200,23 @@ internal sealed class EpmdService
         if (!StopRequest.TryParse(request, out var name)) return Decision.Silent;
         int record = _registry.FindRegistered(name);
         if (record < 0)
+        {
+            if (_log.On(1))
+            {
+                // OTP writes NOEXIST and STOPPED separately and logs both.
+                _log.Write(1, "trying to unregister node with unknown name " + Log.Text(name));
+                _log.Write(1, "** sent STOP_RESP NOEXIST");
+                _log.Write(1, "** sent STOP_RESP STOPPED");
+            }
             return new Decision { After = AfterReply.Close, ReplyLength = Copy(ShortReplies.NotFoundThenStopped, reply) };
+        }
         ulong owner = _registry[record].Owner;
         ConnectionClosed(record, owner);
+        if (_log.On(1))
+        {
+            _log.Write(1, "epmd connection stopped");
+            _log.Write(1, "** sent STOP_RESP STOPPED");
+        }
         return new Decision
         {
             After = AfterReply.Close,
@@ -210,6 +242,7 @@ internal sealed class EpmdService
             }
             Snapshots.FinishBuild(id, (int)Build(kind, buffer), _registry.Version);
         }
+        if (_log.On(1)) _log.Write(1, kind == ReplyKind.Names ? "** sent NAMES_RESP" : "** sent DUMP_RESP");
         return new Decision { After = AfterReply.Close, Snapshot = id };
     }
 

@@ -143,7 +143,7 @@ internal sealed class DecoderHarness
                 Takeovers++;
                 Close(owner);
             }
-            d = _service.Handle(request, isLocal, token, (int)(token & 0xffff), _reply, liveOwner: gone ? 0 : owner);
+            d = _service.Handle(request, isLocal, token, (int)(token & 0xffff), _reply, liveOwner: gone ? 0 : owner, retry: true);
             Expect(d.ProbeOwner == 0, "asked to probe twice");
         }
         if (d.ReplyLength < 0 || d.ReplyLength > _reply.Length) throw new HarnessViolation($"reply length {d.ReplyLength}");

@@ -237,7 +237,7 @@ public class EpmdServiceTests
         Assert.That(registry.FindRegistered("foo"u8), Is.EqualTo(record));
         service.ConnectionClosed(record, Owner);
         Assert.That(registry.FindRegistered("foo"u8), Is.EqualTo(-1));
-        Assert.That(_logged, Has.Some.Contains("unregistering 'foo'"));
+        Assert.That(_logged, Has.Some.Contains("unregistering 'foo:1700000001', port 1111"));
     }
 
     // ---- PORT_PLEASE2_REQ ----
