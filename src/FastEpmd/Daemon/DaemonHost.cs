@@ -56,7 +56,7 @@ internal static class DaemonHost
         }
         catch (OutOfMemoryException)
         {
-            // Only start-up gets here: the loop's own failures end in FailFast. Under `ulimit -v`
+            // Only start-up gets here: the loop sheds what an allocation failure hits. Under `ulimit -v`
             // or a memory cgroup the table or a runtime thread may not fit; say so, as any bad start.
             foreach (var (fd, _) in listeners) SocketIo.Close(fd);
             Fatal(log, $"cannot start: not enough memory for a table of {capacity} connections (ulimit -v? -max_connections)");
