@@ -21,9 +21,7 @@ public class AllocationTests
         int got = 0;
         for (int step = 0; step < 200; step++)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            h.Reactor.RunOnce(step == 0 ? 0 : 10);
-            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            allocated += MeasuredStep(h, step);
             while (client.Poll(0, SelectMode.SelectRead))
             {
                 int n = client.Receive(_buffer, got, _buffer.Length - got, SocketFlags.None);
@@ -45,6 +43,14 @@ public class AllocationTests
         return allocated;
     }
 
+    /// <summary>One RunOnce; the bytes it allocated on this thread.</summary>
+    private static long MeasuredStep(LoopHarness h, int step)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        h.Reactor.RunOnce(step == 0 ? 0 : 10);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
     private void AssertReply(ReadOnlySpan<byte> expected, int got)
     {
         if (!_buffer.AsSpan(0, got).SequenceEqual(expected))
@@ -57,9 +63,7 @@ public class AllocationTests
         long allocated = 0;
         for (int step = 0; step < 200 && !done(); step++)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            h.Reactor.RunOnce(step == 0 ? 0 : 10);
-            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            allocated += MeasuredStep(h, step);
         }
         Assert.That(done(), Is.True, "the loop did not process the close");
         return allocated;
@@ -228,9 +232,7 @@ public class AllocationTests
         long allocated = 0;
         for (int step = 0; step < 200; step++)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            h.Reactor.RunOnce(step == 0 ? 0 : 10);
-            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            allocated += MeasuredStep(h, step);
             while (client.Poll(0, SelectMode.SelectRead))
             {
                 if (client.Receive(_buffer) == 0) return allocated;
