@@ -38,9 +38,10 @@ public class NamesReplyBenchmarks
     private int Names()
     {
         var d = _service.Handle(Frames.Payload(Frames.Names), true, 1, 3, _reply);
-        var snapshot = d.Snapshot!;
-        int length = snapshot.Length;
-        snapshot.Cache.Release(snapshot);   // as the reactor does once the reply is written
+        // The reactor pins and unpins it around the write, as OutgoingReply does.
+        _service.Snapshots.Pin(d.Snapshot);
+        int length = _service.Snapshots.Bytes(d.Snapshot).Length;
+        _service.Snapshots.Unpin(d.Snapshot);
         return length;
     }
 

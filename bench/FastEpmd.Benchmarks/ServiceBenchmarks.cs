@@ -55,8 +55,9 @@ public class ServiceBenchmarks
         for (int i = 0; i < Ops; i++)
         {
             var d = _service.Handle(Frames.Payload(Frames.Names), true, 1, 3, _reply);
-            sum += d.Snapshot!.Length;
-            d.Snapshot.Cache.Release(d.Snapshot);
+            _service.Snapshots.Pin(d.Snapshot);
+            sum += _service.Snapshots.Bytes(d.Snapshot).Length;
+            _service.Snapshots.Unpin(d.Snapshot);
         }
         return sum;
     }

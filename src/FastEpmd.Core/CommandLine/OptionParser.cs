@@ -114,6 +114,11 @@ internal static class OptionParser
                     options = options with { RequestDeadlineMs = deadline };
                     i += 2;
                     break;
+                case "-reply_memory_mb":
+                    if (!TryStrictPositive(value, 1 << 20, out int replyMemory)) return ParseResult.Usage(options);
+                    options = options with { ReplyMemoryMb = replyMemory };
+                    i += 2;
+                    break;
                 case "-defer_accept":
                     if (!TryStrictInteger(value, 0, 3600, out int defer)) return ParseResult.Usage(options);
                     options = options with { DeferAcceptSeconds = defer };

@@ -4,7 +4,7 @@ using FastEpmd.Service;
 
 namespace FastEpmd.Reactor;
 
-internal struct Connection
+internal unsafe struct Connection
 {
     public int Fd;
 
@@ -16,12 +16,13 @@ internal struct Connection
     public bool InPoller;
     public bool WatchingWrite;
 
-    /// <summary>Request bytes buffered in this slot's input region (split requests only).</summary>
+    /// <summary>Request bytes buffered in Input (split requests only).</summary>
     public int InCount;
 
-    /// <summary>Pending reply bytes: in the slot's output region, or in its snapshot.</summary>
-    public int OutOffset;
-    public int OutLength;
+    /// <summary>A pooled 3,060-byte block, taken only while a split request is being read; else null.</summary>
+    public byte* Input;
+
+    public OutgoingReply Reply;
 
     /// <summary>The registry record this connection owns, or -1.</summary>
     public int Record;

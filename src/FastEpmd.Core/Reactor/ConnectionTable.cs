@@ -1,6 +1,6 @@
-// The fixed connection table, allocated once at start: slots, per-slot input buffers sized to the
-// largest legal request, per-slot output buffers sized to the largest small reply, and two timer
-// lists (every entry of a list has the same timeout, so appending keeps it sorted and the first
+// The fixed connection table, allocated once at start: the slots (at most MaxBytesPerSlot each, not
+// resident until used), pools of input blocks (split requests) and spill blocks (partly written
+// small replies) taken only while a connection needs one, and two timer lists (every entry of a list has the same timeout, so appending keeps it sorted and the first
 // deadline is always at the head).
 using System.Runtime.InteropServices;
 using FastEpmd.Service;
@@ -22,12 +22,13 @@ internal sealed unsafe class ConnectionTable : IDisposable
     public const int InputSize = Limits.InputBufferSize;
     public const int OutputSize = Limits.MaxSmallReply;
 
+    /// <summary>What the table reserves per slot: the slot itself, nothing else.</summary>
+    public const int MaxBytesPerSlot = 128;
+
+    /// <summary>Blocks kept in each pool once returned; more are freed.</summary>
+    private const int PoolKeep = 64;
+
     private readonly Connection* _slots;
-    private readonly byte* _input;
-    private readonly byte* _output;
-    // Managed (snapshots are objects), so it grows with the high-water mark instead of being
-    // allocated for the whole capacity: 20,000 references would be 160 kB resident at idle.
-    private ReplySnapshot?[] _snapshots = new ReplySnapshot?[64];
     private int _highWater;   // slots below it have been used at least once
     private int _freeHead = -1;
     private readonly int[] _heads = { -1, -1 };
@@ -39,20 +40,42 @@ internal sealed unsafe class ConnectionTable : IDisposable
         Capacity = capacity;
         // calloc-backed: large blocks come straight from mmap, zeroed and not resident until used.
         _slots = (Connection*)NativeMemory.AllocZeroed((nuint)capacity, (nuint)sizeof(Connection));
-        _input = (byte*)NativeMemory.AllocZeroed((nuint)capacity, InputSize);
-        _output = (byte*)NativeMemory.AllocZeroed((nuint)capacity, OutputSize);
+        Inputs = new BlockPool(InputSize, PoolKeep);
+        Spills = new BlockPool(OutputSize, PoolKeep);
     }
 
+    public static int BytesPerSlot => sizeof(Connection);
+
+    public BlockPool Inputs { get; }
+    public BlockPool Spills { get; }
+
     public int Capacity { get; }
+
+    /// <summary>Slots below it have been used at least once.</summary>
+    public int HighWater => _highWater;
     public int Count { get; private set; }
 
     public ref Connection this[int slot] => ref _slots[slot];
 
-    public Span<byte> Input(int slot) => new(_input + (long)slot * InputSize, InputSize);
-    public Span<byte> Output(int slot) => new(_output + (long)slot * OutputSize, OutputSize);
+    /// <summary>The slot's input block (empty when it has none).</summary>
+    public Span<byte> Input(int slot) =>
+        _slots[slot].Input == null ? default : new(_slots[slot].Input, InputSize);
 
-    /// <summary>The NAMES/DUMP reply a slot is sending, if any.</summary>
-    public ref ReplySnapshot? Snapshot(int slot) => ref _snapshots[slot];
+    /// <summary>Gives the slot an input block for a split request; false when there is no memory.</summary>
+    public bool TakeInput(int slot)
+    {
+        ref var c = ref _slots[slot];
+        if (c.Input == null) c.Input = Inputs.Take();
+        return c.Input != null;
+    }
+
+    public void ReturnInput(int slot)
+    {
+        ref var c = ref _slots[slot];
+        Inputs.Return(c.Input);
+        c.Input = null;
+        c.InCount = 0;
+    }
 
     public ulong TokenOf(int slot) => PollToken.Make(TokenKind.Connection, slot, _slots[slot].Generation);
 
@@ -78,7 +101,6 @@ internal sealed unsafe class ConnectionTable : IDisposable
         else if (_highWater < Capacity)
         {
             slot = _highWater++;
-            if (slot == _snapshots.Length) Array.Resize(ref _snapshots, Math.Min(Capacity, slot * 2));
         }
         else
         {
@@ -98,6 +120,7 @@ internal sealed unsafe class ConnectionTable : IDisposable
     public void Free(int slot)
     {
         ref var c = ref _slots[slot];
+        ReturnInput(slot);
         Unlink(slot, ConnectionTimer.Idle);
         Unlink(slot, ConnectionTimer.Request);
         c.State = ConnectionState.Free;
@@ -154,8 +177,9 @@ internal sealed unsafe class ConnectionTable : IDisposable
 
     public void Dispose()
     {
+        for (int i = 0; i < _highWater; i++) ReturnInput(i);
         NativeMemory.Free(_slots);
-        NativeMemory.Free(_input);
-        NativeMemory.Free(_output);
+        Inputs.Dispose();
+        Spills.Dispose();
     }
 }

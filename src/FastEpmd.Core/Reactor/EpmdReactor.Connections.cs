@@ -33,8 +33,8 @@ internal sealed partial class EpmdReactor
     private void CloseConnection(int slot, bool replied = false)
     {
         ref var c = ref _table[slot];
-        _service.ConnectionClosed(c.Record, _table.TokenOf(slot));
-        ReleaseSnapshot(slot);
+        _service.ConnectionClosed(c.Record, _table.TokenOf(slot), c.Fd, c.State == ConnectionState.RefusedAlive);
+        c.Reply.Release(_service.Snapshots, _table.Spills);
         _admission.Release(slot);
         if (replied) SocketIo.Finish(c.Fd);
         else SocketIo.Close(c.Fd);

@@ -32,7 +32,7 @@ internal sealed partial class EpmdReactor
             {
                 if (_log.On(1))
                     _log.Write(1, status == IoStatus.PeerClosed
-                        ? "got partial packet only on fd " + c.Fd
+                        ? "got partial packet only on file descriptor " + c.Fd + " (" + c.InCount + ")"
                         : "error in read, fd " + c.Fd + ": " + Errno.Describe(errno));
                 CloseConnection(slot);
                 return;
@@ -64,6 +64,12 @@ internal sealed partial class EpmdReactor
                 default:
                     if (c.InCount == 0)
                     {
+                        if (!_table.TakeInput(slot))
+                        {
+                            if (_log.On(0)) _log.Write(0, "no memory for a split request, closing fd " + c.Fd);
+                            CloseConnection(slot);
+                            return;
+                        }
                         buffered.CopyTo(_table.Input(slot));
                         c.InCount = n;
                     }
@@ -78,7 +84,7 @@ internal sealed partial class EpmdReactor
     /// </summary>
     private void OnAliveEvent(int slot)
     {
-        if (_log.On(1)) _log.Write(1, "ALIVE connection closed or sent data, fd = " + _table[slot].Fd);
+        if (_log.On(2)) _log.Write(2, "ALIVE connection closed or sent data, fd = " + _table[slot].Fd);
         DrainAndClose(slot);
     }
 

@@ -8,29 +8,26 @@ namespace FastEpmd.Reactor;
 
 internal sealed partial class EpmdReactor
 {
-    private void Write(int slot, bool fromScratch)
+    private void Write(int slot)
     {
         ref var c = ref _table[slot];
-        var snapshot = _table.Snapshot(slot);
-        ReadOnlySpan<byte> source = snapshot is not null ? snapshot.Bytes
-            : fromScratch ? _replyScratch : _table.Output(slot);
         bool endsStream = c.After is AfterReply.Close or AfterReply.StopDaemon;
-        while (c.OutOffset < c.OutLength)
+        while (!c.Reply.Done)
         {
-            var status = SocketIo.Send(c.Fd, source[c.OutOffset..c.OutLength], endsStream, out int sent, out int errno);
+            var pending = c.Reply.Pending(_replyScratch, _service.Snapshots);
+            var status = SocketIo.Send(c.Fd, pending, endsStream, out int sent, out int errno);
             if (status == IoStatus.Done)
             {
-                c.OutOffset += sent;
+                c.Reply.Offset += sent;
                 continue;
             }
             if (status == IoStatus.WouldBlock)
             {
-                if (fromScratch && snapshot is null)
+                if (!c.Reply.KeepUnsent(_replyScratch, _table.Spills))
                 {
-                    int rest = c.OutLength - c.OutOffset;
-                    _replyScratch.AsSpan(c.OutOffset, rest).CopyTo(_table.Output(slot));
-                    c.OutOffset = 0;
-                    c.OutLength = rest;
+                    if (_log.On(0)) _log.Write(0, "no memory to hold a reply, closing fd " + c.Fd);
+                    CloseConnection(slot);
+                    return;
                 }
                 c.State = ConnectionState.Writing;
                 Watch(slot, PollInterest.Write);
@@ -43,15 +40,7 @@ internal sealed partial class EpmdReactor
             CloseConnection(slot);
             return;
         }
-        ReleaseSnapshot(slot);
+        c.Reply.Release(_service.Snapshots, _table.Spills);
         Finish(slot);
-    }
-
-    private void ReleaseSnapshot(int slot)
-    {
-        ref var snapshot = ref _table.Snapshot(slot);
-        if (snapshot is null) return;
-        snapshot.Cache.Release(snapshot);
-        snapshot = null;
     }
 }

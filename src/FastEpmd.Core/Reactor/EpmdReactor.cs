@@ -106,7 +106,7 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
                 OnReadable(slot);
                 break;
             case ConnectionState.Writing:
-                Write(slot, fromScratch: false);
+                Write(slot);
                 break;
             case ConnectionState.Registered:
             case ConnectionState.RefusedAlive:

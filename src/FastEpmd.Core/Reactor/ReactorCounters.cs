@@ -21,4 +21,7 @@ internal struct ReactorCounters
 
     /// <summary>ALIVE2 for a name in use whose owner's socket was already gone (OTP issue 11083).</summary>
     public long DeadOwnersDropped;
+
+    /// <summary>NAMES/DUMP readers closed because their old snapshot held reply memory a new one needed.</summary>
+    public long SnapshotReadersShed;
 }

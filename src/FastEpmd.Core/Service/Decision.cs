@@ -8,8 +8,8 @@ internal struct Decision
     /// <summary>Reply bytes written into the caller's reply span (0: none).</summary>
     public int ReplyLength;
 
-    /// <summary>A shared NAMES/DUMP reply, pinned for the caller, instead of reply-span bytes.</summary>
-    public ReplySnapshot? Snapshot;
+    /// <summary>A shared NAMES/DUMP reply (an id in EpmdService.Snapshots; 0: none) instead of reply-span bytes.</summary>
+    public int Snapshot;
 
     /// <summary>KeepRegistration: the record this connection now owns.</summary>
     public int Record;
@@ -24,6 +24,15 @@ internal struct Decision
     /// if it is gone it closes it (ConnectionClosed), then asks again passing what it found.
     /// </summary>
     public ulong ProbeOwner;
+
+    /// <summary>
+    /// NAMES/DUMP and the reply budget is spent: nothing is decided yet. The reactor closes every
+    /// connection still sending this (oldest) snapshot, which frees it, then asks again.
+    /// </summary>
+    public int ShedSnapshot;
+
+    /// <summary>No reply and no effect elsewhere: the connection is closed.</summary>
+    public readonly bool IsSilent => ReplyLength == 0 && Snapshot == 0;
 
     public static Decision Silent => new() { After = AfterReply.Close };
 }

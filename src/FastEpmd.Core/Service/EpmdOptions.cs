@@ -77,6 +77,14 @@ public sealed record EpmdOptions
 
     public const int DefaultRequestDeadlineMs = 60_000;
 
+    /// <summary>
+    /// -reply_memory_mb N: native memory for NAMES/DUMP replies (the current ones and those still
+    /// being sent). Never less than two NAMES replies of a table full of registrations.
+    /// </summary>
+    public int ReplyMemoryMb { get; init; } = DefaultReplyMemoryMb;
+
+    public const int DefaultReplyMemoryMb = 64;
+
     /// <summary>-allow LIST / ERL_EPMD_ALLOW: the non-local peers that may connect; null: anyone.</summary>
     internal PeerAllowList? Allow { get; init; }
 

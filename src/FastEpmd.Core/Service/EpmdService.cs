@@ -13,18 +13,23 @@ internal sealed class EpmdService
     private readonly NodeRegistry _registry;
     private readonly Log _log;
     private readonly Func<long> _unixSeconds;
-    private readonly ReplySnapshotCache _names = new();
-    private readonly ReplySnapshotCache _dump = new();
+    private readonly byte[] _line = new byte[NamesReply.MaxLineLength];
 
-    public EpmdService(EpmdOptions options, NodeRegistry registry, Log log, Func<long>? unixSeconds = null)
+    /// <param name="maxRegistrations">The connection table's size: the reply budget holds two NAMES of that many.</param>
+    public EpmdService(EpmdOptions options, NodeRegistry registry, Log log, Func<long>? unixSeconds = null,
+        int maxRegistrations = 0)
     {
         _options = options;
         _registry = registry;
         _log = log;
         _unixSeconds = unixSeconds ?? (static () => DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        Snapshots = new ReplySnapshots(ReplySnapshots.BudgetFor(options.ReplyMemoryMb, maxRegistrations));
     }
 
     public NodeRegistry Registry => _registry;
+
+    /// <summary>The NAMES/DUMP replies a Decision.Snapshot names.</summary>
+    public ReplySnapshots Snapshots { get; }
 
     /// <summary>Refusals by the access rules beyond OTP (-allow, -max_per_peer, -names local).</summary>
     public AccessRefusals Refusals { get; } = new();
@@ -39,14 +44,15 @@ internal sealed class EpmdService
     /// An owner the reactor has just probed (after a Decision.ProbeOwner) and found alive: a duplicate
     /// of its name is refused without asking again. 0: none.
     /// </param>
+    /// <param name="retry">Asked again after carrying out a ProbeOwner or ShedSnapshot: already logged as got.</param>
     public Decision Handle(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply,
-        ulong liveOwner = 0)
+        ulong liveOwner = 0, bool retry = false)
     {
         switch (request[0])
         {
             case Tags.AliveRequest:
                 if (!isLocal) return Refuse("ALIVE2_REQ from non local address");
-                return Alive(request, token, fd, reply, liveOwner);
+                return Alive(request, token, fd, reply, liveOwner, retry);
             case Tags.PortPleaseRequest:
                 return PortPlease(request, reply);
             case Tags.NamesRequest:
@@ -55,12 +61,12 @@ internal sealed class EpmdService
                     Refusals.NamesNotLocal++;
                     return Refuse("NAMES_REQ from non local address (-names local)");
                 }
-                if (_log.On(1)) _log.Write(1, "** got NAMES_REQ");
-                return Shared(_names, isDump: false);
+                if (!retry && _log.On(1)) _log.Write(1, "** got NAMES_REQ");
+                return Shared(ReplyKind.Names);
             case Tags.DumpRequest:
                 if (!isLocal) return Refuse("DUMP_REQ from non local address");
-                if (_log.On(1)) _log.Write(1, "** got DUMP_REQ");
-                return Shared(_dump, isDump: true);
+                if (!retry && _log.On(1)) _log.Write(1, "** got DUMP_REQ");
+                return Shared(ReplyKind.Dump);
             case Tags.KillRequest:
                 if (!isLocal) return Refuse("KILL_REQ from non local address");
                 return Kill(reply);
@@ -83,18 +89,27 @@ internal sealed class EpmdService
     /// A connection has closed (peer FIN or reset, a byte on an ALIVE socket, a timeout, eviction, or
     /// a Decision's CloseOwner): if it still owns its registration, this is the deregistration.
     /// </summary>
-    public void ConnectionClosed(int record, ulong token)
+    /// <param name="refusedAlive">The connection is a refused ALIVE2, which OTP also tries to unregister.</param>
+    public void ConnectionClosed(int record, ulong token, int fd = -1, bool refusedAlive = false)
     {
-        if (record < 0) return;
+        if (record < 0)
+        {
+            if (refusedAlive && _log.On(1)) _log.Write(1, "trying to unregister node with unknown file descriptor " + fd);
+            return;
+        }
         ref readonly var node = ref _registry[record];
         if (node.State != NodeState.Registered || node.Owner != token) return;
-        if (_log.On(1)) _log.Write(1, "unregistering '" + Log.Text(_registry.Name(record)) + "'");
+        if (_log.On(1))
+        {
+            uint creation = AliveReply.WireCreation(node.HighestVersion, node.Creation);
+            _log.Write(1, $"unregistering '{Log.Text(_registry.Name(record))}:{creation}', port {node.Port}");
+        }
         _registry.Unregister(record);
     }
 
-    private Decision Alive(ReadOnlySpan<byte> request, ulong token, int fd, Span<byte> reply, ulong liveOwner)
+    private Decision Alive(ReadOnlySpan<byte> request, ulong token, int fd, Span<byte> reply, ulong liveOwner, bool retry)
     {
-        if (_log.On(1)) _log.Write(1, "** got ALIVE2_REQ");
+        if (!retry && _log.On(1)) _log.Write(1, "** got ALIVE2_REQ");
         var status = AliveRequest.TryParse(request, out var alive);
         if (status == AliveParseStatus.Silent)
         {
@@ -118,14 +133,17 @@ internal sealed class EpmdService
         if (result == RegisterStatus.Duplicate)
         {
             if (_log.On(0)) _log.Write(0, "node name already occupied ", alive.Name);
+            if (_log.On(1)) _log.Write(1, $"** sent ALIVE2_RESP for \"{Log.Text(alive.Name)}\"");
             return RefusedAlive(alive.HighestVersion, reply);
         }
 
         uint creation = _registry[record].Creation;
         if (_log.On(1))
         {
-            _log.Write(1, $"registering '{Log.Text(alive.Name)}:{creation}', port {alive.Port}");
+            // OTP logs the creation as the node is told it: 1..3 for a version 5 node.
+            _log.Write(1, $"registering '{Log.Text(alive.Name)}:{AliveReply.WireCreation(alive.HighestVersion, creation)}', port {alive.Port}");
             _log.Write(1, $"type {alive.NodeType} proto {alive.Protocol} highvsn {alive.HighestVersion} lowvsn {alive.LowestVersion}");
+            _log.Write(1, $"** sent ALIVE2_RESP for \"{Log.Text(alive.Name)}\"");
         }
         return new Decision
         {
@@ -155,7 +173,11 @@ internal sealed class EpmdService
         }
         int record = _registry.FindRegistered(name);
         if (record < 0)
+        {
+            if (_log.On(1)) _log.Write(1, $"** sent PORT2_RESP (error) for \"{Log.Text(name)}\"");
             return new Decision { After = AfterReply.Close, ReplyLength = PortPleaseReply.WriteNotFound(reply) };
+        }
+        if (_log.On(1)) _log.Write(1, $"** sent PORT2_RESP (ok) for \"{Log.Text(name)}\"");
         ref readonly var r = ref _registry[record];
         return new Decision
         {
@@ -173,6 +195,7 @@ internal sealed class EpmdService
             if (_log.On(0)) _log.Write(0, "Disallowed KILL_REQ, live nodes");
             return new Decision { After = AfterReply.Close, ReplyLength = Copy(ShortReplies.KillRefused, reply) };
         }
+        if (_log.On(1)) _log.Write(1, "epmd killed");
         if (_log.On(0)) _log.Write(0, "got KILL_REQ - terminates normal");
         return new Decision { After = AfterReply.StopDaemon, ReplyLength = Copy(ShortReplies.KillAccepted, reply) };
     }
@@ -188,9 +211,23 @@ internal sealed class EpmdService
         if (!StopRequest.TryParse(request, out var name)) return Decision.Silent;
         int record = _registry.FindRegistered(name);
         if (record < 0)
+        {
+            if (_log.On(1))
+            {
+                // OTP writes NOEXIST and STOPPED separately and logs both.
+                _log.Write(1, "trying to unregister node with unknown name " + Log.Text(name));
+                _log.Write(1, "** sent STOP_RESP NOEXIST");
+                _log.Write(1, "** sent STOP_RESP STOPPED");
+            }
             return new Decision { After = AfterReply.Close, ReplyLength = Copy(ShortReplies.NotFoundThenStopped, reply) };
+        }
         ulong owner = _registry[record].Owner;
         ConnectionClosed(record, owner);
+        if (_log.On(1))
+        {
+            _log.Write(1, "epmd connection stopped");
+            _log.Write(1, "** sent STOP_RESP STOPPED");
+        }
         return new Decision
         {
             After = AfterReply.Close,
@@ -199,37 +236,50 @@ internal sealed class EpmdService
         };
     }
 
-    private Decision Shared(ReplySnapshotCache cache, bool isDump)
+    private Decision Shared(ReplyKind kind)
     {
-        var snapshot = cache.TryGet(_registry.Version) ?? Build(cache, isDump);
-        snapshot.Pins++;
-        return new Decision { After = AfterReply.Close, Snapshot = snapshot };
+        int id = Snapshots.Current(kind, _registry.Version);
+        if (id == 0)
+        {
+            long size = Build(kind, default);
+            int room = Snapshots.MakeRoom(kind, size);
+            if (room > 0) return new Decision { After = AfterReply.Close, ShedSnapshot = room };
+            Span<byte> buffer = default;
+            if (room == 0) id = Snapshots.StartBuild(kind, size, out buffer);
+            if (id == 0)
+            {
+                if (_log.On(0)) _log.Write(0, "no memory for a " + kind + " reply of " + size + " bytes; closing the connection");
+                return Decision.Silent;
+            }
+            Snapshots.FinishBuild(id, (int)Build(kind, buffer), _registry.Version);
+        }
+        if (_log.On(1)) _log.Write(1, kind == ReplyKind.Names ? "** sent NAMES_RESP" : "** sent DUMP_RESP");
+        return new Decision { After = AfterReply.Close, Snapshot = id };
     }
 
-    private ReplySnapshot Build(ReplySnapshotCache cache, bool isDump)
+    /// <summary>Writes the reply into <paramref name="buffer"/>; with an empty buffer only measures it.</summary>
+    private long Build(ReplyKind kind, Span<byte> buffer)
     {
-        var s = cache.StartRebuild();
-        s.EnsureCapacity(NamesReply.HeaderLength + NamesReply.MaxLineLength);
-        s.Length = NamesReply.WriteHeader(s.Buffer, _options.Port);
+        bool measure = buffer.IsEmpty;
+        long length = NamesReply.WriteHeader(measure ? _line : buffer, _options.Port);
         for (int r = _registry.FirstRegistered; r >= 0; r = _registry.NextInList(r))
         {
-            s.EnsureCapacity(s.Length + NamesReply.MaxLineLength);
+            var line = measure ? _line.AsSpan() : buffer.Slice((int)length);
             ref readonly var node = ref _registry[r];
-            s.Length += isDump
-                ? NamesReply.WriteActiveDumpLine(s.Buffer.AsSpan(s.Length), _registry.Name(r), node.Port, node.Fd)
-                : NamesReply.WriteNameLine(s.Buffer.AsSpan(s.Length), _registry.Name(r), node.Port);
+            length += kind == ReplyKind.Dump
+                ? NamesReply.WriteActiveDumpLine(line, _registry.Name(r), node.Port, node.Fd)
+                : NamesReply.WriteNameLine(line, _registry.Name(r), node.Port);
         }
-        if (isDump)
+        if (kind == ReplyKind.Dump)
         {
             for (int r = _registry.FirstRemembered; r >= 0; r = _registry.NextInList(r))
             {
-                s.EnsureCapacity(s.Length + NamesReply.MaxLineLength);
+                var line = measure ? _line.AsSpan() : buffer.Slice((int)length);
                 ref readonly var node = ref _registry[r];
-                s.Length += NamesReply.WriteUnusedDumpLine(s.Buffer.AsSpan(s.Length), _registry.Name(r), node.Port, node.Fd);
+                length += NamesReply.WriteUnusedDumpLine(line, _registry.Name(r), node.Port, node.Fd);
             }
         }
-        s.Version = _registry.Version;
-        return s;
+        return length;
     }
 
     private static int Copy(ReadOnlySpan<byte> text, Span<byte> reply)

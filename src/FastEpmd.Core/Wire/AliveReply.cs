@@ -15,9 +15,11 @@ internal static class AliveReply
     public const uint RefusedCreation = 99;
 
     public static int WriteSuccess(Span<byte> destination, ushort highestVersion, uint creation) =>
-        highestVersion >= ExtendedFromVersion
-            ? Write(destination, 0, creation, extended: true)
-            : Write(destination, 0, creation % 3 + 1, extended: false); // v5 creations are 1..3
+        Write(destination, 0, WireCreation(highestVersion, creation), highestVersion >= ExtendedFromVersion);
+
+    /// <summary>The creation as a node of this version is told it: v5 creations are 1..3.</summary>
+    public static uint WireCreation(ushort highestVersion, uint creation) =>
+        highestVersion >= ExtendedFromVersion ? creation : creation % 3 + 1;
 
     public static int WriteRefused(Span<byte> destination, ushort highestVersion) =>
         Write(destination, 1, RefusedCreation, highestVersion >= ExtendedFromVersion);

@@ -14,6 +14,9 @@ internal static class NamesReply
     /// <summary>Longest line: the fixed text, a 1020-byte name and two 10-digit numbers.</summary>
     public const int MaxLineLength = 64 + Limits.MaxNameBytes;
 
+    /// <summary>Longest NAMES line: "name ", a 1020-byte name, " at port ", 10 digits, "\n".</summary>
+    public const int MaxNamesLineLength = 5 + Limits.MaxNameBytes + 9 + 10 + 1;
+
     public static int WriteHeader(Span<byte> destination, int configuredPort)
     {
         BinaryPrimitives.WriteInt32BigEndian(destination, configuredPort);

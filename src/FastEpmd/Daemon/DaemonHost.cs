@@ -56,7 +56,7 @@ internal static class DaemonHost
         }
         catch (OutOfMemoryException)
         {
-            // Only start-up gets here: the loop's own failures end in FailFast. Under `ulimit -v`
+            // Only start-up gets here: the loop sheds what an allocation failure hits. Under `ulimit -v`
             // or a memory cgroup the table or a runtime thread may not fit; say so, as any bad start.
             foreach (var (fd, _) in listeners) SocketIo.Close(fd);
             Fatal(log, $"cannot start: not enough memory for a table of {capacity} connections (ulimit -v? -max_connections)");
@@ -68,7 +68,7 @@ internal static class DaemonHost
     private static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners, int capacity)
     {
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
-        var service = new EpmdService(options, registry, log);
+        var service = new EpmdService(options, registry, log, maxRegistrations: capacity);
         using var table = new ConnectionTable(capacity);
         using var poller = new EpollPoller();
         using var reactor = new EpmdReactor(options, service, poller, table, log);
@@ -92,14 +92,22 @@ internal static class DaemonHost
             SystemdActivation.Notify($"READY=1\nSTATUS=Processing port mapping requests...\nMAINPID={Environment.ProcessId}");
         Detach.SignalReady();
 
-        try
+        while (!reactor.StopRequested)
         {
-            while (!reactor.StopRequested) reactor.RunOnce();
-        }
-        catch (Exception e)
-        {
-            // A broken loop must not run half-alive: let the supervisor restart a clean process.
-            Environment.FailFast("fastepmd: event loop failed", e);
+            try
+            {
+                reactor.RunOnce();
+            }
+            catch (OutOfMemoryException)
+            {
+                // The connections that needed memory shed themselves; this is a wait or log line that could not.
+                StandardError.Write("fastepmd: out of memory in the event loop; serving on\n");
+            }
+            catch (Exception e)
+            {
+                // Anything else is a broken invariant: a loop must not run half-alive.
+                Environment.FailFast("fastepmd: event loop failed", e);
+            }
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
         reactor.Shutdown(budgetMs: 90);

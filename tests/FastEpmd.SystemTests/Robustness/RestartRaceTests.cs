@@ -99,7 +99,7 @@ public class RestartRaceTests : RobustnessFixture
         for (int i = 0; i + 1 < lines.Length; i++)
         {
             if (lines[i].EndsWith("** got ALIVE2_REQ", StringComparison.Ordinal) &&
-                lines[i + 1].EndsWith($"unregistering '{name}'", StringComparison.Ordinal)) count++;
+                lines[i + 1].Contains($"unregistering '{name}:", StringComparison.Ordinal)) count++;
         }
         return count;
     }

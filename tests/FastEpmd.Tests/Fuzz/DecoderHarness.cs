@@ -135,7 +135,7 @@ internal sealed class DecoderHarness
         {
             // The reactor's part of the restart race: look at the owner, close it if it is gone, ask again.
             ulong owner = d.ProbeOwner;
-            Expect(request[0] == Tags.AliveRequest && d.ReplyLength == 0 && d.Snapshot is null, "a probe is all a decision says");
+            Expect(request[0] == Tags.AliveRequest && d.IsSilent, "a probe is all a decision says");
             Expect(_held.ContainsKey(owner), "probe of an unknown owner");
             bool gone = _gone.Contains(owner);
             if (gone)
@@ -143,17 +143,17 @@ internal sealed class DecoderHarness
                 Takeovers++;
                 Close(owner);
             }
-            d = _service.Handle(request, isLocal, token, (int)(token & 0xffff), _reply, liveOwner: gone ? 0 : owner);
+            d = _service.Handle(request, isLocal, token, (int)(token & 0xffff), _reply, liveOwner: gone ? 0 : owner, retry: true);
             Expect(d.ProbeOwner == 0, "asked to probe twice");
         }
         if (d.ReplyLength < 0 || d.ReplyLength > _reply.Length) throw new HarnessViolation($"reply length {d.ReplyLength}");
         var reply = _reply.AsSpan(0, d.ReplyLength);
         byte tag = request[0];
         bool remoteRefused = !isLocal && tag is Tags.AliveRequest or Tags.DumpRequest or Tags.KillRequest or Tags.StopRequest;
-        if (d.Snapshot is not null && (tag is not (Tags.NamesRequest or Tags.DumpRequest) || d.ReplyLength != 0))
+        if (d.Snapshot != 0 && (tag is not (Tags.NamesRequest or Tags.DumpRequest) || d.ReplyLength != 0))
             throw new HarnessViolation("snapshot for tag " + tag);
-        if (remoteRefused) Expect(d.ReplyLength == 0 && d.Snapshot is null && d.After == AfterReply.Close, "remote peer must be refused silently");
-        if (d.ReplyLength == 0 && d.Snapshot is null)
+        if (remoteRefused) Expect(d.IsSilent && d.After == AfterReply.Close, "remote peer must be refused silently");
+        if (d.IsSilent)
         {
             Silent++;
             Expect(d.After == AfterReply.Close, "a silent close keeps nothing");
@@ -172,9 +172,8 @@ internal sealed class DecoderHarness
                 break;
             case Tags.NamesRequest:
             case Tags.DumpRequest when isLocal:
-                Expect(d.Snapshot is not null && d.After == AfterReply.Close, "NAMES/DUMP share a snapshot");
-                CheckNamesReply(d.Snapshot!.Bytes, isDump: tag == Tags.DumpRequest);
-                d.Snapshot.Cache.Release(d.Snapshot);
+                Expect(d.Snapshot != 0 && d.After == AfterReply.Close, "NAMES/DUMP share a snapshot");
+                CheckNamesReply(_service.Snapshots.Bytes(d.Snapshot), isDump: tag == Tags.DumpRequest);
                 break;
             case Tags.KillRequest when isLocal:
                 bool allowed = _options.RelaxedCommandCheck || registeredBefore == 0;
@@ -205,7 +204,7 @@ internal sealed class DecoderHarness
             case Tags.DumpRequest:
                 break;
             default:
-                Expect(d.ReplyLength == 0 && d.Snapshot is null, "unknown tags close silently");
+                Expect(d.IsSilent, "unknown tags close silently");
                 break;
         }
         if (d.CloseOwner != 0 && tag != Tags.StopRequest) throw new HarnessViolation("CloseOwner outside STOP");

@@ -28,9 +28,9 @@ public class FuzzRegressionTests
             Assert.That(d.After, Is.EqualTo(AfterReply.KeepRegistration));
         }
 
-        var shared = service.Handle(new[] { tag }, isLocal: true, token: 1UL << 40, fd: 9999, reply).Snapshot!;
-        var bytes = shared.Bytes.ToArray();
-        shared.Cache.Release(shared);
+        int shared = service.Handle(new[] { tag }, isLocal: true, token: 1UL << 40, fd: 9999, reply).Snapshot;
+        Assert.That(shared, Is.Not.Zero);
+        var bytes = service.Snapshots.Bytes(shared).ToArray();
 
         Assert.That(Hex.Format(bytes.AsSpan(0, 4)), Is.EqualTo("00 00 11 11"));
         string text = Encoding.ASCII.GetString(bytes, 4, bytes.Length - 4);

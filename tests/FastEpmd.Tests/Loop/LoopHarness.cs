@@ -146,6 +146,7 @@ internal sealed class LoopHarness : IDisposable
         Reactor.Dispose();
         Poller.Dispose();
         Table.Dispose();
+        Service.Snapshots.Dispose();
     }
 }
 

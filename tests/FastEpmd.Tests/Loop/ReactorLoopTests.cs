@@ -600,6 +600,70 @@ public class ReactorLoopTests
     }
 
     [Test]
+    public void Readers_pinning_the_oldest_snapshots_are_closed_when_the_reply_budget_is_spent()
+    {
+        // 60 nodes with 1,005-byte names: NAMES is ~62 kB (16 pages). A 1 MiB budget holds 16.
+        // 30 readers that never read, each after a registry change, each pin their own snapshot.
+        using var h = new LoopHarness(new EpmdOptions { ReplyMemoryMb = 1 }, capacity: 128, serverSendBuffer: 4096);
+        var nodes = new List<Socket>();
+        for (int i = 0; i < 60; i++) nodes.Add(RegisterLong(h, i));
+        long budget = h.Service.Snapshots.BudgetBytes;
+        Assert.That(budget, Is.EqualTo(1L << 20));
+
+        var readers = new List<Socket>();
+        long peak = 0;
+        for (int i = 0; i < 30; i++)
+        {
+            nodes.Add(RegisterLong(h, 100 + i));   // a new registry version
+            var reader = h.Send(h.Connect(receiveBuffer: 2048), "00 01 6e");
+            for (int s = 0; s < 3; s++) h.Step(5);
+            readers.Add(reader);
+            peak = Math.Max(peak, h.Service.Snapshots.MappedBytes);
+            Assert.That(h.Service.Snapshots.MappedBytes, Is.LessThanOrEqualTo(budget), $"after reader {i}");
+        }
+        TestContext.Out.WriteLine($"peak reply memory {peak} of {budget}; shed {h.Reactor.Counters.SnapshotReadersShed} readers");
+        Assert.That(h.Reactor.Counters.SnapshotReadersShed, Is.GreaterThanOrEqualTo(10));
+        Assert.That(LoopHarness.Quiet(readers[^1]) || readers[^1].Available > 0, Is.True, "the newest reader is kept");
+        Assert.That(ClosedOrReset(readers[0]), Is.True, "the oldest reader was closed");
+        Assert.That(h.Registry.RegisteredCount, Is.EqualTo(90), "no registration is ever touched");
+        foreach (var node in nodes) Assert.That(LoopHarness.Quiet(node), Is.True);
+
+        foreach (var r in readers) r.Dispose();
+        for (int s = 0; s < 10; s++) h.Step(5);
+        Assert.That(h.Service.Snapshots.Count, Is.LessThanOrEqualTo(1), "only the current snapshot is left");
+        Assert.That(h.Service.Snapshots.MappedBytes, Is.LessThanOrEqualTo(128 * 1024));
+    }
+
+    private static Socket RegisterLong(LoopHarness h, int i)
+    {
+        var name = Hex.Cat(Hex.Ascii(i.ToString("D5")), TestBytes.Repeat("f0 9f 98 88", 250));   // 1,005 bytes, 255 code points
+        var alive = Hex.Frame(Hex.Cat(Hex.Parse("78"), Hex.U16(1000 + i), Hex.Parse("4d 00 0006 0005"), Hex.U16(name.Length), name, Hex.Parse("0000")));
+        var client = h.Send(h.Connect(), Hex.Format(alive));
+        var e = h.Run(client, expectBytes: 6);
+        Assert.That(e.Data.Length >= 2 && e.Data[0] == 0x76 && e.Data[1] == 0, Is.True, "registered " + i);
+        return client;
+    }
+
+    private static bool ClosedOrReset(Socket s)
+    {
+        // Drain what arrived; a closed reader then reads EOF or a reset.
+        var buffer = new byte[1 << 16];
+        for (int i = 0; i < 100; i++)
+        {
+            if (!s.Poll(100_000, SelectMode.SelectRead)) return false;
+            try
+            {
+                if (s.Receive(buffer) == 0) return true;
+            }
+            catch (SocketException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    [Test]
     public void A_queue_of_connections_is_accepted_one_per_step_and_all_are_served()
     {
         using var h = new LoopHarness();

@@ -271,6 +271,10 @@ public class OptionParserTests
         Assert.That(Ok(Parse("-defer_accept", "0")).DeferAcceptSeconds, Is.EqualTo(0), "0 turns it off");
         Assert.That(Ok(Parse("-defer_accept", "3600")).DeferAcceptSeconds, Is.EqualTo(3600));
         Assert.That(Ok(Parse("-request_deadline_ms", "0100")).RequestDeadlineMs, Is.EqualTo(100));
+        Assert.That(Ok(Parse()).ReplyMemoryMb, Is.EqualTo(64));
+        Assert.That(Ok(Parse("-reply_memory_mb", "1")).ReplyMemoryMb, Is.EqualTo(1));
+        AssertUsage(Parse("-reply_memory_mb", "0"));
+        AssertUsage(Parse("-reply_memory_mb", "x"));
     }
 
     [Test]

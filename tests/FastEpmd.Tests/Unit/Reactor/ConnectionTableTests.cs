@@ -25,20 +25,6 @@ public class ConnectionTableTests
     }
 
     [Test]
-    public void Every_slot_up_to_capacity_can_hold_a_reply_snapshot()
-    {
-        // The managed snapshot array starts small and grows with the high-water mark.
-        using var table = new ConnectionTable(300);
-        var cache = new FastEpmd.Service.ReplySnapshotCache();
-        var snapshot = new FastEpmd.Service.ReplySnapshot(cache);
-        var slots = Enumerable.Range(0, 300).Select(i => table.Allocate(100 + i)).ToList();
-        Assert.That(slots, Is.All.GreaterThanOrEqualTo(0));
-        foreach (int slot in slots) table.Snapshot(slot) = snapshot;
-        Assert.That(slots.All(slot => ReferenceEquals(table.Snapshot(slot), snapshot)), Is.True);
-        Assert.That(table.Allocate(999), Is.EqualTo(-1));
-    }
-
-    [Test]
     public void New_slot_is_initialised()
     {
         using var table = new ConnectionTable(2);
@@ -53,7 +39,8 @@ public class ConnectionTableTests
             Assert.That(c.Idle.Linked, Is.False);
             Assert.That(c.Request.Linked, Is.False);
             Assert.That(c.InPoller, Is.False);
-            Assert.That(table.Snapshot(slot), Is.Null);
+            Assert.That(c.Reply.Source, Is.EqualTo(ReplySource.None));
+            Assert.That(table.Input(slot).IsEmpty, Is.True, "no input block until a split request");
         });
     }
 
@@ -199,17 +186,49 @@ public class ConnectionTableTests
     }
 
     [Test]
-    public void Slot_buffers_are_sized_and_separate()
+    public void Input_blocks_are_taken_only_on_demand_and_pooled()
     {
         using var table = new ConnectionTable(3);
-        Assert.That(table.Input(0).Length, Is.EqualTo(3060));
-        Assert.That(table.Output(0).Length, Is.EqualTo(2056));
-        table.Input(1).Fill(0xaa);
-        table.Output(1).Fill(0xbb);
-        Assert.That(table.Input(0).ToArray(), Is.All.EqualTo((byte)0));
-        Assert.That(table.Input(2).ToArray(), Is.All.EqualTo((byte)0));
-        Assert.That(table.Output(0).ToArray(), Is.All.EqualTo((byte)0));
-        Assert.That(table.Output(2).ToArray(), Is.All.EqualTo((byte)0));
+        int a = table.Allocate(1);
+        int b = table.Allocate(2);
+        Assert.That(table.Inputs.InUse, Is.Zero);
+        Assert.That(table.TakeInput(a), Is.True);
+        Assert.That(table.TakeInput(b), Is.True);
+        Assert.That(table.Input(a).Length, Is.EqualTo(3060));
+        table.Input(a).Fill(0xaa);
+        table.Input(b).Fill(0xbb);
+        Assert.That(table.Input(a).ToArray(), Is.All.EqualTo((byte)0xaa), "blocks are separate");
+        Assert.That(table.Inputs.InUse, Is.EqualTo(2));
+        table.ReturnInput(a);
+        Assert.That(table.Input(a).IsEmpty, Is.True);
+        table.Free(b);
+        Assert.That(table.Inputs.InUse, Is.Zero, "Free gives the block back");
+    }
+
+    [Test]
+    public void A_slot_costs_at_most_128_bytes()
+    {
+        TestContext.Out.WriteLine($"sizeof(Connection) = {ConnectionTable.BytesPerSlot} bytes");
+        Assert.That(ConnectionTable.BytesPerSlot, Is.LessThanOrEqualTo(ConnectionTable.MaxBytesPerSlot));
+
+        // And that is all the table reserves: a million slots grow VmData by about 1e6 x sizeof.
+        const int slots = 1_000_000;
+        long before = VmDataBytes();
+        using var table = new ConnectionTable(slots);
+        long grown = VmDataBytes() - before;
+        double perSlot = (double)grown / slots;
+        TestContext.Out.WriteLine($"{slots} slots: VmData +{grown / 1024} KiB, {perSlot:F1} bytes per slot");
+        Assert.That(perSlot, Is.LessThanOrEqualTo(ConnectionTable.MaxBytesPerSlot));
+    }
+
+    private static long VmDataBytes()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmData:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        throw new InvalidOperationException("no VmData in /proc/self/status");
     }
 
     [Test]

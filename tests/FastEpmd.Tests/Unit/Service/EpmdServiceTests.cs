@@ -38,12 +38,11 @@ public class EpmdServiceTests
         var reply = new byte[Limits.MaxSmallReply];
         var d = service.Handle(request, local, token, fd, reply, liveOwner);
         Assert.That(d.ProbeOwner, Is.Zero, "an unexpected owner probe");
-        if (d.Snapshot is { } s)
+        Assert.That(d.ShedSnapshot, Is.Zero, "an unexpected snapshot shed");
+        if (d.Snapshot != 0)
         {
             Assert.That(d.ReplyLength, Is.EqualTo(0), "a shared reply and reply-span bytes at once");
-            var bytes = Hex.Format(s.Bytes);
-            s.Cache.Release(s);
-            return new Outcome(d.After, bytes, d.Record, d.CloseOwner, true);
+            return new Outcome(d.After, Hex.Format(service.Snapshots.Bytes(d.Snapshot)), d.Record, d.CloseOwner, true);
         }
         return new Outcome(d.After, Hex.Format(reply.AsSpan(0, d.ReplyLength)), d.Record, d.CloseOwner, false);
     }
@@ -177,7 +176,7 @@ public class EpmdServiceTests
         var d = service.Handle(Hex.Parse("78 1111 4d 00 0006 0005 0003 666f6f 0000"), true, Other, 10, reply);
         Assert.That(d.ProbeOwner, Is.EqualTo(Owner));
         Assert.That(d.ReplyLength, Is.Zero);
-        Assert.That(d.Snapshot, Is.Null);
+        Assert.That(d.Snapshot, Is.Zero);
         Assert.That(d.CloseOwner, Is.Zero);
         Assert.That(registry[record].Owner, Is.EqualTo(Owner), "a probe changes nothing");
     }
@@ -238,7 +237,7 @@ public class EpmdServiceTests
         Assert.That(registry.FindRegistered("foo"u8), Is.EqualTo(record));
         service.ConnectionClosed(record, Owner);
         Assert.That(registry.FindRegistered("foo"u8), Is.EqualTo(-1));
-        Assert.That(_logged, Has.Some.Contains("unregistering 'foo'"));
+        Assert.That(_logged, Has.Some.Contains("unregistering 'foo:1700000001', port 1111"));
     }
 
     // ---- PORT_PLEASE2_REQ ----
@@ -323,22 +322,26 @@ public class EpmdServiceTests
     public void Names_follows_every_registry_change_and_a_pinned_snapshot_keeps_its_bytes()
     {
         var service = Create();
+        var snapshots = service.Snapshots;
         var reply = new byte[Limits.MaxSmallReply];
         Handle(service, AliveFooV6);
-        var first = service.Handle(Hex.Parse("6e"), true, Owner, 9, reply).Snapshot!;
-        var again = service.Handle(Hex.Parse("6e"), true, Owner, 9, reply).Snapshot!;
-        Assert.That(again, Is.SameAs(first), "cached while the registry is unchanged");
-        Assert.That(first.Pins, Is.EqualTo(2));
+        int first = service.Handle(Hex.Parse("6e"), true, Owner, 9, reply).Snapshot;
+        int again = service.Handle(Hex.Parse("6e"), true, Owner, 9, reply).Snapshot;
+        Assert.That(again, Is.EqualTo(first), "cached while the registry is unchanged");
+        snapshots.Pin(first);
+        snapshots.Pin(first);
 
         Handle(service, AliveBarV6, token: Other);
-        var changed = service.Handle(Hex.Parse("6e"), true, Owner, 9, reply).Snapshot!;
-        Assert.That(changed, Is.Not.SameAs(first), "a pinned snapshot is never rewritten");
-        Assert.That(Hex.Format(first.Bytes), Is.EqualTo("00 00 11 11 " + Text("name foo at port 1111\n")));
-        Assert.That(Hex.Format(changed.Bytes), Is.EqualTo("00 00 11 11 " + Text("name bar at port 2222\nname foo at port 1111\n")));
+        int changed = service.Handle(Hex.Parse("6e"), true, Owner, 9, reply).Snapshot;
+        Assert.That(changed, Is.Not.EqualTo(first), "a pinned snapshot is never rewritten");
+        Assert.That(Hex.Format(snapshots.Bytes(first)), Is.EqualTo("00 00 11 11 " + Text("name foo at port 1111\n")));
+        Assert.That(Hex.Format(snapshots.Bytes(changed)), Is.EqualTo("00 00 11 11 " + Text("name bar at port 2222\nname foo at port 1111\n")));
+        Assert.That(snapshots.Count, Is.EqualTo(2));
 
-        first.Cache.Release(first);
-        first.Cache.Release(first);
-        changed.Cache.Release(changed);
+        snapshots.Unpin(first);
+        Assert.That(snapshots.Count, Is.EqualTo(2), "still pinned once");
+        snapshots.Unpin(first);
+        Assert.That(snapshots.Count, Is.EqualTo(1), "a finished older snapshot is freed");
         service.Registry.Unregister(service.Registry.FindRegistered("bar"u8));
         Assert.That(Handle(service, "6e").Reply, Is.EqualTo("00 00 11 11 " + Text("name foo at port 1111\n")));
     }
