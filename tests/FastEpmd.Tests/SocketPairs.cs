@@ -34,7 +34,7 @@ internal static unsafe class SocketPairs
             var watch = Stopwatch.StartNew();
             while (true)
             {
-                int fd = Listener.Accept(listenFd, out _);
+                int fd = Listener.Accept(listenFd, out PeerAddress _);
                 if (fd >= 0) return (client, fd);
                 if (watch.Elapsed > TimeSpan.FromSeconds(5)) throw new TimeoutException("accept");
                 Thread.Sleep(1);

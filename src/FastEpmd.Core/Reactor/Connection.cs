@@ -7,15 +7,14 @@ namespace FastEpmd.Reactor;
 internal struct Connection
 {
     public int Fd;
+
+    /// <summary>Bumped on every reuse (24 bits, PollToken.GenerationMask): stale tokens miss.</summary>
     public uint Generation;
     public ConnectionState State;
     public AfterReply After;
     public bool IsLocal;
     public bool InPoller;
     public bool WatchingWrite;
-
-    /// <summary>Deadline list the slot is on (DeadlineList.*), for O(1) unlink.</summary>
-    public byte List;
 
     /// <summary>Request bytes buffered in this slot's input region (split requests only).</summary>
     public int InCount;
@@ -27,10 +26,18 @@ internal struct Connection
     /// <summary>The registry record this connection owns, or -1.</summary>
     public int Record;
 
-    public long StartMs;
-    public long DeadlineMs;
+    /// <summary>The packet (idle) timer: reset by every byte read; also a refused ALIVE's timer.</summary>
+    public TimerLink Idle;
 
-    /// <summary>Links in a deadline list, or in the free list.</summary>
+    /// <summary>The whole-request deadline, counted from accept.</summary>
+    public TimerLink Request;
+}
+
+/// <summary>A slot's place in one timer list (see ConnectionTable): its deadline and neighbours.</summary>
+internal struct TimerLink
+{
+    public long DeadlineMs;
     public int Prev;
     public int Next;
+    public bool Linked;
 }

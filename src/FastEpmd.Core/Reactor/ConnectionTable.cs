@@ -1,18 +1,20 @@
 // The fixed connection table, allocated once at start: slots, per-slot input buffers sized to the
-// largest legal request, per-slot output buffers sized to the largest small reply, and two
-// deadline lists kept in start order (all entries of a list share one timeout, so appending
-// keeps them sorted and the oldest is always at the head).
+// largest legal request, per-slot output buffers sized to the largest small reply, and two timer
+// lists (every entry of a list has the same timeout, so appending keeps it sorted and the first
+// deadline is always at the head).
 using System.Runtime.InteropServices;
 using FastEpmd.Service;
 using FastEpmd.Wire;
 
 namespace FastEpmd.Reactor;
 
-internal static class DeadlineList
+internal enum ConnectionTimer : byte
 {
-    public const byte None = 0;
-    public const byte Requests = 1;   // Reading / Writing one-shot connections
-    public const byte Refused = 2;    // RefusedAlive connections
+    /// <summary>The packet timeout since the last byte read (Reading), or since a refusal (RefusedAlive).</summary>
+    Idle,
+
+    /// <summary>The whole-request deadline since accept (Reading, Writing).</summary>
+    Request,
 }
 
 internal sealed unsafe class ConnectionTable : IDisposable
@@ -28,8 +30,8 @@ internal sealed unsafe class ConnectionTable : IDisposable
     private ReplySnapshot?[] _snapshots = new ReplySnapshot?[64];
     private int _highWater;   // slots below it have been used at least once
     private int _freeHead = -1;
-    private readonly int[] _heads = { -1, -1, -1 };
-    private readonly int[] _tails = { -1, -1, -1 };
+    private readonly int[] _heads = { -1, -1 };
+    private readonly int[] _tails = { -1, -1 };
 
     public ConnectionTable(int capacity)
     {
@@ -52,31 +54,26 @@ internal sealed unsafe class ConnectionTable : IDisposable
     /// <summary>The NAMES/DUMP reply a slot is sending, if any.</summary>
     public ref ReplySnapshot? Snapshot(int slot) => ref _snapshots[slot];
 
-    public static ulong Token(int slot, uint generation) => ((ulong)generation << 32) | (uint)slot;
+    public ulong TokenOf(int slot) => PollToken.Make(TokenKind.Connection, slot, _slots[slot].Generation);
 
-    public static int SlotOf(ulong token) => (int)(uint)token;
-
-    public static uint GenerationOf(ulong token) => (uint)(token >> 32);
-
-    public ulong TokenOf(int slot) => Token(slot, _slots[slot].Generation);
-
-    /// <summary>The live slot a token names, or -1 when that connection is gone.</summary>
+    /// <summary>The live slot a connection token names, or -1 when that connection is gone.</summary>
     public int Resolve(ulong token)
     {
-        int slot = SlotOf(token);
+        if (PollToken.KindOf(token) != TokenKind.Connection) return -1;
+        int slot = PollToken.IndexOf(token);
         if ((uint)slot >= (uint)_highWater) return -1;
         ref var c = ref _slots[slot];
-        return c.State != ConnectionState.Free && c.Generation == GenerationOf(token) ? slot : -1;
+        return c.State != ConnectionState.Free && c.Generation == PollToken.GenerationOf(token) ? slot : -1;
     }
 
     /// <summary>A free slot, or -1 when the table is full. Recently freed (warm) slots go first.</summary>
-    public int Allocate(int fd, long nowMs)
+    public int Allocate(int fd)
     {
         int slot;
         if (_freeHead >= 0)
         {
             slot = _freeHead;
-            _freeHead = _slots[slot].Next;
+            _freeHead = _slots[slot].Idle.Next;
         }
         else if (_highWater < Capacity)
         {
@@ -88,15 +85,12 @@ internal sealed unsafe class ConnectionTable : IDisposable
             return -1;
         }
         ref var c = ref _slots[slot];
-        uint generation = c.Generation + 1;
-        if (generation == 0) generation = 1;   // generation 0 marks the reactor's own tokens
+        uint generation = (c.Generation + 1) & PollToken.GenerationMask;
         c = default;
         c.Generation = generation;
         c.Fd = fd;
         c.State = ConnectionState.Reading;
         c.Record = -1;
-        c.StartMs = nowMs;
-        c.Prev = c.Next = -1;
         Count++;
         return slot;
     }
@@ -104,40 +98,47 @@ internal sealed unsafe class ConnectionTable : IDisposable
     public void Free(int slot)
     {
         ref var c = ref _slots[slot];
-        Unlink(slot);
+        Unlink(slot, ConnectionTimer.Idle);
+        Unlink(slot, ConnectionTimer.Request);
         c.State = ConnectionState.Free;
         c.Fd = -1;
-        c.Next = _freeHead;
+        c.Idle.Next = _freeHead;
         _freeHead = slot;
         Count--;
     }
 
-    public int Head(byte list) => _heads[list];
+    /// <summary>The slot with the first deadline on a timer list, or -1.</summary>
+    public int Head(ConnectionTimer timer) => _heads[(int)timer];
 
-    public void Append(int slot, byte list, long deadlineMs)
+    public ref TimerLink Link(int slot, ConnectionTimer timer) =>
+        ref timer == ConnectionTimer.Idle ? ref _slots[slot].Idle : ref _slots[slot].Request;
+
+    /// <summary>(Re)starts a slot's timer: it goes to the tail, so every list must share one timeout.</summary>
+    public void Append(int slot, ConnectionTimer timer, long deadlineMs)
     {
-        Unlink(slot);
-        ref var c = ref _slots[slot];
-        c.List = list;
-        c.DeadlineMs = deadlineMs;
-        c.Next = -1;
-        c.Prev = _tails[list];
-        if (_tails[list] >= 0) _slots[_tails[list]].Next = slot;
+        Unlink(slot, timer);
+        int list = (int)timer;
+        ref var link = ref Link(slot, timer);
+        link.Linked = true;
+        link.DeadlineMs = deadlineMs;
+        link.Next = -1;
+        link.Prev = _tails[list];
+        if (_tails[list] >= 0) Link(_tails[list], timer).Next = slot;
         else _heads[list] = slot;
         _tails[list] = slot;
     }
 
-    public void Unlink(int slot)
+    public void Unlink(int slot, ConnectionTimer timer)
     {
-        ref var c = ref _slots[slot];
-        byte list = c.List;
-        if (list == DeadlineList.None) return;
-        if (c.Prev >= 0) _slots[c.Prev].Next = c.Next;
-        else _heads[list] = c.Next;
-        if (c.Next >= 0) _slots[c.Next].Prev = c.Prev;
-        else _tails[list] = c.Prev;
-        c.List = DeadlineList.None;
-        c.Prev = c.Next = -1;
+        ref var link = ref Link(slot, timer);
+        if (!link.Linked) return;
+        int list = (int)timer;
+        if (link.Prev >= 0) Link(link.Prev, timer).Next = link.Next;
+        else _heads[list] = link.Next;
+        if (link.Next >= 0) Link(link.Next, timer).Prev = link.Prev;
+        else _tails[list] = link.Prev;
+        link.Linked = false;
+        link.Prev = link.Next = -1;
     }
 
     /// <summary>Every slot in use, for shutdown.</summary>

@@ -59,15 +59,29 @@ internal static unsafe class Listener
         return fd;
     }
 
-    /// <summary>accept4: the new non-blocking descriptor, or -errno.</summary>
-    public static int Accept(int listenFd, out bool isLocal)
+    /// <summary>accept4: the new non-blocking descriptor, or -errno; the peer's address and locality.</summary>
+    public static int Accept(int listenFd, out PeerAddress peer)
     {
-        sockaddr_storage peer;
+        sockaddr_storage address;
         socklen_t length = (socklen_t)sizeof(sockaddr_storage);
-        isLocal = false;
-        int fd = accept4(listenFd, (sockaddr*)&peer, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        peer = default;
+        int fd = accept4(listenFd, (sockaddr*)&address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return -Errno.Last;
-        isLocal = IsLocalPeer(fd, (sockaddr*)&peer);
+        peer.IsLocal = IsLocalPeer(fd, (sockaddr*)&address);
+        if (address.ss_family == AF_INET)
+        {
+            var v4 = (sockaddr_in*)&address;
+            peer.Family = (ushort)AF_INET;
+            peer.Port = HostToNetwork(v4->sin_port);
+            for (int i = 0; i < 4; i++) peer.Address[i] = v4->sin_addr.s_addr[i];
+        }
+        else if (address.ss_family == AF_INET6)
+        {
+            var v6 = (sockaddr_in6*)&address;
+            peer.Family = (ushort)AF_INET6;
+            peer.Port = HostToNetwork(v6->sin6_port);
+            for (int i = 0; i < 16; i++) peer.Address[i] = v6->sin6_addr.s6_addr[i];
+        }
         return fd;
     }
 

@@ -14,8 +14,16 @@ internal struct Decision
     /// <summary>KeepRegistration: the record this connection now owns.</summary>
     public int Record;
 
+    // Effects on another connection, which the reactor carries out. At most one is set.
+
     /// <summary>STOP: the owner connection to close (its record is already unregistered); 0: none.</summary>
     public ulong CloseOwner;
+
+    /// <summary>
+    /// ALIVE2 for a name in use: nothing is decided yet. The reactor looks at this owner's socket;
+    /// if it is gone it closes it (ConnectionClosed), then asks again passing what it found.
+    /// </summary>
+    public ulong ProbeOwner;
 
     public static Decision Silent => new() { After = AfterReply.Close };
 }

@@ -59,6 +59,12 @@ public sealed record EpmdOptions
 
     public const int DefaultDeferAcceptSeconds = 1;
 
-    /// <summary>-request_deadline_ms N: a connection must complete its first request within N ms (0: off).</summary>
-    public int RequestDeadlineMs { get; init; }
+    /// <summary>
+    /// -request_deadline_ms N: a one-shot connection must have sent its whole request and taken its
+    /// whole reply within N ms of accept, however often it sends a byte (slow-loris). Never shorter
+    /// than the packet timeout, which stays OTP's idle timer.
+    /// </summary>
+    public int RequestDeadlineMs { get; init; } = DefaultRequestDeadlineMs;
+
+    public const int DefaultRequestDeadlineMs = 60_000;
 }

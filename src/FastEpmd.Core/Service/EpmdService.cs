@@ -1,5 +1,6 @@
-// The decision: one complete request, the peer's locality and the registry in; reply bytes and
-// what to do with the connection out. No syscalls here: the reactor owns all I/O.
+// Every decision and every registry change: a complete request (or the close of a connection) and
+// what the reactor knows about it go in; reply bytes, what to do with this connection and any effect
+// on another connection come out. No syscalls and no calls back: the reactor owns all I/O.
 using FastEpmd.Diagnostics;
 using FastEpmd.Registry;
 using FastEpmd.Wire;
@@ -25,19 +26,21 @@ internal sealed class EpmdService
 
     public NodeRegistry Registry => _registry;
 
-    /// <summary>Set by the reactor; without it a duplicate is refused without probing the owner.</summary>
-    public IRegistrationOwners? Owners { get; set; }
-
     /// <param name="request">The payload after the 2-byte length: tag first.</param>
     /// <param name="token">The requesting connection, recorded as a registration's owner.</param>
     /// <param name="reply">At least Limits.MaxSmallReply bytes.</param>
-    public Decision Handle(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply)
+    /// <param name="liveOwner">
+    /// An owner the reactor has just probed (after a Decision.ProbeOwner) and found alive: a duplicate
+    /// of its name is refused without asking again. 0: none.
+    /// </param>
+    public Decision Handle(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply,
+        ulong liveOwner = 0)
     {
         switch (request[0])
         {
             case Tags.AliveRequest:
                 if (!isLocal) return Refuse("ALIVE2_REQ from non local address");
-                return Alive(request, token, fd, reply);
+                return Alive(request, token, fd, reply, liveOwner);
             case Tags.PortPleaseRequest:
                 return PortPlease(request, reply);
             case Tags.NamesRequest:
@@ -65,7 +68,20 @@ internal sealed class EpmdService
         return Decision.Silent;
     }
 
-    private Decision Alive(ReadOnlySpan<byte> request, ulong token, int fd, Span<byte> reply)
+    /// <summary>
+    /// A connection has closed (peer FIN or reset, a byte on an ALIVE socket, a timeout, eviction, or
+    /// a Decision's CloseOwner): if it still owns its registration, this is the deregistration.
+    /// </summary>
+    public void ConnectionClosed(int record, ulong token)
+    {
+        if (record < 0) return;
+        ref readonly var node = ref _registry[record];
+        if (node.State != NodeState.Registered || node.Owner != token) return;
+        if (_log.On(1)) _log.Write(1, "unregistering '" + Log.Text(_registry.Name(record)) + "'");
+        _registry.Unregister(record);
+    }
+
+    private Decision Alive(ReadOnlySpan<byte> request, ulong token, int fd, Span<byte> reply, ulong liveOwner)
     {
         if (_log.On(1)) _log.Write(1, "** got ALIVE2_REQ");
         var status = AliveRequest.TryParse(request, out var alive);
@@ -81,16 +97,12 @@ internal sealed class EpmdService
         }
 
         var result = Register(in alive, token, fd, out int record);
-        if (result == RegisterStatus.Duplicate && Owners is { } owners)
+        if (result == RegisterStatus.Duplicate && _registry[record].Owner != liveOwner)
         {
-            // OTP issue 11083: a node restarting faster than we process its old socket's FIN.
-            // Only an owner whose socket is already dead gives the name up; a live one never does.
-            ulong owner = _registry[record].Owner;
-            if (owners.IsGone(owner))
-            {
-                owners.Drop(owner);
-                result = Register(in alive, token, fd, out record);
-            }
+            // OTP issue 11083: a node restarting faster than we process its old socket's FIN. Only
+            // an owner whose socket is already dead gives the name up: the reactor looks, closes it
+            // if it is gone (ConnectionClosed frees the name) and asks again.
+            return new Decision { After = AfterReply.Close, ProbeOwner = _registry[record].Owner };
         }
         if (result == RegisterStatus.Duplicate)
         {
@@ -167,8 +179,7 @@ internal sealed class EpmdService
         if (record < 0)
             return new Decision { After = AfterReply.Close, ReplyLength = Copy(ShortReplies.NotFoundThenStopped, reply) };
         ulong owner = _registry[record].Owner;
-        if (_log.On(1)) _log.Write(1, "unregistering '" + Log.Text(name) + "'");
-        _registry.Unregister(record);
+        ConnectionClosed(record, owner);
         return new Decision
         {
             After = AfterReply.Close,

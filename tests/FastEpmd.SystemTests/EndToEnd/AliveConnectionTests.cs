@@ -48,6 +48,40 @@ public class AliveConnectionTests
         Assert.That(Names(d), Is.Empty);
     }
 
+    // A byte on an ALIVE socket ends it; the daemon reads what is pending before closing, so the
+    // peer sees a FIN (recv returns 0) and not an RST, as with OTP.
+    [TestCase("registered", "00 01 6e", TestName = "BytesOnAliveSocketGetAFinNotAReset(registered, NAMES)")]
+    [TestCase("registered", "many", TestName = "BytesOnAliveSocketGetAFinNotAReset(registered, 2000 bytes)")]
+    [TestCase("refused", "41", TestName = "BytesOnAliveSocketGetAFinNotAReset(refused, one byte)")]
+    public void BytesOnAliveSocketGetAFinNotAReset(string which, string bytes)
+    {
+        using var d = Start();
+        using var owner = Register(d, Hex.Parse(FooV6), out _);
+        RawClient? dup = null;
+        if (which == "refused")
+        {
+            dup = SendAlive(d, Hex.Parse(FooV6), 6, out var reply);
+            AssertHex(reply, "76 01 00 00 00 63");
+        }
+        using var target = dup ?? owner;
+        target.Send(bytes == "many" ? Repeat(Hex.Parse("61"), 2000) : Hex.Parse(bytes));
+        Assert.That(target.Socket.Poll(5_000_000, SelectMode.SelectRead), Is.True, "the daemon did not close the ALIVE socket");
+        int n = -1;
+        SocketError error = SocketError.Success;
+        try
+        {
+            n = target.Socket.Receive(new byte[64]);
+        }
+        catch (SocketException e)
+        {
+            error = e.SocketErrorCode;
+        }
+        Assert.That(error, Is.EqualTo(SocketError.Success), "the daemon reset the connection instead of closing it");
+        Assert.That(n, Is.Zero, "EOF with no byte first");
+        if (which == "registered") WaitUnregistered(d, "foo");
+        else Assert.That(IsRegistered(d, "foo"), Is.True, "the owner keeps its name");
+    }
+
     [Test]
     public void RstUnregisters()
     {

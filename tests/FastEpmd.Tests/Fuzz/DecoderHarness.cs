@@ -12,7 +12,7 @@ namespace FastEpmd.Tests.Fuzz;
 
 internal sealed class HarnessViolation(string message) : Exception(message);
 
-internal sealed class DecoderHarness : IRegistrationOwners
+internal sealed class DecoderHarness
 {
     private const long FixedUnixSeconds = 1_800_000_000;
     private const int MaxHeld = 48;
@@ -33,7 +33,7 @@ internal sealed class DecoderHarness : IRegistrationOwners
         _random = new Random(seed);
         _options = new EpmdOptions { Port = 4369, RelaxedCommandCheck = relaxed, DebugLevel = debug ? 1 : 0 };
         _registry = new NodeRegistry(16, debug ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
-        _service = new EpmdService(_options, _registry, Log.Silent, static () => FixedUnixSeconds) { Owners = this };
+        _service = new EpmdService(_options, _registry, Log.Silent, static () => FixedUnixSeconds);
     }
 
     public long Connections { get; private set; }
@@ -131,6 +131,21 @@ internal sealed class DecoderHarness : IRegistrationOwners
         Requests++;
         int registeredBefore = _registry.RegisteredCount;
         var d = _service.Handle(request, isLocal, token, (int)(token & 0xffff), _reply);
+        if (d.ProbeOwner != 0)
+        {
+            // The reactor's part of the restart race: look at the owner, close it if it is gone, ask again.
+            ulong owner = d.ProbeOwner;
+            Expect(request[0] == Tags.AliveRequest && d.ReplyLength == 0 && d.Snapshot is null, "a probe is all a decision says");
+            Expect(_held.ContainsKey(owner), "probe of an unknown owner");
+            bool gone = _gone.Contains(owner);
+            if (gone)
+            {
+                Takeovers++;
+                Close(owner);
+            }
+            d = _service.Handle(request, isLocal, token, (int)(token & 0xffff), _reply, liveOwner: gone ? 0 : owner);
+            Expect(d.ProbeOwner == 0, "asked to probe twice");
+        }
         if (d.ReplyLength < 0 || d.ReplyLength > _reply.Length) throw new HarnessViolation($"reply length {d.ReplyLength}");
         var reply = _reply.AsSpan(0, d.ReplyLength);
         byte tag = request[0];
@@ -255,28 +270,18 @@ internal sealed class DecoderHarness : IRegistrationOwners
 
     private readonly byte[] _expectedLine = new byte[NamesReply.MaxLineLength];
 
-    /// <summary>The reactor's CloseConnection: a connection drops only the record it still owns.</summary>
+    /// <summary>The reactor's CloseConnection: the service drops the record only while this connection owns it.</summary>
     private void Close(ulong token)
     {
         _gone.Remove(token);
         if (!_held.Remove(token, out int record)) return;
         _heldOrder.Remove(token);
-        ref readonly var r = ref _registry[record];
-        if (r.State == NodeState.Registered && r.Owner == token) _registry.Unregister(record);
+        _service.ConnectionClosed(record, token);
     }
 
     public void CloseAll()
     {
         foreach (var token in _heldOrder.ToArray()) Close(token);
-    }
-
-    bool IRegistrationOwners.IsGone(ulong owner) => !_held.ContainsKey(owner) || _gone.Contains(owner);
-
-    void IRegistrationOwners.Drop(ulong owner)
-    {
-        Takeovers++;
-        Expect(_held.ContainsKey(owner), "Drop of an unknown owner");
-        Close(owner);
     }
 
     /// <summary>Registry and model agree: one live owner per registered name, lists and counts consistent.</summary>

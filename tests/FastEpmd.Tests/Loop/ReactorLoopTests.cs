@@ -150,21 +150,22 @@ public class ReactorLoopTests
     [Test]
     public void Idle_connection_is_closed_at_the_packet_timeout_and_not_before()
     {
+        // OTP's whole-second rule closes after N + 1 s of silence (measured: N = 2 after 3.0 s).
         using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 3 });
         var client = h.Connect();
         h.Step();
         Assert.That(h.Table.Count, Is.EqualTo(1), "accepted");
 
-        h.NowMs = LoopHarness.StartMs + 2_999;
+        h.NowMs = LoopHarness.StartMs + 3_999;
         h.Step();
         Assert.That(LoopHarness.Quiet(client), Is.True, "closed before the deadline");
         Assert.That(h.Table.Count, Is.EqualTo(1));
 
-        h.NowMs = LoopHarness.StartMs + 3_001;
+        h.NowMs = LoopHarness.StartMs + 4_001;
         h.Step();
         Assert.That(LoopHarness.ClosedSilently(client), Is.True, "still open after the deadline");
         Assert.That(h.Table.Count, Is.EqualTo(0));
-        Assert.That(h.Reactor.Timeouts, Is.EqualTo(1));
+        Assert.That(h.Reactor.Counters.Timeouts, Is.EqualTo(1));
     }
 
     [Test]
@@ -174,7 +175,7 @@ public class ReactorLoopTests
         using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1 });
         var client = h.Send(h.Connect(), "00 64 " + Hex.Format(TestBytes.Repeat("61", 16)));
         h.Step();
-        h.NowMs += 999;
+        h.NowMs += 1_999;
         h.Step();
         Assert.That(LoopHarness.Quiet(client), Is.True);
         h.NowMs += 2;
@@ -183,36 +184,90 @@ public class ReactorLoopTests
     }
 
     [Test]
-    public void Dribbling_client_is_closed_at_the_deadline_counted_from_accept()
+    public void Every_byte_read_restarts_the_packet_timer()
     {
-        // OTP refreshes the timeout on every read, so one byte a second keeps a connection
-        // forever (CVE-2026-42792). The deadline counts from accept instead.
         using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 2 });
         var client = h.Connect();
         h.Step();
-        var bytes = Hex.Parse("00 40 7a 61 61 61 61 61 61 61");
-        for (int i = 0; i < 5; i++)
+        var bytes = Hex.Parse("00 06 7a 61");
+        long last = LoopHarness.StartMs;
+        for (int i = 0; i < bytes.Length; i++)
         {
-            h.NowMs = LoopHarness.StartMs + 400 * (i + 1) - 1;   // 399 .. 1999 ms
+            h.NowMs = last + 2_900;   // just inside the 3 s of silence OTP allows under N = 2
+            client.Send(bytes, i, 1, SocketFlags.None);
+            h.Step(5);
+            Assert.That(LoopHarness.Quiet(client), Is.True, $"closed {h.NowMs - LoopHarness.StartMs} ms after accept");
+            last = h.NowMs;
+        }
+        Assert.That(last - LoopHarness.StartMs, Is.GreaterThan(3 * 2_900 - 1), "outlived several packet timeouts");
+        h.NowMs = last + 2_999;
+        h.Step();
+        Assert.That(LoopHarness.Quiet(client), Is.True);
+        h.NowMs = last + 3_001;
+        h.Step();
+        Assert.That(LoopHarness.ClosedSilently(client), Is.True, "3 s of silence after the last byte");
+        Assert.That(h.Reactor.Counters.Timeouts, Is.EqualTo(1));
+        Assert.That(h.Reactor.Counters.RequestDeadlines, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void Dribbler_that_never_goes_idle_is_closed_at_the_request_deadline()
+    {
+        // OTP refreshes its idle timer on every read, so one byte a second keeps a connection
+        // forever (CVE-2026-42792). The whole-request deadline counts from accept and ends it.
+        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1, RequestDeadlineMs = 5_000 });
+        var client = h.Connect();
+        h.Step();
+        var bytes = Hex.Parse("00 40 7a 61 61 61 61 61 61 61");
+        for (int i = 0; i < bytes.Length && (i + 1) * 600 < 5_000; i++)
+        {
+            h.NowMs = LoopHarness.StartMs + 600 * (i + 1);   // 600 .. 4800 ms, never 2 s idle
             client.Send(bytes, i, 1, SocketFlags.None);
             h.Step(5);
             Assert.That(LoopHarness.Quiet(client), Is.True, $"closed at {h.NowMs - LoopHarness.StartMs} ms");
         }
-        h.NowMs = LoopHarness.StartMs + 2_001;
+        h.NowMs = LoopHarness.StartMs + 4_999;
         h.Step();
-        Assert.That(LoopHarness.ClosedSilently(client), Is.True, "a client sending a byte every 400 ms outlived the 2 s deadline");
-        Assert.That(h.Reactor.Timeouts, Is.EqualTo(1));
+        Assert.That(LoopHarness.Quiet(client), Is.True);
+        h.NowMs = LoopHarness.StartMs + 5_001;
+        h.Step();
+        Assert.That(LoopHarness.ClosedSilently(client), Is.True, "a client sending a byte every 600 ms outlived the 5 s deadline");
+        Assert.That(h.Reactor.Counters.RequestDeadlines, Is.EqualTo(1));
+        Assert.That(h.Reactor.Counters.Timeouts, Is.EqualTo(0));
     }
 
     [Test]
-    public void Request_deadline_option_cuts_below_the_packet_timeout()
+    public void Port_please_sent_with_1_s_gaps_under_packet_timeout_1_is_served()
     {
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 60, RequestDeadlineMs = 500 });
+        // epmd_SUITE slow_get_port_nr: header and tag, then one byte a second; OTP 25 answers after 3 s.
+        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1 });
+        var beta = h.Register(AliveBeta, "76 00 65 53 f1 01");
+        long start = h.NowMs;
+        var client = h.Connect();
+        var chunks = new[] { "00 05 7a 62", "65", "74", "61" };
+        for (int i = 0; i < chunks.Length; i++)
+        {
+            h.NowMs = start + 1_000 * i + 10 * i;   // a little over 1 s apart, as timer:sleep(1000) is
+            h.Send(client, chunks[i]);
+            h.Step(5);
+            if (i < chunks.Length - 1) Assert.That(LoopHarness.Quiet(client), Is.True, $"closed after chunk {i}");
+        }
+        var e = h.Run(client);
+        Assert.That(e.Hex, Is.EqualTo(H("77 00 2710 48 00 0006 0005 0004 62657461 0000")));
+        Assert.That(e.Closed, Is.True);
+        Assert.That(h.NowMs - start, Is.GreaterThanOrEqualTo(3_000));
+        Assert.That(LoopHarness.Quiet(beta), Is.True);
+    }
+
+    [Test]
+    public void Request_deadline_below_the_packet_timeout_is_raised_to_it()
+    {
+        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 2, RequestDeadlineMs = 500 });
         var client = h.Send(h.Connect(), "00 06 7a 61");
         h.Step();
-        h.NowMs += 499;
+        h.NowMs += 2_999;
         h.Step();
-        Assert.That(LoopHarness.Quiet(client), Is.True);
+        Assert.That(LoopHarness.Quiet(client), Is.True, "the deadline cut below the packet timeout");
         h.NowMs += 2;
         h.Step();
         Assert.That(LoopHarness.ClosedSilently(client), Is.True);
@@ -233,17 +288,17 @@ public class ReactorLoopTests
     public void Refused_alive_connection_is_kept_then_closed_after_one_packet_timeout()
     {
         // OTP keeps a refused ALIVE2 socket forever; we keep it open (erl_epmd closes it itself)
-        // but only for one packet timeout, counted from the refusal.
+        // but only for one packet timeout (N + 1 s, as the idle timer), counted from the refusal.
         using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 5 });
         var owner = h.Register(AliveAlpha, AliveAlphaOk);
         h.NowMs += 1_000;
         long refusedAt = h.NowMs;
         var duplicate = h.Register(AliveAlpha, Refused);
 
-        h.NowMs = refusedAt + 4_999;
+        h.NowMs = refusedAt + 5_999;
         h.Step();
         Assert.That(LoopHarness.Quiet(duplicate), Is.True, "closed before the deadline");
-        h.NowMs = refusedAt + 5_001;
+        h.NowMs = refusedAt + 6_001;
         h.Step();
         Assert.That(LoopHarness.ClosedSilently(duplicate), Is.True);
         Assert.That(LoopHarness.Quiet(owner), Is.True, "the owner is untouched");
@@ -313,7 +368,7 @@ public class ReactorLoopTests
         Assert.That(LoopHarness.Quiet(idle[1]), Is.True);
         Assert.That(LoopHarness.Quiet(idle[2]), Is.True);
         Assert.That(LoopHarness.Quiet(node), Is.True);
-        Assert.That(h.Reactor.DroppedForFullTable, Is.EqualTo(1));
+        Assert.That(h.Reactor.Counters.DroppedForFullTable, Is.EqualTo(1));
 
         // Fill the freed slot, then again: now idle[1] is the oldest.
         h.NowMs += 10;
@@ -325,7 +380,7 @@ public class ReactorLoopTests
         Assert.That(LoopHarness.ClosedSilently(idle[1]), Is.True);
         Assert.That(LoopHarness.Quiet(idle[2]), Is.True);
         Assert.That(LoopHarness.Quiet(late), Is.True);
-        Assert.That(h.Reactor.DroppedForFullTable, Is.EqualTo(2));
+        Assert.That(h.Reactor.Counters.DroppedForFullTable, Is.EqualTo(2));
         Assert.That(h.Registry.FindRegistered("alpha"u8), Is.Not.EqualTo(-1));
     }
 
@@ -354,7 +409,7 @@ public class ReactorLoopTests
         var e = h.Request("00 01 6e");
         Assert.That(e.Closed, Is.True);
         Assert.That(e.Data, Is.Empty);
-        Assert.That(h.Reactor.DroppedForFullTable, Is.EqualTo(1));
+        Assert.That(h.Reactor.Counters.DroppedForFullTable, Is.EqualTo(1));
         Assert.That(LoopHarness.Quiet(a), Is.True);
         Assert.That(LoopHarness.Quiet(b), Is.True);
         Assert.That(h.Registry.RegisteredCount, Is.EqualTo(2));
@@ -411,27 +466,42 @@ public class ReactorLoopTests
     }
 
     [Test]
-    public void Reactor_tells_a_dead_owner_from_a_live_one_and_drops_it()
+    public void Duplicate_of_a_dead_owner_takes_the_name_and_of_a_live_one_is_refused()
     {
         using var h = new LoopHarness();
         var live = h.Register(AliveAlpha, AliveAlphaOk);
         var dying = h.Register(AliveBeta, "76 00 65 53 f1 01");
-        ulong liveToken = h.Registry[h.Registry.FindRegistered("alpha"u8)].Owner;
-        ulong dyingToken = h.Registry[h.Registry.FindRegistered("beta"u8)].Owner;
-        Assert.That(h.Reactor.IsGone(liveToken), Is.False);
-        Assert.That(h.Reactor.IsGone(dyingToken), Is.False);
+        // The newcomer is queued on the listener before the old socket's FIN: the loop accepts and
+        // reads it first, so the FIN is still unprocessed when the name is found taken.
+        var taker = h.Send(h.Connect(), AliveBeta);
+        dying.Close();
+        Assert.That(h.Run(taker, expectBytes: 6).Hex, Is.EqualTo(H("76 00 65 53 f1 02")));
+        Assert.That(h.Reactor.Counters.DeadOwnersDropped, Is.EqualTo(1), "the dead-owner path was taken");
+        Assert.That(h.Registry[h.Registry.FindRegistered("beta"u8)].Owner, Is.Not.EqualTo(0UL));
 
-        dying.Close();   // not yet seen by the loop
-        Assert.That(h.Reactor.IsGone(dyingToken), Is.True);
-        Assert.That(h.Reactor.IsGone(liveToken), Is.False);
-        Assert.That(h.Registry.FindRegistered("beta"u8), Is.Not.EqualTo(-1), "IsGone only looks");
-
-        h.Reactor.Drop(dyingToken);
-        Assert.That(h.Registry.FindRegistered("beta"u8), Is.EqualTo(-1));
-        Assert.That(h.Reactor.IsGone(dyingToken), Is.True, "a token of a closed slot is gone");
-        Assert.That(h.Table.Count, Is.EqualTo(1));
+        var refused = h.Register(AliveAlpha, Refused);
+        Assert.That(h.Reactor.Counters.DeadOwnersDropped, Is.EqualTo(1));
         h.Step();
         Assert.That(LoopHarness.Quiet(live), Is.True);
+        Assert.That(LoopHarness.Quiet(taker), Is.True);
+        Assert.That(h.Registry.RegisteredCount, Is.EqualTo(2));
+        Assert.That(h.Table.Count, Is.EqualTo(3), "live, taker and the refused duplicate");
+    }
+
+    [TestCase("registered")]
+    [TestCase("refused")]
+    public void Bytes_on_an_alive_connection_are_read_then_it_is_closed_with_a_fin(string which)
+    {
+        using var h = new LoopHarness();
+        var owner = h.Register(AliveAlpha, AliveAlphaOk);
+        var target = which == "registered" ? owner : h.Register(AliveAlpha, Refused);
+        target.Send(TestBytes.Repeat("61", 3000));
+        for (int i = 0; i < 5; i++) h.Step(5);
+        Assert.That(target.Poll(1_000_000, SelectMode.SelectRead), Is.True, "closed");
+        int n = -1;
+        Assert.That(() => n = target.Receive(new byte[16]), Throws.Nothing, "a reset instead of a FIN");
+        Assert.That(n, Is.Zero, "EOF with no reply");
+        Assert.That(h.Registry.FindRegistered("alpha"u8) == -1, Is.EqualTo(which == "registered"));
     }
 
     [Test]

@@ -40,7 +40,7 @@ public class OptionParserTests
         Assert.That(o.Systemd, Is.False);
         Assert.That(o.MaxConnections, Is.Null);
         Assert.That(o.LoopbackOnly, Is.False);
-        Assert.That(o.RequestDeadlineMs, Is.Zero);
+        Assert.That(o.RequestDeadlineMs, Is.EqualTo(60_000));
         Assert.That(o.StopName, Is.Null);
     }
 

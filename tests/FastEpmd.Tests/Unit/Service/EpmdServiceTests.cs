@@ -28,13 +28,16 @@ public class EpmdServiceTests
 
     private sealed record Outcome(AfterReply After, string Reply, int Record, ulong CloseOwner, bool Shared);
 
-    private static Outcome Handle(EpmdService service, string hex, bool local = true, ulong token = Owner, int fd = 9) =>
-        Handle(service, Hex.Parse(hex), local, token, fd);
+    private static Outcome Handle(EpmdService service, string hex, bool local = true, ulong token = Owner, int fd = 9,
+        ulong liveOwner = 0) =>
+        Handle(service, Hex.Parse(hex), local, token, fd, liveOwner);
 
-    private static Outcome Handle(EpmdService service, byte[] request, bool local = true, ulong token = Owner, int fd = 9)
+    private static Outcome Handle(EpmdService service, byte[] request, bool local = true, ulong token = Owner, int fd = 9,
+        ulong liveOwner = 0)
     {
         var reply = new byte[Limits.MaxSmallReply];
-        var d = service.Handle(request, local, token, fd, reply);
+        var d = service.Handle(request, local, token, fd, reply, liveOwner);
+        Assert.That(d.ProbeOwner, Is.Zero, "an unexpected owner probe");
         if (d.Snapshot is { } s)
         {
             Assert.That(d.ReplyLength, Is.EqualTo(0), "a shared reply and reply-span bytes at once");
@@ -146,7 +149,7 @@ public class EpmdServiceTests
         var service = Create(logLevel: 0);
         Handle(service, AliveFooV6, token: Owner);
         int record = service.Registry.FindRegistered("foo"u8);
-        var o = Handle(service, "78 1111 48 00 0006 0005 0003 666f6f 0000", token: Other);
+        var o = Handle(service, "78 1111 48 00 0006 0005 0003 666f6f 0000", token: Other, liveOwner: Owner);
         Assert.That(o, Is.EqualTo(new Outcome(AfterReply.KeepRefusedAlive, "76 01 00 00 00 63", 0, 0, false)));
         Assert.That(service.Registry.FindRegistered("foo"u8), Is.EqualTo(record));
         Assert.That(service.Registry[record].Owner, Is.EqualTo(Owner));
@@ -159,48 +162,38 @@ public class EpmdServiceTests
     {
         var service = Create();
         Handle(service, AliveFooV6, token: Owner);
-        Assert.That(Handle(service, AliveFooV5, token: Other).Reply, Is.EqualTo("79 01 00 63"));
-    }
-
-    /// <summary>The reactor's side of the restart race, faked: IsGone answers as told, Drop unregisters.</summary>
-    private sealed class FakeOwners(NodeRegistry registry, bool gone) : IRegistrationOwners
-    {
-        public List<ulong> Asked { get; } = new();
-        public List<ulong> Dropped { get; } = new();
-
-        public bool IsGone(ulong owner)
-        {
-            Asked.Add(owner);
-            return gone;
-        }
-
-        public void Drop(ulong owner)
-        {
-            Dropped.Add(owner);
-            for (int r = registry.FirstRegistered; r >= 0; r = registry.NextInList(r))
-            {
-                if (registry[r].Owner == owner)
-                {
-                    registry.Unregister(r);
-                    return;
-                }
-            }
-        }
+        Assert.That(Handle(service, AliveFooV5, token: Other, liveOwner: Owner).Reply, Is.EqualTo("79 01 00 63"));
     }
 
     [Test]
-    public void Restart_race_with_a_dead_owner_drops_it_and_registers_the_newcomer()
+    public void Duplicate_name_asks_the_reactor_to_probe_its_owner_and_decides_nothing_else()
     {
         var registry = new NodeRegistry();
         var service = Create(registry: registry);
-        var owners = new FakeOwners(registry, gone: true);
-        service.Owners = owners;
+        Handle(service, AliveFooV6, token: Owner);
+        int record = registry.FindRegistered("foo"u8);
+        var reply = new byte[Limits.MaxSmallReply];
+
+        var d = service.Handle(Hex.Parse("78 1111 4d 00 0006 0005 0003 666f6f 0000"), true, Other, 10, reply);
+        Assert.That(d.ProbeOwner, Is.EqualTo(Owner));
+        Assert.That(d.ReplyLength, Is.Zero);
+        Assert.That(d.Snapshot, Is.Null);
+        Assert.That(d.CloseOwner, Is.Zero);
+        Assert.That(registry[record].Owner, Is.EqualTo(Owner), "a probe changes nothing");
+    }
+
+    [Test]
+    public void Restart_race_with_a_dead_owner_registers_the_newcomer_once_the_owner_closed()
+    {
+        var registry = new NodeRegistry();
+        var service = Create(registry: registry);
         Handle(service, AliveFooV6, token: Owner);
         int record = registry.FindRegistered("foo"u8);
 
+        // What the reactor does when the probe finds the owner's socket gone: closes it, asks again.
+        service.ConnectionClosed(record, Owner);
+        Assert.That(registry.FindRegistered("foo"u8), Is.EqualTo(-1));
         var o = Handle(service, "78 1111 4d 00 0006 0005 0003 666f6f 0000", token: Other);
-        Assert.That(owners.Asked, Is.EqualTo(new[] { Owner }));
-        Assert.That(owners.Dropped, Is.EqualTo(new[] { Owner }));
         Assert.That(o.After, Is.EqualTo(AfterReply.KeepRegistration));
         Assert.That(o.Reply, Is.EqualTo("76 00 65 53 f1 02"), "the name comes back with the next creation");
         Assert.That(o.Record, Is.EqualTo(record));
@@ -213,29 +206,39 @@ public class EpmdServiceTests
     {
         var registry = new NodeRegistry();
         var service = Create(registry: registry);
-        var owners = new FakeOwners(registry, gone: false);
-        service.Owners = owners;
         Handle(service, AliveFooV6, token: Owner);
         int record = registry.FindRegistered("foo"u8);
 
-        var o = Handle(service, "78 1111 4d 00 0006 0005 0003 666f6f 0000", token: Other);
-        Assert.That(owners.Asked, Is.EqualTo(new[] { Owner }));
-        Assert.That(owners.Dropped, Is.Empty);
+        var o = Handle(service, "78 1111 4d 00 0006 0005 0003 666f6f 0000", token: Other, liveOwner: Owner);
         Assert.That(o, Is.EqualTo(new Outcome(AfterReply.KeepRefusedAlive, "76 01 00 00 00 63", 0, 0, false)));
         Assert.That(registry.FindRegistered("foo"u8), Is.EqualTo(record));
         Assert.That(registry[record].Owner, Is.EqualTo(Owner));
     }
 
     [Test]
-    public void Owners_are_not_probed_for_a_new_name()
+    public void A_new_name_needs_no_probe()
+    {
+        var service = Create();
+        Handle(service, AliveFooV6);
+        var reply = new byte[Limits.MaxSmallReply];
+        var d = service.Handle(Hex.Parse(AliveBarV6), true, Other, 10, reply);
+        Assert.That(d.ProbeOwner, Is.Zero);
+        Assert.That(d.After, Is.EqualTo(AfterReply.KeepRegistration));
+    }
+
+    [Test]
+    public void Close_of_a_connection_that_no_longer_owns_the_record_changes_nothing()
     {
         var registry = new NodeRegistry();
-        var service = Create(registry: registry);
-        var owners = new FakeOwners(registry, gone: true);
-        service.Owners = owners;
-        Handle(service, AliveFooV6);
-        Handle(service, AliveBarV6, token: Other);
-        Assert.That(owners.Asked, Is.Empty);
+        var service = Create(registry: registry, logLevel: 1);
+        Handle(service, AliveFooV6, token: Owner);
+        int record = registry.FindRegistered("foo"u8);
+        service.ConnectionClosed(record, Other);
+        service.ConnectionClosed(-1, Owner);
+        Assert.That(registry.FindRegistered("foo"u8), Is.EqualTo(record));
+        service.ConnectionClosed(record, Owner);
+        Assert.That(registry.FindRegistered("foo"u8), Is.EqualTo(-1));
+        Assert.That(_logged, Has.Some.Contains("unregistering 'foo'"));
     }
 
     // ---- PORT_PLEASE2_REQ ----
@@ -433,7 +436,7 @@ public class EpmdServiceTests
     {
         var service = Create();
         Handle(service, AliveFooV6, token: Owner);
-        Handle(service, AliveFooV6, token: Other);   // refused duplicate
+        Handle(service, AliveFooV6, token: Other, liveOwner: Owner);   // refused duplicate
         service.Registry.Unregister(service.Registry.FindRegistered("foo"u8));
         Assert.That(Handle(service, "6b").Reply, Is.EqualTo("4f 4b"));
     }

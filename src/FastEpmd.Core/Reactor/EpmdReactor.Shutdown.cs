@@ -1,0 +1,36 @@
+// Stopping: no new connections, unfinished requests dropped, replies being written get a budget.
+namespace FastEpmd.Reactor;
+
+internal sealed partial class EpmdReactor
+{
+    /// <summary>
+    /// Stops serving: no new connections, unfinished requests dropped, replies already being
+    /// written get up to budgetMs to finish (events go through the same Dispatch), then every
+    /// connection (registrations included: the nodes see EOF, as after OTP's KILL) is closed.
+    /// </summary>
+    public void Shutdown(int budgetMs = 0)
+    {
+        CloseListeners();
+        foreach (int slot in _table.UsedSlots())
+        {
+            if (_table[slot].State == ConnectionState.Reading) CloseConnection(slot);
+        }
+        long until = _clockMs() + budgetMs;
+        while (AnyWriting() && _clockMs() < until)
+        {
+            int n = _poller.Wait(_events, (int)Math.Max(1, until - _clockMs()));
+            _now = _clockMs();
+            for (int i = 0; i < n; i++) Dispatch(in _events[i]);
+        }
+        foreach (int slot in _table.UsedSlots()) CloseConnection(slot);
+    }
+
+    private bool AnyWriting()
+    {
+        foreach (int slot in _table.UsedSlots())
+        {
+            if (_table[slot].State == ConnectionState.Writing) return true;
+        }
+        return false;
+    }
+}

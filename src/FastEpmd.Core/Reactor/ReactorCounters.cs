@@ -1,0 +1,24 @@
+// The loop's counters, plain fields in one struct so a reader (logs, a metrics endpoint on the same
+// thread) takes them as they are, without locks or allocation.
+namespace FastEpmd.Reactor;
+
+internal struct ReactorCounters
+{
+    /// <summary>Connections accepted and given a slot.</summary>
+    public long Accepted;
+
+    /// <summary>Connections closed because the table was full (evicted idle ones and refused newcomers).</summary>
+    public long DroppedForFullTable;
+
+    /// <summary>Connections accepted and closed at once while out of descriptors (EMFILE/ENFILE).</summary>
+    public long DroppedForNoDescriptors;
+
+    /// <summary>Connections closed by the packet (idle) timeout, a refused ALIVE's included.</summary>
+    public long Timeouts;
+
+    /// <summary>Connections closed by the whole-request deadline while still sending or reading.</summary>
+    public long RequestDeadlines;
+
+    /// <summary>ALIVE2 for a name in use whose owner's socket was already gone (OTP issue 11083).</summary>
+    public long DeadOwnersDropped;
+}
