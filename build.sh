@@ -94,6 +94,8 @@ test() {
             export FASTEPMD_BIN="$ROOT/out/fastepmd"
         fi
         run_tests tests/FastEpmd.SystemTests || status=1
+        # OTP's epmd_SUITE, case by case (Conformance/OtpEpmdSuiteTests.cs writes it).
+        cat "$ROOT/out/test-results/epmd_SUITE.txt" 2>/dev/null || true
     fi
     return $status
 }

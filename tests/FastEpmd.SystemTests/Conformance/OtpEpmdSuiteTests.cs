@@ -47,11 +47,23 @@ public class OtpEpmdSuiteTests
     [OneTimeSetUp]
     public void RunSuite()
     {
-        string outDir = Path.Combine(Binaries.RepoRoot, "out", "otp-suite", $"run-{Environment.ProcessId}");
+        // A directory per test host: a host killed by the hang timeout leaves run.sh to finish on
+        // its own (bounded by its 420 s), and the next run must not share its files.
+        string runs = Path.Combine(Binaries.RepoRoot, "out", "otp-suite");
+        foreach (var old in Directory.Exists(runs) ? Directory.GetDirectories(runs, "run-*") : Array.Empty<string>())
+        {
+            if (Directory.GetLastWriteTimeUtc(old) < DateTime.UtcNow.AddMinutes(-10)) Directory.Delete(old, recursive: true);
+        }
+        string outDir = Path.Combine(runs, $"run-{Environment.ProcessId}");
         var sw = Stopwatch.StartNew();
         var run = Sh(Path.Combine(ScriptDir, "run.sh"), s_runLimit, Binaries.FastEpmd, outDir);
-        TestContext.Progress.WriteLine(run.Stdout.TrimEnd());
-        TestContext.Progress.WriteLine($"epmd_SUITE wall time {sw.Elapsed.TotalSeconds:F0} s (exit {run.ExitCode})");
+        string table = run.Stdout.TrimEnd() + $"\nepmd_SUITE wall time {sw.Elapsed.TotalSeconds:F0} s (run.sh exit {run.ExitCode})\n";
+        TestContext.Progress.Write(table);
+        // The console logger shows no progress output at its default verbosity: ./build.sh test
+        // prints this file after the system tests, so every case's result is in its output.
+        string results = Path.Combine(Binaries.RepoRoot, "out", "test-results");
+        Directory.CreateDirectory(results);
+        File.WriteAllText(Path.Combine(results, "epmd_SUITE.txt"), table);
         string tsv = Path.Combine(outDir, "results.tsv");
         string tuple = Path.Combine(outDir, "logs", "run_test.result");
         if (!File.Exists(tsv) || !File.Exists(tuple))
