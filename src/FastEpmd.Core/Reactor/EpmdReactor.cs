@@ -44,6 +44,7 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
         _idleTimeoutMs = IdleTimeoutMs(options.PacketTimeoutSeconds);
         _requestDeadlineMs = Math.Max(_idleTimeoutMs, options.RequestDeadlineMs);
         _now = _clockMs();
+        _admission = service.CreateAdmission(table.Capacity);
 
         _wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (_wakeFd < 0) throw new ErrnoException("eventfd", Errno.Last);
@@ -52,6 +53,9 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
     }
 
     public bool StopRequested => _stopRequested;
+
+    /// <summary>The daemon's exit code once the loop stops: 1 when a listener turned out not to be one (OTP).</summary>
+    public int ExitCode { get; private set; }
     public ConnectionTable Table => _table;
 
     /// <summary>Asks the loop to stop; safe from any thread (signal handlers use it).</summary>
@@ -116,5 +120,6 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
         Shutdown();
         SocketIo.Close(_wakeFd);
         if (_spareFd >= 0) SocketIo.Close(_spareFd);
+        _admission.Dispose();
     }
 }

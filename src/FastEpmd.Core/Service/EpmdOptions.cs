@@ -60,6 +60,15 @@ public sealed record EpmdOptions
     public const int DefaultDeferAcceptSeconds = 1;
 
     /// <summary>
+    /// -accept_batch K: accept up to K connections per listener readiness, stopping at EAGAIN
+    /// (1: one per readiness, as OTP). bench/results/FINDINGS.md has the figures behind the default.
+    /// </summary>
+    public int AcceptBatch { get; init; } = DefaultAcceptBatch;
+
+    public const int DefaultAcceptBatch = 1;
+    public const int MaxAcceptBatch = 1024;
+
+    /// <summary>
     /// -request_deadline_ms N: a one-shot connection must have sent its whole request and taken its
     /// whole reply within N ms of accept, however often it sends a byte (slow-loris). Never shorter
     /// than the packet timeout, which stays OTP's idle timer.
@@ -67,4 +76,15 @@ public sealed record EpmdOptions
     public int RequestDeadlineMs { get; init; } = DefaultRequestDeadlineMs;
 
     public const int DefaultRequestDeadlineMs = 60_000;
+
+    /// <summary>-allow LIST / ERL_EPMD_ALLOW: the non-local peers that may connect; null: anyone.</summary>
+    internal PeerAllowList? Allow { get; init; }
+
+    /// <summary>-names local: NAMES answered to local peers only.</summary>
+    public bool NamesLocalOnly { get; init; }
+
+    /// <summary>-max_per_peer N: concurrent connections per non-local address (0: no cap).</summary>
+    public int MaxPerPeer { get; init; } = DefaultMaxPerPeer;
+
+    public const int DefaultMaxPerPeer = 256;
 }
