@@ -79,12 +79,43 @@ public class CreationTests
     [Test]
     public void NewNameV5CreationFollowsClock()
     {
+        // Brand-new names registered in three consecutive seconds t: each gets exactly
+        // (t + 1) % 3 + 1, so between them all of 1..3 appear and no constant can pass.
         using var d = Start();
-        long before = NowSeconds();
-        using var c = RegisterV5(d, AliveV5("foo"), out var v5);
-        long after = NowSeconds();
-        var allowed = new[] { before % 3 + 1, (before + 1) % 3 + 1, (after + 1) % 3 + 1 };
-        Assert.That(allowed, Does.Contain((long)v5));
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            var seen = new List<(long Second, int V5)>();
+            for (int i = 0; i < 3; i++)
+            {
+                long second = WaitForMidSecond(seen.Count == 0 ? 0 : seen[^1].Second + 1);
+                using var c = RegisterV5(d, AliveV5($"v5new{attempt}x{i}"), out var v5);
+                var end = DateTimeOffset.UtcNow;
+                if (end.ToUnixTimeSeconds() != second || end.Millisecond > 950) break; // too slow: start again
+                seen.Add((second, v5));
+            }
+            if (seen.Count < 3 || seen[2].Second != seen[0].Second + 2) continue;
+            foreach (var (second, v5) in seen)
+                Assert.That(v5, Is.EqualTo((int)((second + 1) % 3 + 1)), $"v5 creation of a new name registered in second {second}");
+            Assert.That(seen.Select(x => x.V5), Is.EquivalentTo(new[] { 1, 2, 3 }));
+            return;
+        }
+        Assert.Fail("could not register in three consecutive seconds, clear of their boundaries, in three attempts");
+    }
+
+    /// <summary>
+    /// Waits until the clock is well inside a second (time(NULL) may lag ours by a few ms at a
+    /// boundary) that is not earlier than notBefore; returns that second.
+    /// </summary>
+    private static long WaitForMidSecond(long notBefore)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(5);
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (now.ToUnixTimeSeconds() >= notBefore && now.Millisecond is >= 50 and <= 600) return now.ToUnixTimeSeconds();
+            Thread.Sleep(5);
+        }
+        throw new TimeoutException("the clock did not reach the middle of a second within 5 s");
     }
 
     [Test]
@@ -93,9 +124,7 @@ public class CreationTests
         using var d = Start();
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            // Stay clear of second boundaries: time(NULL) is a coarse clock that may lag a few ms.
-            while (DateTimeOffset.UtcNow.Millisecond is < 50 or > 600) Thread.Sleep(5);
-            long before = NowSeconds();
+            long before = WaitForMidSecond(0);
             using var a = Register(d, AliveV6($"a{attempt}"), out var ca);
             using var b = Register(d, AliveV6($"b{attempt}"), out var cb);
             var end = DateTimeOffset.UtcNow;

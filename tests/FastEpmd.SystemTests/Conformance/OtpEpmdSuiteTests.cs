@@ -1,0 +1,145 @@
+// OTP's own conformance suite for epmd (erts/epmd/test/epmd_SUITE.erl), unmodified, from Debian's
+// source package of the installed erlang-base, run once against the binary under test
+// (FASTEPMD_BIN; /usr/bin/epmd runs it against OTP's daemon). tests/OtpSuite/fetch.sh obtains it,
+// tests/OtpSuite/run.sh runs it under common_test; this fixture reports each of the suite's cases
+// as one NUnit test, with common_test's verdict.
+using System.Diagnostics;
+using System.Text;
+
+namespace FastEpmd.SystemTests.Conformance;
+
+[TestFixture]
+[Category("Conformance")]
+// The suite's cases are timing cases (1 s packet timeouts, 1 s gaps): they run with nothing else.
+[NonParallelizable]
+public class OtpEpmdSuiteTests
+{
+    // The suite takes about 4.5 minutes; run.sh stops common_test after 420 s, this is the last resort.
+    private static readonly TimeSpan s_runLimit = TimeSpan.FromSeconds(480);
+
+    private static string ScriptDir => Path.Combine(Binaries.RepoRoot, "tests", "OtpSuite");
+
+    private Dictionary<string, CaseResult>? _results;
+    private string _runFailure = "";
+
+    private sealed record CaseResult(string Outcome, string Seconds, string Reason);
+
+    /// <summary>The suite's cases, from its all/0 and groups/0 (fetch.sh evaluates them).</summary>
+    public static IEnumerable<TestCaseData> Cases()
+    {
+        var fetch = Sh(Path.Combine(ScriptDir, "fetch.sh"), TimeSpan.FromMinutes(5));
+        string dir = fetch.Stdout.Trim();
+        string casesFile = Path.Combine(dir, "cases");
+        if (fetch.ExitCode != 0 || !File.Exists(casesFile))
+        {
+            // Nothing may silently not run: a failed fetch is one failing case, with the reason.
+            yield return new TestCaseData("(fetch)", $"fetch.sh exited {fetch.ExitCode}:\n{fetch.Stderr}").SetName("epmd_SUITE_fetch");
+            yield break;
+        }
+        foreach (var line in File.ReadAllLines(casesFile).Where(l => l.Length > 0))
+        {
+            var parts = line.Split(' ');
+            string name = parts[1] == "-" ? parts[0] : $"{parts[1]}.{parts[0]}";
+            yield return new TestCaseData(parts[0], "").SetName(name);
+        }
+    }
+
+    [OneTimeSetUp]
+    public void RunSuite()
+    {
+        // A directory per test host: a host killed by the hang timeout leaves run.sh to finish on
+        // its own (bounded by its 420 s), and the next run must not share its files.
+        string runs = Path.Combine(Binaries.RepoRoot, "out", "otp-suite");
+        foreach (var old in Directory.Exists(runs) ? Directory.GetDirectories(runs, "run-*") : Array.Empty<string>())
+        {
+            if (Directory.GetLastWriteTimeUtc(old) < DateTime.UtcNow.AddMinutes(-10)) Directory.Delete(old, recursive: true);
+        }
+        string outDir = Path.Combine(runs, $"run-{Environment.ProcessId}");
+        var sw = Stopwatch.StartNew();
+        var run = Sh(Path.Combine(ScriptDir, "run.sh"), s_runLimit, Binaries.FastEpmd, outDir);
+        string table = run.Stdout.TrimEnd() + $"\nepmd_SUITE wall time {sw.Elapsed.TotalSeconds:F0} s (run.sh exit {run.ExitCode})\n";
+        TestContext.Progress.Write(table);
+        // The console logger shows no progress output at its default verbosity: ./build.sh test
+        // prints this file after the system tests, so every case's result is in its output.
+        string results = Path.Combine(Binaries.RepoRoot, "out", "test-results");
+        Directory.CreateDirectory(results);
+        File.WriteAllText(Path.Combine(results, "epmd_SUITE.txt"), table);
+        string tsv = Path.Combine(outDir, "results.tsv");
+        string tuple = Path.Combine(outDir, "logs", "run_test.result");
+        if (!File.Exists(tsv) || !File.Exists(tuple))
+        {
+            _runFailure = $"run.sh exited {run.ExitCode} without results:\n{run.Stdout}\n{run.Stderr}";
+            return;
+        }
+        _results = File.ReadAllLines(tsv).Select(l => l.Split('\t'))
+            .ToDictionary(f => f[0], f => new CaseResult(f[1], f[2], f.Length > 3 ? f[3] : ""));
+        // common_test's own totals must agree with the per-case log read by run.sh.
+        int ok = _results.Values.Count(r => r.Outcome == "ok");
+        int failed = _results.Values.Count(r => r.Outcome == "failed");
+        int skipped = _results.Values.Count(r => r.Outcome == "skipped");
+        string expected = $"{{{ok},{failed},{{{skipped},0}}}}.";
+        string actual = File.ReadAllText(tuple).Trim();
+        if (actual != expected)
+            _runFailure = $"ct:run_test returned {actual}, the case log says {expected}:\n{run.Stdout}";
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void Case(string name, string fetchFailure)
+    {
+        if (fetchFailure.Length > 0) Assert.Fail(fetchFailure);
+        if (_results is null || _runFailure.Length > 0)
+        {
+            Assert.Fail("epmd_SUITE did not run to the end: " + _runFailure);
+            return;
+        }
+        if (!_results.TryGetValue(name, out var result))
+        {
+            Assert.Fail($"{name}: no result in common_test's log: the case did not run");
+            return;
+        }
+        switch (result.Outcome)
+        {
+            case "ok":
+                TestContext.Out.WriteLine($"{name}: ok in {result.Seconds} s");
+                return;
+            case "skipped":
+                // Only the suite itself skips (here: the two cases that need an ssh proxy host).
+                Assert.Ignore($"skipped by epmd_SUITE: {result.Reason}");
+                return;
+            default:
+                Assert.Fail($"{name} failed under common_test: {result.Reason}");
+                return;
+        }
+    }
+
+    private sealed record ShResult(int ExitCode, string Stdout, string Stderr);
+
+    private static ShResult Sh(string script, TimeSpan limit, params string[] args)
+    {
+        var psi = new ProcessStartInfo(script)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        EpmdEnvironment.Apply(psi);
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + script);
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (stdout) stdout.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit((int)limit.TotalMilliseconds))
+        {
+            // The script and everything below it were started here.
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10000);
+            lock (stderr) stderr.AppendLine($"{Path.GetFileName(script)} did not finish within {limit.TotalSeconds:F0} s and was killed");
+            return new ShResult(-1, stdout.ToString(), stderr.ToString());
+        }
+        process.WaitForExit();
+        return new ShResult(process.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+}
