@@ -10,6 +10,9 @@ internal enum ListenerKind : byte
 {
     /// <summary>The epmd protocol (port 4369 or -port).</summary>
     Epmd,
+
+    /// <summary>The -metrics HTTP responder (EpmdReactor.Metrics); not an epmd listener.</summary>
+    Metrics,
 }
 
 internal sealed partial class EpmdReactor
@@ -30,8 +33,11 @@ internal sealed partial class EpmdReactor
         var (fd, kind) = _listeners[index];
         switch (kind)
         {
-            case ListenerKind.Epmd:
+            case ListenerKind.Epmd when fd >= 0:
                 AcceptFrom(fd);
+                break;
+            case ListenerKind.Metrics when fd >= 0:
+                AcceptMetrics(fd);
                 break;
         }
     }
@@ -40,7 +46,10 @@ internal sealed partial class EpmdReactor
     private void PauseListeners()
     {
         for (int i = 0; i < _listeners.Count; i++)
-            _poller.Modify(_listeners[i].Fd, PollToken.Make(TokenKind.Listener, i), PollInterest.None);
+        {
+            if (_listeners[i].Fd >= 0)
+                _poller.Modify(_listeners[i].Fd, PollToken.Make(TokenKind.Listener, i), PollInterest.None);
+        }
         _listenersPausedUntil = _now + ListenerPauseMs;
     }
 
@@ -50,12 +59,23 @@ internal sealed partial class EpmdReactor
         _listenersPausedUntil = -1;
         if (_spareFd < 0) _spareFd = Listener.OpenSpare();
         for (int i = 0; i < _listeners.Count; i++)
-            _poller.Modify(_listeners[i].Fd, PollToken.Make(TokenKind.Listener, i), PollInterest.Read);
+        {
+            if (_listeners[i].Fd >= 0)
+                _poller.Modify(_listeners[i].Fd, PollToken.Make(TokenKind.Listener, i), PollInterest.Read);
+        }
     }
 
-    private void CloseListeners()
+    /// <summary>
+    /// Closes the listeners of one kind; their entries stay (fd -1) so the others keep their tokens.
+    /// At shutdown the epmd ones close first, and the metrics listener still answers /healthz 503.
+    /// </summary>
+    private void CloseListeners(ListenerKind kind)
     {
-        foreach (var (fd, _) in _listeners) SocketIo.Close(fd);
-        _listeners.Clear();
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            if (_listeners[i].Kind != kind || _listeners[i].Fd < 0) continue;
+            SocketIo.Close(_listeners[i].Fd);
+            _listeners[i] = (-1, kind);
+        }
     }
 }

@@ -21,6 +21,7 @@ internal sealed partial class EpmdReactor
             if (status == IoStatus.Done)
             {
                 c.OutOffset += sent;
+                Counters.BytesSent += sent;
                 continue;
             }
             if (status == IoStatus.WouldBlock)

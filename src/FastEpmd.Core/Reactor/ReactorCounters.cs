@@ -21,4 +21,11 @@ internal struct ReactorCounters
 
     /// <summary>ALIVE2 for a name in use whose owner's socket was already gone (OTP issue 11083).</summary>
     public long DeadOwnersDropped;
+
+    /// <summary>Of RequestDeadlines, those closed while their reply was still being written (slow readers).</summary>
+    public long SlowReadersClosed;
+
+    /// <summary>Bytes read from and written to epmd connections.</summary>
+    public long BytesReceived;
+    public long BytesSent;
 }

@@ -26,6 +26,9 @@ internal sealed class EpmdService
 
     public NodeRegistry Registry => _registry;
 
+    /// <summary>What has been decided so far (requests by type and outcome, registrations, duplicates).</summary>
+    public ServiceCounters Counters { get; } = new();
+
     /// <param name="request">The payload after the 2-byte length: tag first.</param>
     /// <param name="token">The requesting connection, recorded as a registration's owner.</param>
     /// <param name="reply">At least Limits.MaxSmallReply bytes.</param>
@@ -35,6 +38,31 @@ internal sealed class EpmdService
     /// </param>
     public Decision Handle(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply,
         ulong liveOwner = 0)
+    {
+        var decision = Decide(request, isLocal, token, fd, reply, liveOwner);
+        // A probe is not an answer yet: the reactor asks again and that one is counted.
+        if (decision.ProbeOwner == 0) Counters.Count(TypeOf(request[0]), OutcomeOf(in decision));
+        return decision;
+    }
+
+    private static RequestType TypeOf(byte tag) => tag switch
+    {
+        Tags.AliveRequest => RequestType.Alive,
+        Tags.PortPleaseRequest => RequestType.PortPlease,
+        Tags.NamesRequest => RequestType.Names,
+        Tags.DumpRequest => RequestType.Dump,
+        Tags.KillRequest => RequestType.Kill,
+        Tags.StopRequest => RequestType.Stop,
+        _ => RequestType.Unknown,
+    };
+
+    private static RequestOutcome OutcomeOf(in Decision decision) =>
+        decision.ReplyLength == 0 && decision.Snapshot is null ? RequestOutcome.Closed
+        : decision.After == AfterReply.KeepRefusedAlive ? RequestOutcome.Refused
+        : RequestOutcome.Ok;
+
+    private Decision Decide(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply,
+        ulong liveOwner)
     {
         switch (request[0])
         {
@@ -106,10 +134,12 @@ internal sealed class EpmdService
         }
         if (result == RegisterStatus.Duplicate)
         {
+            Counters.DuplicateRefusals++;
             if (_log.On(0)) _log.Write(0, "node name already occupied ", alive.Name);
             return RefusedAlive(alive.HighestVersion, reply);
         }
 
+        Counters.Registrations++;
         uint creation = _registry[record].Creation;
         if (_log.On(1))
         {
