@@ -67,4 +67,10 @@ public sealed record EpmdOptions
     public int RequestDeadlineMs { get; init; } = DefaultRequestDeadlineMs;
 
     public const int DefaultRequestDeadlineMs = 60_000;
+
+    /// <summary>-metrics ADDRESS:PORT (a bare port: 127.0.0.1): the HTTP metrics listener; null: off.</summary>
+    public string? Metrics { get; init; }
+
+    /// <summary>-log_format json: one JSON object per line on stderr instead of OTP's text.</summary>
+    public bool JsonLog { get; init; }
 }

@@ -23,7 +23,7 @@ internal static class DaemonHost
 
     private static int Serve(EpmdOptions options)
     {
-        var log = new Log(options.DebugLevel);
+        var log = new Log(options.DebugLevel) { Json = options.JsonLog };
         if (options.RunAsDaemon)
         {
             ChangeToRoot();
@@ -47,6 +47,14 @@ internal static class DaemonHost
             Detach.SignalReady();
             return exitCode;   // 1, or 0 when the port was taken (OTP)
         }
+        var metrics = MetricsListener.Take(options, listeners, out string? metricsError);
+        if (metricsError != null)
+        {
+            foreach (var (fd, _) in listeners) SocketIo.Close(fd);
+            Fatal(log, metricsError);
+            Detach.SignalReady();
+            return 1;
+        }
 
         long softLimit = DescriptorLimit.RaiseToHard();
         int capacity = options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
@@ -56,6 +64,7 @@ internal static class DaemonHost
         using var poller = new EpollPoller();
         using var reactor = new EpmdReactor(options, service, poller, table, log);
         foreach (var (fd, _) in listeners) reactor.AddListener(fd);
+        if (metrics is { } m) reactor.AddMetricsListener(m.Fd, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
         // Signal handlers only poke the loop's eventfd; the loop does the work.
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; reactor.RequestStop(); });
@@ -69,6 +78,7 @@ internal static class DaemonHost
         {
             var served = new StringBuilder();
             foreach (var (_, description) in listeners) served.Append(served.Length > 0 ? ", " : "").Append(description);
+            if (metrics is { } shown) served.Append(", metrics on ").Append(shown.Description);
             StandardError.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
         }
         if (options.Systemd)
