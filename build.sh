@@ -48,6 +48,8 @@ install_test_deps() {
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     command -v make >/dev/null 2>&1 || missing+=(make)
     command -v cc >/dev/null 2>&1 || missing+=(gcc)
+    # The metrics system tests scrape with a real Prometheus and check the text with promtool.
+    command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
         local sudo=""
