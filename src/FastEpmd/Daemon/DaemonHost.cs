@@ -79,7 +79,9 @@ internal static class DaemonHost
             var served = new StringBuilder();
             foreach (var (_, description) in listeners) served.Append(served.Length > 0 ? ", " : "").Append(description);
             if (metrics is { } shown) served.Append(", metrics on ").Append(shown.Description);
-            StandardError.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
+            // A JSON log keeps stderr one object per line, the banner included.
+            if (log.Json) log.Write(0, $"fastepmd: serving {served} (table {capacity} connections)");
+            else StandardError.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
         }
         if (options.Systemd)
             SystemdActivation.Notify($"READY=1\nSTATUS=Processing port mapping requests...\nMAINPID={Environment.ProcessId}");
