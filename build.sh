@@ -13,7 +13,8 @@ usage: ./build.sh [verb] [args]
   run [flags]           build, then run the daemon in the foreground (OTP epmd flags)
   test [unit|system]    install what the tests need, build, publish, run the tests
   publish               NativeAOT single binary to out/fastepmd
-  bench [quick]         BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd
+  bench [quick] [args]  BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd and the
+                        kernel floor (quick: harness only, not for tails; args go to the harness)
   fuzz SECONDS          coverage-guided fuzzing of the request decoder
   soak MINUTES          churn, queries and faults together against the daemon
 USAGE
@@ -96,6 +97,10 @@ bench() {
         return
     fi
     dotnet build bench/FastEpmd.Benchmarks -c Release -nologo -v quiet
+    # benchmarks.md goes beside the harness's report: --out DIR (bench/results/tmp for a noisy run).
+    local out=bench/results prev=""
+    for a in "$@"; do [ "$prev" = --out ] && out=$a; prev=$a; done
+    mkdir -p "$out"
     local artifacts="$ROOT/bench/results/tmp/bdn"
     rm -rf "$artifacts"
     dotnet run --project bench/FastEpmd.Benchmarks -c Release --no-build -- \
@@ -108,7 +113,7 @@ bench() {
             echo
             sed -n '/^| /,$p' "$report"
         done
-    } >bench/results/benchmarks.md
+    } >"$out/benchmarks.md"
     dotnet run --project bench/FastEpmd.Load -c Release --no-build -- "$@"
 }
 

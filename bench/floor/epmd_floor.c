@@ -34,6 +34,39 @@ struct node {
 
 static struct node nodes[FLOOR_NODES]; /* oldest first */
 static int node_count;
+
+/* Name -> index into nodes, open addressing, rebuilt on every register and drop (they are rare in
+ * the burst; churn holds one node at a time): a PORT_PLEASE2 costs one probe, not a scan. */
+#define FLOOR_SLOTS (2 * FLOOR_NODES)
+static short by_name[FLOOR_SLOTS];
+
+static unsigned name_hash(const unsigned char *p, int n)
+{
+    unsigned h = 2166136261u;
+    for (int i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static void reindex(void)
+{
+    memset(by_name, 0xff, sizeof by_name);
+    for (int i = 0; i < node_count; i++) {
+        unsigned h = name_hash(nodes[i].port2_resp + 12, nodes[i].name_len) % FLOOR_SLOTS;
+        while (by_name[h] >= 0) h = (h + 1) % FLOOR_SLOTS;
+        by_name[h] = (short)i;
+    }
+}
+
+/* The newest registration of the name (the floor does not refuse duplicates). */
+static int find_by_name(const unsigned char *name, int n)
+{
+    int found = -1;
+    for (unsigned h = name_hash(name, n) % FLOOR_SLOTS; by_name[h] >= 0; h = (h + 1) % FLOOR_SLOTS) {
+        struct node *d = &nodes[by_name[h]];
+        if (d->name_len == n && memcmp(d->port2_resp + 12, name, (size_t)n) == 0 && by_name[h] > found) found = by_name[h];
+    }
+    return found;
+}
 static unsigned creation = 4;
 static int listen_port;
 
@@ -48,6 +81,7 @@ static void drop(int i)
 {
     memmove(&nodes[i], &nodes[i + 1], (size_t)(node_count - i - 1) * sizeof nodes[0]);
     node_count--;
+    reindex();
 }
 
 static unsigned short be16(const unsigned char *p) { return (unsigned short)(p[0] << 8 | p[1]); }
@@ -77,19 +111,19 @@ static int serve(int ep, int fd, unsigned char *buf, int n)
         d->line_len = snprintf(d->line, sizeof d->line, "name %.*s at port %u\n", nlen, (char *)buf + 13, be16(buf + 3));
         unsigned char reply[6] = {'v', 0, creation >> 24, creation >> 16, creation >> 8, creation};
         creation++;
+        reindex();
         send(fd, reply, 6, MSG_NOSIGNAL);
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
         epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
         return 1;
     }
     case 'z': {
-        int nlen = n - 3;
-        for (int i = node_count - 1; i >= 0; i--)
-            if (nodes[i].name_len == nlen && memcmp(nodes[i].port2_resp + 12, buf + 3, (size_t)nlen) == 0) {
-                send(fd, nodes[i].port2_resp, nodes[i].resp_len, MSG_NOSIGNAL);
-                close(fd);
-                return 0;
-            }
+        int i = find_by_name(buf + 3, n - 3);
+        if (i >= 0) {
+            send(fd, nodes[i].port2_resp, nodes[i].resp_len, MSG_NOSIGNAL);
+            close(fd);
+            return 0;
+        }
         out[0] = 'w';
         out[1] = 1;
         len = 2;
@@ -133,6 +167,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (defer > 0) setsockopt(ls, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
+    reindex();
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = ls};
     epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);

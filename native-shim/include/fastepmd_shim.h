@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define FE_ABI_VERSION 2
+#define FE_ABI_VERSION 3
 
 #if defined(__GNUC__)
 #define FE_EXPORT __attribute__((visibility("default")))
@@ -28,6 +28,8 @@ typedef struct fe_poll_event {
 
 FE_EXPORT int32_t fe_abi_version(void);
 FE_EXPORT int32_t fe_sizeof_poll_event(void);
+/* Managed Main has started (startup/fe_startup.c reports a runtime that never got there). */
+FE_EXPORT int32_t fe_note_managed_start(void);
 
 /* fe_limits.c */
 FE_EXPORT int32_t fe_get_nofile_limit(int64_t *soft, int64_t *hard);

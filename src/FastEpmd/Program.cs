@@ -10,6 +10,7 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        Interop.Shim.NoteManagedStart();
         var parsed = OptionParser.Parse(args, Environment.GetEnvironmentVariable);
         if (parsed.ExitCode is int code)
         {

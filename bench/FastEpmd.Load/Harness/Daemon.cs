@@ -15,6 +15,9 @@ internal enum DaemonKind
     Floor,
 }
 
+/// <summary>What to start: a kind, its binary, extra flags (a FastEpmd variant) and the label the report uses.</summary>
+internal sealed record DaemonSpec(DaemonKind Kind, string Path, IReadOnlyList<string> Args, string Label);
+
 internal sealed class Daemon : IDisposable
 {
     private readonly Process _process;
@@ -46,24 +49,23 @@ internal sealed class Daemon : IDisposable
     public long RssKb() => ProcStats.StatusKb(Pid, "VmRSS");
     public long PeakRssKb() => ProcStats.StatusKb(Pid, "VmHWM");
 
-    /// <summary>Extra flags for every FastEpmd started in this run (--fastepmd-args, e.g. "-defer_accept 1").</summary>
-    public static IReadOnlyList<string> FastEpmdArgs { get; set; } = Array.Empty<string>();
-
-    public static string Describe(DaemonKind kind) => kind switch
+    public static string Describe(DaemonKind kind, IReadOnlyList<string>? args = null) => kind switch
     {
-        DaemonKind.FastEpmd => FastEpmdArgs.Count == 0 ? "FastEpmd" : $"FastEpmd {string.Join(' ', FastEpmdArgs)}",
+        DaemonKind.FastEpmd => args is null || args.Count == 0 ? "FastEpmd" : $"FastEpmd {string.Join(' ', args)}",
         DaemonKind.Floor => "kernel floor",
         _ => "OTP epmd",
     };
 
-    /// <summary>Starts the daemon on a free port (retrying another port if the one picked got taken).</summary>
-    public static Daemon Start(DaemonKind kind, string path, int? maxConnections = null, string? label = null)
+    /// <summary>Starts the daemon on a free port (retrying another port if the one picked got taken), on the daemon core.</summary>
+    public static Daemon Start(DaemonSpec spec, int? maxConnections = null, string? label = null)
     {
+        var kind = spec.Kind;
+        string path = spec.Path;
         for (int attempt = 0; attempt < 5; attempt++)
         {
             int port = FastEpmd.Testing.Ports.Free();
             var args = new List<string> { "-port", port.ToString(), "-relaxed_command_check" };
-            if (kind == DaemonKind.FastEpmd) args.AddRange(FastEpmdArgs);
+            args.AddRange(spec.Args);
             if (kind == DaemonKind.FastEpmd && maxConnections is int max)
             {
                 args.Add("-max_connections");
@@ -81,7 +83,7 @@ internal sealed class Daemon : IDisposable
             psi.Environment.Remove("ERL_EPMD_ADDRESS");
 
             var clock = Stopwatch.StartNew();
-            var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + path);
+            var process = Affinity.OnDaemonCpu(() => Process.Start(psi)) ?? throw new InvalidOperationException("cannot start " + path);
             Children.Track(process);
             process.OutputDataReceived += (_, _) => { };
             process.ErrorDataReceived += (_, _) => { };
@@ -94,9 +96,9 @@ internal sealed class Daemon : IDisposable
                 continue;   // port raced away, or the daemon died: try again
             }
             double replyMs = FirstNamesReply(port, clock);
-            return new Daemon(kind, label ?? Describe(kind), process, port, connectMs, replyMs);
+            return new Daemon(kind, label ?? spec.Label, process, port, connectMs, replyMs);
         }
-        throw new InvalidOperationException($"{Describe(kind)} did not start serving ({path})");
+        throw new InvalidOperationException($"{spec.Label} did not start serving ({path})");
     }
 
     private static double WaitForConnect(Process process, int port, Stopwatch clock)

@@ -30,7 +30,7 @@ internal sealed class HeldNodes : IDisposable
         for (int start = 0; start < count; start += PerChild)
         {
             int n = Math.Min(PerChild, count - start);
-            var psi = Self();
+            var psi = SelfStartInfo();
             foreach (var a in new[] { "--hold-child", daemonPort.ToString(), prefix, start.ToString(), n.ToString(), stopAfterFailures.ToString(), $"127.0.{1 + Interlocked.Increment(ref s_sources) % 200}.{1 + child++}" })
                 psi.ArgumentList.Add(a);
             psi.RedirectStandardInput = true;
@@ -59,7 +59,8 @@ internal sealed class HeldNodes : IDisposable
         return task.Wait(timeout) ? task.Result : null;
     }
 
-    private static ProcessStartInfo Self()
+    /// <summary>This same program (the harness) as a child process: hold and burst children.</summary>
+    public static ProcessStartInfo SelfStartInfo()
     {
         string path = Environment.ProcessPath ?? "dotnet";
         var psi = new ProcessStartInfo(path);

@@ -34,10 +34,25 @@ internal static unsafe class Native
     }
 
     /// <summary>A non-blocking TCP socket with connect() started; -errno on failure.</summary>
-    public static int StartConnect(sockaddr_in* address)
+    public static int StartConnect(sockaddr_in* address) => StartConnectFrom(address, null);
+
+    /// <summary>
+    /// As StartConnect, from a 127.x source address when source is not null: IP_BIND_ADDRESS_NO_PORT
+    /// lets connect() pick the port knowing the whole 4-tuple, so each source address has the whole
+    /// ephemeral range.
+    /// </summary>
+    public static int StartConnectFrom(sockaddr_in* address, sockaddr_in* source)
     {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) return -errno;
+        int one = 1;
+        if (source != null && (setsockopt(fd, 0 /* SOL_IP */, 24 /* IP_BIND_ADDRESS_NO_PORT */, &one, sizeof(int)) != 0
+            || bind(fd, (sockaddr*)source, (socklen_t)sizeof(sockaddr_in)) != 0))
+        {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
         int rc = connect(fd, (sockaddr*)address, (socklen_t)sizeof(sockaddr_in));
         if (rc != 0)
         {

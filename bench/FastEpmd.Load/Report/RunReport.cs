@@ -22,9 +22,14 @@ internal sealed class ArmSummary
     public long Late { get; init; }
     public long CpuTicks { get; init; }
     public long CpuSchedNs { get; init; }
-    public double P50Us { get; init; }
-    public double P99Us { get; init; }
-    public double P999Us { get; init; }
+    /// <summary>Per-round percentiles: the median over rounds with min-max (tails: tail cells only).</summary>
+    public Spread P50Us { get; init; }
+    public Spread P99Us { get; init; }
+    public Spread P999Us { get; init; }
+    public int Rounds { get; init; }
+    public double RoundSeconds { get; init; }
+    public bool TailCell { get; init; }
+    public long MinOpsPerRound { get; init; }
     public List<double> RoundCpuUsPerReq { get; init; } = new();
     public double HarnessCpuShare { get; init; }
 
@@ -61,8 +66,6 @@ internal sealed class ArmSummary
     {
         var paced = a.Paced;
         var closed = a.Closed.FirstOrDefault();
-        var lat = paced.SelectMany(r => r.LatencyNs).ToArray();
-        Array.Sort(lat);
         double Us(long[] l, double p) => Stats.Percentile(l, p) / 1e3;
         return new ArmSummary
         {
@@ -80,9 +83,13 @@ internal sealed class ArmSummary
             Late = paced.Sum(r => r.Late),
             CpuTicks = paced.Sum(r => r.ServerCpu.Ticks),
             CpuSchedNs = paced.Sum(r => r.ServerCpu.SchedNs),
-            P50Us = Us(lat, 0.5),
-            P99Us = Us(lat, 0.99),
-            P999Us = Us(lat, 0.999),
+            P50Us = Spread.Of(paced.Select(r => Us(r.LatencyNs, 0.5))),
+            P99Us = Spread.Of(paced.Select(r => Us(r.LatencyNs, 0.99))),
+            P999Us = Spread.Of(paced.Select(r => Us(r.LatencyNs, 0.999))),
+            Rounds = paced.Count,
+            RoundSeconds = paced.Count == 0 ? 0 : paced.Average(r => r.Seconds),
+            TailCell = s.Scenario.TailCell,
+            MinOpsPerRound = paced.Count == 0 ? 0 : paced.Min(r => r.Ok),
             RoundCpuUsPerReq = paced.Select(r => r.ServerCpu.Seconds * 1e6 / Math.Max(1, r.Ok + r.BadBytes)).ToList(),
             HarnessCpuShare = paced.Sum(r => r.HarnessCpu.Seconds) / Math.Max(1e-9, paced.Sum(r => r.Seconds)),
             ClosedOpsPerSec = closed?.OkPerSecond ?? 0,
@@ -118,15 +125,111 @@ internal sealed class Target
     public bool BelowFloor => Floor > Limit;
 }
 
+/// <summary>One tail comparison of FastEpmd with OTP in a tail cell (p99 or p99.9).</summary>
+internal sealed record TailVerdict(string Scenario, string Percentile, string Label, Spread FastEpmd, Spread Otp, Spread Floor, string Verdict);
+
+/// <summary>One daemon at one burst size, over the rounds.</summary>
+internal sealed class BurstSummary
+{
+    public required string Label { get; init; }
+    public required DaemonKind Kind { get; init; }
+    public required int N { get; init; }
+    public int Backlog { get; init; }
+    public Spread DrainMs { get; init; }
+    public Spread P50Us { get; init; }
+    public Spread P99Us { get; init; }
+    public Spread CpuUsPerQuery { get; init; }
+    public BurstOutcomes Outcomes { get; init; }
+    public int ListenPeakMax { get; init; }
+    public Spread ListenPeak { get; init; }
+    public long Overflows { get; init; }
+    public long Drops { get; init; }
+    public long SynRetrans { get; init; }
+    public int Rounds { get; init; }
+    public int Processes { get; init; }
+    public string? Failed { get; init; }
+
+    /// <summary>Every query of every round got its reply.</summary>
+    public bool Survived => Failed is null && Rounds > 0 && Outcomes.Errors == 0 && Outcomes.BadBytes == 0;
+
+    public static IEnumerable<BurstSummary> From(BurstArm arm) =>
+        arm.Rounds.GroupBy(r => r.N).Select(g => new BurstSummary
+        {
+            Label = arm.Label,
+            Kind = arm.Kind,
+            N = g.Key,
+            Backlog = arm.Backlog,
+            DrainMs = Spread.Of(g.Select(r => r.DrainMs)),
+            P50Us = Spread.Of(g.Select(r => r.P50Us)),
+            P99Us = Spread.Of(g.Select(r => r.P99Us)),
+            CpuUsPerQuery = Spread.Of(g.Select(r => r.CpuUsPerQuery)),
+            Outcomes = BurstOutcomes.Sum(g.Select(r => r.Outcomes)),
+            ListenPeakMax = g.Max(r => r.ListenPeak),
+            ListenPeak = Spread.Of(g.Select(r => (double)r.ListenPeak)),
+            Overflows = g.Sum(r => r.Kernel.GetValueOrDefault("ListenOverflows")),
+            Drops = g.Sum(r => r.Kernel.GetValueOrDefault("ListenDrops")),
+            SynRetrans = g.Sum(r => r.Kernel.GetValueOrDefault("TCPSynRetrans")),
+            Rounds = g.Count(),
+            Processes = g.Max(r => r.Processes),
+            Failed = arm.Failed,
+        });
+}
+
+/// <summary>FastEpmd's drain time against OTP's at one N, by the same range rule as the tails.</summary>
+internal sealed record BurstVerdict(int N, string Label, Spread FastEpmd, Spread Otp, bool OtpSurvived, string Verdict);
+
 internal sealed class RunReport
 {
-    public RunReport(Settings settings, List<ScenarioResult> results, List<StartupResult> startup, double seconds)
+    public RunReport(Settings settings, List<ScenarioResult> results, List<StartupResult> startup, List<BurstArm> burst, double seconds)
     {
         Settings = settings;
         Startup = startup;
         Seconds = seconds;
         Arms = results.SelectMany(r => r.Arms.Select(a => ArmSummary.From(r, a))).ToList();
+        BurstArms = burst;
+        Burst = burst.SelectMany(BurstSummary.From).ToList();
         Targets = BuildTargets();
+        Tails = BuildTailVerdicts();
+        BurstVerdicts = BuildBurstVerdicts();
+    }
+
+    public List<BurstArm> BurstArms { get; }
+    public List<BurstSummary> Burst { get; }
+    public List<TailVerdict> Tails { get; }
+    public List<BurstVerdict> BurstVerdicts { get; }
+
+    /// <summary>Verdicts only where they can mean something: tail cells with the full rounds (never the quick run).</summary>
+    private List<TailVerdict> BuildTailVerdicts()
+    {
+        var verdicts = new List<TailVerdict>();
+        if (!Settings.TailsMeaningful) return verdicts;
+        foreach (var scenario in Arms.Where(a => a.TailCell).Select(a => a.Scenario).Distinct())
+        {
+            var otp = Find(scenario, a => a.Kind == DaemonKind.Otp);
+            var floor = Find(scenario, a => a.Kind == DaemonKind.Floor);
+            if (otp is null) continue;
+            foreach (var fe in Arms.Where(a => a.Scenario == scenario && a.Measured && a.Kind == DaemonKind.FastEpmd))
+            {
+                verdicts.Add(new TailVerdict(scenario, "p99", fe.Label, fe.P99Us, otp.P99Us, floor?.P99Us ?? default, fe.P99Us.VerdictAgainst(otp.P99Us)));
+                verdicts.Add(new TailVerdict(scenario, "p99.9", fe.Label, fe.P999Us, otp.P999Us, floor?.P999Us ?? default, fe.P999Us.VerdictAgainst(otp.P999Us)));
+            }
+        }
+        return verdicts;
+    }
+
+    private List<BurstVerdict> BuildBurstVerdicts()
+    {
+        var verdicts = new List<BurstVerdict>();
+        // As for tails: one or two rounds give a point, not a range (the quick run prints none).
+        if (Settings.BurstRounds < Settings.MinTailRounds) return verdicts;
+        foreach (int n in Burst.Select(b => b.N).Distinct())
+        {
+            var otp = Burst.FirstOrDefault(b => b.N == n && b.Kind == DaemonKind.Otp);
+            if (otp is null) continue;
+            foreach (var fe in Burst.Where(b => b.N == n && b.Kind == DaemonKind.FastEpmd))
+                verdicts.Add(new BurstVerdict(n, fe.Label, fe.DrainMs, otp.DrainMs, otp.Survived, fe.DrainMs.VerdictAgainst(otp.DrainMs)));
+        }
+        return verdicts;
     }
 
     public Settings Settings { get; }

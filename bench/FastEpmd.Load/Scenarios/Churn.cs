@@ -11,9 +11,9 @@ internal sealed class Churn : Scenario
     public override int Concurrency => 16;
     public override double Rate(Settings s) => s.QueryRate / 2;
 
-    public override List<Arm> Setup(Settings s) => KindsWithFloor(s).Select(kind =>
+    public override List<Arm> Setup(Settings s) => DaemonsWithFloor(s).Select(spec =>
     {
-        var daemon = Daemon.Start(kind, PathOf(s, kind));
+        var daemon = Daemon.Start(spec);
         return new Arm(daemon.Label, daemon, new ChurnWorkload("churn"));
     }).ToList();
 }

@@ -10,6 +10,6 @@ internal sealed class Miss : Scenario
     public override int Concurrency => 16;
     public override double Rate(Settings s) => s.QueryRate;
 
-    public override List<Arm> Setup(Settings s) => KindsWithFloor(s).Select(kind => Query.OneNodeArm(s, kind, Query.NodeName,
+    public override List<Arm> Setup(Settings s) => DaemonsWithFloor(s).Select(spec => Query.OneNodeArm(spec, Query.NodeName,
         Requests.PortPlease("nosuchnode"), Expected.ThenEof(Requests.PortNotFound))).ToList();
 }

@@ -19,9 +19,9 @@ internal sealed class Names(int nodes) : Scenario
     {
         var arms = new List<Arm>();
         var list = Enumerable.Range(0, nodes).Select(i => ($"n{i:D4}", (ushort)(20000 + i))).ToList();
-        foreach (var kind in nodes <= 10 ? KindsWithFloor(s) : Kinds(s))
+        foreach (var spec in nodes <= 10 ? DaemonsWithFloor(s) : Daemons(s))
         {
-            var daemon = Daemon.Start(kind, PathOf(s, kind));
+            var daemon = Daemon.Start(spec);
             var held = Registrations.Register(daemon.Port, list);
             var expected = Expected.ThenEof(Requests.NamesReply(daemon.Port, Enumerable.Reverse(list)));
             var arm = new Arm(daemon.Label, daemon, new RotatingWorkload(Requests.Names, expected)) { Registered = held.Registered };

@@ -14,13 +14,17 @@ internal sealed class Query(int concurrency) : Scenario
     public override int Concurrency => concurrency;
     public override double Rate(Settings s) => s.QueryRate;
 
-    public override List<Arm> Setup(Settings s) => KindsWithFloor(s).Select(kind => OneNodeArm(s, kind, NodeName,
+    // The cells a user compares tails in: full rounds, per-round p99/p99.9, verdicts.
+    public override bool TailCell => true;
+    public override bool ClosedLoop => true;
+
+    public override List<Arm> Setup(Settings s) => DaemonsWithFloor(s).Select(spec => OneNodeArm(spec, NodeName,
         Requests.PortPlease(NodeName), Expected.ThenEof(Requests.PortFound(NodeName, NodePort)))).ToList();
 
     /// <summary>A daemon with one node registered, queried with one request.</summary>
-    public static Arm OneNodeArm(Settings s, DaemonKind kind, string registered, byte[] request, Expected reply)
+    public static Arm OneNodeArm(DaemonSpec spec, string registered, byte[] request, Expected reply)
     {
-        var daemon = Daemon.Start(kind, PathOf(s, kind));
+        var daemon = Daemon.Start(spec);
         var arm = new Arm(daemon.Label, daemon, new RotatingWorkload(request, reply));
         var held = Registrations.Register(daemon.Port, new[] { (registered, NodePort) });
         arm.Owned.Add(held);

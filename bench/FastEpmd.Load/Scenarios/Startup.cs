@@ -20,13 +20,14 @@ internal static class Startup
     public static List<StartupResult> Measure(Settings s)
     {
         Console.Error.WriteLine($"== startup: time to serving and idle RSS ({s.StartupSamples} starts each, alternating)");
-        var kinds = s.OtpPath is null ? new[] { DaemonKind.FastEpmd } : new[] { DaemonKind.FastEpmd, DaemonKind.Otp };
-        var results = kinds.Select(k => new StartupResult { Label = Daemon.Describe(k), Kind = k }).ToList();
+        var specs = Scenario.Daemons(s).ToList();
+        var results = specs.Select(d => new StartupResult { Label = d.Label, Kind = d.Kind }).ToList();
         for (int i = 0; i < s.StartupSamples; i++)
         {
-            foreach (var r in results)
+            for (int k = 0; k < specs.Count; k++)
             {
-                using var d = Daemon.Start(r.Kind, r.Kind == DaemonKind.FastEpmd ? s.FastEpmdPath : s.OtpPath!);
+                var r = results[k];
+                using var d = Daemon.Start(specs[k]);
                 r.ConnectMs.Add(d.StartToConnectMs);
                 r.FirstReplyMs.Add(d.StartToFirstReplyMs);
                 Thread.Sleep(150);

@@ -119,6 +119,11 @@ internal static class OptionParser
                     options = options with { JsonLog = value == "json" };
                     i += 2;
                     break;
+                case "-accept_batch":
+                    if (!TryStrictPositive(value, EpmdOptions.MaxAcceptBatch, out int batch)) return ParseResult.Usage(options);
+                    options = options with { AcceptBatch = batch };
+                    i += 2;
+                    break;
                 case "-loopback_only":
                     options = options with { LoopbackOnly = true };
                     i++;

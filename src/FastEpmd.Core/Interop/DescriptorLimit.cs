@@ -15,7 +15,14 @@ internal static unsafe class DescriptorLimit
         return soft;
     }
 
-    /// <summary>The table size for a soft limit: every descriptor we may open, less the reserve.</summary>
+    /// <summary>
+    /// The default table: a slot for every descriptor we may open, less the reserve, and at most
+    /// 65,536, so a container's usual 1,048,576 descriptors do not size the table by themselves
+    /// (-max_connections goes higher).
+    /// </summary>
+    public const int DefaultTableCeiling = 65_536;
+
+    /// <summary>The default table size for a soft limit.</summary>
     public static int TableSizeFor(long softLimit) =>
-        (int)Math.Clamp(softLimit - Reserve, 16, 1 << 22);
+        (int)Math.Clamp(softLimit - Reserve, 16, DefaultTableCeiling);
 }

@@ -24,6 +24,20 @@ internal static class Errno
     public static readonly int ENOSYS = LibC.ENOSYS;
     public static readonly int ETIMEDOUT = LibC.ETIMEDOUT;
 
+    // accept4's "not a listener" and a queued connection's own errors (AcceptError).
+    public static readonly int EINVAL = LibC.EINVAL;
+    public static readonly int ENOTSOCK = LibC.ENOTSOCK;
+    public static readonly int EBADF = LibC.EBADF;
+    public static readonly int EPERM = LibC.EPERM;
+    public static readonly int EPROTO = LibC.EPROTO;
+    public static readonly int ENOPROTOOPT = LibC.ENOPROTOOPT;
+    public static readonly int EHOSTDOWN = LibC.EHOSTDOWN;
+    public static readonly int ENONET = LibC.ENONET;
+    public static readonly int EHOSTUNREACH = LibC.EHOSTUNREACH;
+    public static readonly int EOPNOTSUPP = LibC.EOPNOTSUPP;
+    public static readonly int ENETDOWN = LibC.ENETDOWN;
+    public static readonly int ENETUNREACH = LibC.ENETUNREACH;
+
     /// <summary>errno of the last Tmds.LibC call on this thread.</summary>
     public static int Last => LibC.errno;
 

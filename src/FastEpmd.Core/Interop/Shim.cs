@@ -11,7 +11,7 @@ internal static unsafe partial class Shim
     public const string Library = "fastepmd_shim";
 
     /// <summary>The ABI this code was written against (FE_ABI_VERSION in fastepmd_shim.h).</summary>
-    public const int ExpectedAbiVersion = 2;
+    public const int ExpectedAbiVersion = 3;
 
     [LibraryImport(Library, EntryPoint = "fe_abi_version")]
     [SuppressGCTransition]
@@ -20,6 +20,10 @@ internal static unsafe partial class Shim
     [LibraryImport(Library, EntryPoint = "fe_sizeof_poll_event")]
     [SuppressGCTransition]
     public static partial int SizeOfPollEvent();
+
+    [LibraryImport(Library, EntryPoint = "fe_note_managed_start")]
+    [SuppressGCTransition]
+    public static partial int NoteManagedStart();
 
     [LibraryImport(Library, EntryPoint = "fe_get_nofile_limit")]
     public static partial int GetNofileLimit(long* soft, long* hard);

@@ -1,4 +1,4 @@
-// The accept gate: accept4 on a ready epmd listener, then Admit decides whether the new descriptor
+// The accept gate: accept4 on a ready listener (a metrics one admits into its own table), then Admit decides whether the new descriptor
 // gets a slot. Every check on a newcomer (its address, the table) belongs in Admit, before a slot is
 // taken; a refused descriptor is closed there and counted.
 using FastEpmd.Interop;
@@ -7,38 +7,67 @@ namespace FastEpmd.Reactor;
 
 internal sealed partial class EpmdReactor
 {
-    /// <summary>accept4 attempts per readiness when the kernel answers EINTR or ECONNABORTED.</summary>
+    /// <summary>accept4 attempts per readiness while the kernel answers an error worth retrying at once.</summary>
     private const int AcceptRetries = 4;
 
     /// <summary>
-    /// One connection per readiness, as OTP: the listener is level-triggered, so the next wait reports
-    /// it again while more are queued, and a storm is served in turn with everything else. Draining
-    /// until EAGAIN would cost a failing accept4 per wakeup, and Linux allocates the new socket and
-    /// file before it finds the queue empty: about 4 us here, a fifth of a whole query.
+    /// Up to -accept_batch connections per readiness (default one, as OTP): the listener is
+    /// level-triggered, so the next wait reports it again while more are queued, and a storm is served
+    /// in turn with everything else. A batch stops at EAGAIN, and that failing accept4 is its price:
+    /// Linux allocates the new socket and file before it finds the queue empty, about 4 us here, a
+    /// fifth of a whole query (bench/results/FINDINGS.md, third pass).
     /// </summary>
-    private void AcceptFrom(int listenFd)
+    private void AcceptFrom(int listener, int listenFd)
     {
         // A long batch can make the loop's clock stale; deadlines count from the real accept.
         _now = _clockMs();
+        for (int n = 0; n < _options.AcceptBatch && !_stopRequested; n++)
+        {
+            if (!AcceptOne(listener, listenFd)) return;
+        }
+    }
+
+    /// <summary>
+    /// One accept4 (retried at once while the error is worth it), the newcomer admitted and started.
+    /// False when the batch ends here: the queue is empty, or the error was handled by its class.
+    /// </summary>
+    private bool AcceptOne(int listener, int listenFd)
+    {
         int errno = 0;
+        var kind = AcceptErrorKind.QueueEmpty;
         for (int attempt = 0; attempt < AcceptRetries; attempt++)
         {
             int fd = Listener.Accept(listenFd, out var peer);
             if (fd >= 0)
             {
-                if (Admit(fd, in peer) is int slot and >= 0) Start(slot);
-                return;
+                _backoffs[listener].Succeeded();
+                if (_listeners[listener].Kind == ListenerKind.Metrics) AdmitMetrics(fd);
+                else if (Admit(fd, in peer) is int slot and >= 0) Start(slot);
+                return true;
             }
             errno = -fd;
-            if (errno != Errno.EINTR && errno != Errno.ECONNABORTED) break;
+            kind = AcceptError.Classify(errno);
+            if (!AcceptError.RetryAtOnce(kind)) break;
         }
-        if (Errno.IsWouldBlock(errno) || errno == Errno.EINTR || errno == Errno.ECONNABORTED) return;
-        if (Errno.IsOutOfDescriptors(errno))
+        switch (kind)
         {
-            ShedWithoutDescriptors(listenFd, errno);
-            return;
+            case AcceptErrorKind.QueueEmpty:
+            case AcceptErrorKind.Interrupted:
+                break;
+            case AcceptErrorKind.OutOfResources:
+                if (!ShedWithoutDescriptors(listenFd, errno)) PauseListener(listener, errno);
+                break;
+            case AcceptErrorKind.NotAListener:
+                // OTP's line and exit code: this descriptor will never accept anything.
+                if (_log.On(0)) _log.Write(0, "error in accept: " + Errno.Describe(errno));
+                ExitCode = 1;
+                _stopRequested = true;
+                break;
+            default:
+                PauseListener(listener, errno);
+                break;
         }
-        if (_log.On(0)) _log.Write(0, "error in accept: " + Errno.Describe(errno));
+        return false;
     }
 
     /// <summary>The slot the newcomer gets, or -1 when it is refused (its descriptor is closed here).</summary>

@@ -22,7 +22,7 @@ internal sealed partial class EpmdReactor
         if (idle >= 0) next = _table[idle].Idle.DeadlineMs;
         int request = _table.Head(ConnectionTimer.Request);
         if (request >= 0) next = Math.Min(next, _table[request].Request.DeadlineMs);
-        if (_listenersPausedUntil >= 0) next = Math.Min(next, _listenersPausedUntil);
+        next = Math.Min(next, NextListenerResumeMs());
         next = Math.Min(next, NextMetricsDeadline());
         long wait = next == long.MaxValue ? -1 : Math.Max(0, next - now);
         if (requested >= 0 && (wait < 0 || wait > requested)) wait = requested;

@@ -46,18 +46,9 @@ internal sealed partial class EpmdReactor
         }
     }
 
-    private void AcceptMetrics(int listenFd)
+    /// <summary>A newcomer on the metrics listener (accepted by AcceptOne): its own table, oldest out when full.</summary>
+    private void AdmitMetrics(int fd)
     {
-        _now = _clockMs();
-        int fd = Listener.Accept(listenFd, out _);
-        if (fd < 0)
-        {
-            int errno = -fd;
-            if (Errno.IsOutOfDescriptors(errno)) ShedWithoutDescriptors(listenFd, errno);
-            else if (!Errno.IsWouldBlock(errno) && errno != Errno.EINTR && errno != Errno.ECONNABORTED && _log.On(0))
-                _log.Write(0, "error in accept on the metrics listener: " + Errno.Describe(errno));
-            return;
-        }
         var table = _metrics!;
         int slot = table.Allocate(fd, _now + MetricsDeadlineMs);
         if (slot < 0)

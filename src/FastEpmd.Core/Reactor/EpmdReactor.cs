@@ -52,6 +52,9 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
     }
 
     public bool StopRequested => _stopRequested;
+
+    /// <summary>The daemon's exit code once the loop stops: 1 when a listener turned out not to be one (OTP).</summary>
+    public int ExitCode { get; private set; }
     public ConnectionTable Table => _table;
 
     /// <summary>Asks the loop to stop; safe from any thread (signal handlers use it).</summary>

@@ -60,6 +60,15 @@ public sealed record EpmdOptions
     public const int DefaultDeferAcceptSeconds = 1;
 
     /// <summary>
+    /// -accept_batch K: accept up to K connections per listener readiness, stopping at EAGAIN
+    /// (1: one per readiness, as OTP). bench/results/FINDINGS.md has the figures behind the default.
+    /// </summary>
+    public int AcceptBatch { get; init; } = DefaultAcceptBatch;
+
+    public const int DefaultAcceptBatch = 1;
+    public const int MaxAcceptBatch = 1024;
+
+    /// <summary>
     /// -request_deadline_ms N: a one-shot connection must have sent its whole request and taken its
     /// whole reply within N ms of accept, however often it sends a byte (slow-loris). Never shorter
     /// than the packet timeout, which stays OTP's idle timer.

@@ -58,6 +58,25 @@ internal static class DaemonHost
 
         long softLimit = DescriptorLimit.RaiseToHard();
         int capacity = options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
+        try
+        {
+            return ServeListeners(options, log, listeners, metrics, capacity);
+        }
+        catch (OutOfMemoryException)
+        {
+            // Only start-up gets here: the loop's own failures end in FailFast. Under `ulimit -v`
+            // or a memory cgroup the table or a runtime thread may not fit; say so, as any bad start.
+            foreach (var (fd, _) in listeners) SocketIo.Close(fd);
+            if (metrics is { } open) SocketIo.Close(open.Fd);
+            Fatal(log, $"cannot start: not enough memory for a table of {capacity} connections (ulimit -v? -max_connections)");
+            Detach.SignalReady();
+            return 1;
+        }
+    }
+
+    private static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
+        (int Fd, string Description)? metrics, int capacity)
+    {
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
         var service = new EpmdService(options, registry, log);
         using var table = new ConnectionTable(capacity);
@@ -98,7 +117,7 @@ internal static class DaemonHost
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
         reactor.Shutdown(budgetMs: 90);
-        return 0;
+        return reactor.ExitCode;
     }
 
     private static List<(int Fd, string Description)>? SystemdListeners(Log log)

@@ -32,13 +32,13 @@ internal static unsafe class SystemdActivation
         for (int i = 0; i < count; i++)
         {
             fds[i] = FirstFd + i;
-            // Our reactor needs non-blocking listeners; systemd hands them over blocking.
-            int flags = fcntl(fds[i], F_GETFL);
-            if (flags < 0)
+            if (InheritedListener.Problem(fds[i]) is { } problem)
             {
-                error = "cannot obtain sockets from systemd: fd " + fds[i] + " is not open";
+                error = "cannot obtain sockets from systemd: " + problem;
                 return Array.Empty<int>();
             }
+            // Our reactor needs non-blocking listeners; systemd hands them over blocking.
+            int flags = fcntl(fds[i], F_GETFL);
             fcntl(fds[i], F_SETFL, flags | O_NONBLOCK);
             fcntl(fds[i], F_SETFD, FD_CLOEXEC);
         }

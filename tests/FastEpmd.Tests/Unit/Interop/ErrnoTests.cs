@@ -25,6 +25,18 @@ public class ErrnoTests
         yield return new TestCaseData(Errno.EADDRNOTAVAIL, LibC.EADDRNOTAVAIL).SetName("EADDRNOTAVAIL");
         yield return new TestCaseData(Errno.ENOSYS, LibC.ENOSYS).SetName("ENOSYS");
         yield return new TestCaseData(Errno.ETIMEDOUT, LibC.ETIMEDOUT).SetName("ETIMEDOUT");
+        yield return new TestCaseData(Errno.EINVAL, LibC.EINVAL).SetName("EINVAL");
+        yield return new TestCaseData(Errno.ENOTSOCK, LibC.ENOTSOCK).SetName("ENOTSOCK");
+        yield return new TestCaseData(Errno.EBADF, LibC.EBADF).SetName("EBADF");
+        yield return new TestCaseData(Errno.EPERM, LibC.EPERM).SetName("EPERM");
+        yield return new TestCaseData(Errno.EPROTO, LibC.EPROTO).SetName("EPROTO");
+        yield return new TestCaseData(Errno.ENOPROTOOPT, LibC.ENOPROTOOPT).SetName("ENOPROTOOPT");
+        yield return new TestCaseData(Errno.EHOSTDOWN, LibC.EHOSTDOWN).SetName("EHOSTDOWN");
+        yield return new TestCaseData(Errno.ENONET, LibC.ENONET).SetName("ENONET");
+        yield return new TestCaseData(Errno.EHOSTUNREACH, LibC.EHOSTUNREACH).SetName("EHOSTUNREACH");
+        yield return new TestCaseData(Errno.EOPNOTSUPP, LibC.EOPNOTSUPP).SetName("EOPNOTSUPP");
+        yield return new TestCaseData(Errno.ENETDOWN, LibC.ENETDOWN).SetName("ENETDOWN");
+        yield return new TestCaseData(Errno.ENETUNREACH, LibC.ENETUNREACH).SetName("ENETUNREACH");
     }
 
     [TestCaseSource(nameof(Copies))]
