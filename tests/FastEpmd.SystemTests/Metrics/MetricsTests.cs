@@ -180,4 +180,52 @@ public class MetricsTests
         Assert.That(events, Does.Contain("node name already occupied"));
         Assert.That(events, Has.Some.StartsWith("fastepmd: serving"));
     }
+
+    // systemd's exec step with two sockets: fd 3 epmd, fd 4 named "metrics" in LISTEN_FDNAMES.
+    private const string TwoSocketLauncher = """
+import os, socket, sys
+fds = []
+for i, port in enumerate(sys.argv[1:3]):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", int(port)))
+    s.listen(128)
+    os.dup2(s.fileno(), 3 + i)
+    os.set_inheritable(3 + i, True)
+os.environ["LISTEN_FDS"] = "2"
+os.environ["LISTEN_FDNAMES"] = "epmd:metrics"
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execv(sys.argv[3], sys.argv[3:])
+""";
+
+    [Test]
+    public void UnderSystemd_TheFdNamedMetrics_IsTheMetricsListener_AndNotAnEpmdOne()
+    {
+        int epmdPort = Ports.Free(), metricsPort = Ports.Free();
+        var psi = new ProcessStartInfo("python3") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-c", TwoSocketLauncher, epmdPort.ToString(), metricsPort.ToString(), Binaries.FastEpmd, "-systemd" })
+            psi.ArgumentList.Add(a);
+        EpmdEnvironment.Apply(psi, null);
+        using var process = Process.Start(psi)!;
+        process.BeginErrorReadLine();
+        try
+        {
+            using (var node = RawClient.Connect(epmdPort))
+            {
+                node.Send(Requests.Alive("sysd"));
+                Assert.That(Hex.Format(node.ReadExactly(6)), Does.StartWith("76 00"));
+                string body = Get(metricsPort, "/metrics", out int status);
+                Assert.That(status, Is.EqualTo(200));
+                Assert.That(body, Does.Contain("\nfastepmd_registrations 1\n"));
+            }
+            // The metrics socket does not speak epmd: a NAMES request there is a bad HTTP request.
+            using var wrong = RawClient.Connect(metricsPort).Send(Requests.Names);
+            Assert.That(Encoding.ASCII.GetString(wrong.ReadToEnd().Data), Does.StartWith("HTTP/1.1 400 "));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill();
+            process.WaitForExit(5000);
+        }
+    }
 }
