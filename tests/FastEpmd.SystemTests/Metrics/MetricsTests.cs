@@ -183,14 +183,17 @@ public class MetricsTests
 
     // systemd's exec step with two sockets: fd 3 epmd, fd 4 named "metrics" in LISTEN_FDNAMES.
     private const string TwoSocketLauncher = """
-import os, socket, sys
-fds = []
-for i, port in enumerate(sys.argv[1:3]):
+import fcntl, os, socket, sys
+# Both sockets first, each moved above 10, so neither dup2 onto 3 or 4 closes the other.
+high = []
+for port in sys.argv[1:3]:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", int(port)))
     s.listen(128)
-    os.dup2(s.fileno(), 3 + i)
+    high.append(fcntl.fcntl(s.detach(), fcntl.F_DUPFD, 10))
+for i, fd in enumerate(high):
+    os.dup2(fd, 3 + i)
     os.set_inheritable(3 + i, True)
 os.environ["LISTEN_FDS"] = "2"
 os.environ["LISTEN_FDNAMES"] = "epmd:metrics"
