@@ -15,6 +15,7 @@ usage: ./build.sh [verb] [args]
   publish               NativeAOT single binary to out/fastepmd
   bench [quick] [args]  BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd and the
                         kernel floor (quick: harness only, not for tails; args go to the harness)
+  bench metrics [args]  query CPU per request with -metrics off vs on (scraped every second)
   fuzz SECONDS          coverage-guided fuzzing of the request decoder
   soak MINUTES          churn, queries and faults together against the daemon
 USAGE
@@ -88,6 +89,7 @@ bench() {
     # The load harness measures the shipped artifact, so the NativeAOT binary comes first.
     local mode=full
     if [ "${1:-}" = quick ]; then mode=quick; shift; fi
+    if [ "${1:-}" = metrics ]; then shift; bench_metrics "$@"; return; fi
     publish
     # The kernel floor beside the two daemons: a bare epoll server (bench/floor/epmd_floor.c).
     cc -O2 -o out/epmd_floor bench/floor/epmd_floor.c
@@ -122,6 +124,21 @@ bench() {
 # Without afl-fuzz or SharpFuzz (or with FUZZ_ENGINE=random) a seeded random/mutational loop runs
 # instead, with no coverage feedback. A crash fails the verb; replay one with
 # `dotnet out/fuzz/bin/FastEpmd.Fuzz.dll replay FILE` and keep it as a FuzzRegressionTests case.
+# Query CPU per request with -metrics off (the judged arm) and on, scraped every second as
+# Prometheus would; the scraper is bounded (at most 600 scrapes) and stopped by its PID.
+bench_metrics() {
+    publish
+    dotnet build bench/FastEpmd.Load -c Release -nologo -v quiet
+    local port=19199
+    ( for _ in $(seq 600); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/metrics"; sleep 1; done ) &
+    local scraper=$!
+    local status=0
+    dotnet run --project bench/FastEpmd.Load -c Release --no-build -- --quick --only query16 --otp none --floor none \
+        --variants "|-metrics $port" "$@" || status=$?
+    kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null
+    return $status
+}
+
 fuzz() {
     local seconds=${1:?usage: ./build.sh fuzz SECONDS}
     local dir=out/fuzz
