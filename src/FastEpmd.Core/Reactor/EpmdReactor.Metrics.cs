@@ -210,20 +210,7 @@ internal sealed partial class EpmdReactor
     private void WatchMetrics(int slot, PollInterest interest)
     {
         ref var c = ref _metrics![slot];
-        bool write = interest == PollInterest.Write;
-        if (c.InPoller && c.WatchingWrite == write) return;
-        try
-        {
-            if (c.InPoller) _poller.Modify(c.Fd, _metrics.TokenOf(slot), interest);
-            else _poller.Add(c.Fd, _metrics.TokenOf(slot), interest);
-            c.InPoller = true;
-            c.WatchingWrite = write;
-        }
-        catch (ErrnoException e)
-        {
-            if (_log.On(0)) _log.Write(0, "cannot watch metrics fd " + c.Fd + ": " + e.Message);
-            CloseMetrics(slot);
-        }
+        if (!TryWatch(c.Fd, _metrics.TokenOf(slot), interest, ref c.InPoller, ref c.WatchingWrite)) CloseMetrics(slot);
     }
 
     private void CloseMetrics(int slot, bool replied = false)

@@ -1,11 +1,10 @@
 // -log_format json: each event one JSON object on one line, with the fields collectors index.
 using System.Text.Json;
 using FastEpmd.Diagnostics;
-using static Tmds.Linux.LibC;
 
 namespace FastEpmd.Tests.Unit.Diagnostics;
 
-public unsafe class JsonLogTests
+public class JsonLogTests
 {
     [Test]
     public void EveryLine_ParsesAsOneJsonObject_WithTimeLevelEventAndTheFieldsGiven()
@@ -43,35 +42,12 @@ public unsafe class JsonLogTests
     [Test]
     public void JsonLines_OnStderr_AllocateNothing()
     {
-        int* fds = stackalloc int[2];
-        Assert.That(pipe(fds), Is.EqualTo(0));
-        int saved = dup(2);
         var log = new Log(0) { Json = true };
         byte[] name = "anchor"u8.ToArray();
-        long allocated;
-        try
-        {
-            dup2(fds[1], 2);
-            log.Write(0, "node name already occupied ", name);   // warm-up
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 50; i++) log.Write(0, "node name already occupied ", name);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        finally
-        {
-            dup2(saved, 2);
-            close(saved);
-            close(fds[1]);
-        }
-        var buffer = new byte[65536];
-        int total = 0;
-        fixed (byte* b = buffer)
-        {
-            long n;
-            while ((n = read(fds[0], b + total, (Tmds.Linux.size_t)(buffer.Length - total))) > 0) total += (int)n;
-        }
-        close(fds[0]);
-        var lines = System.Text.Encoding.UTF8.GetString(buffer, 0, total).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var (output, allocated) = StderrCapture.Run(
+            () => log.Write(0, "node name already occupied ", name),
+            () => log.Write(0, "node name already occupied ", name), 50);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(51));
         foreach (var line in lines) Assert.That(JsonDocument.Parse(line).RootElement.GetProperty("name").GetString(), Is.EqualTo("anchor"));
         Assert.That(allocated, Is.Zero);
