@@ -13,6 +13,9 @@ usage: ./build.sh [verb] [args]
   run [flags]           build, then run the daemon in the foreground (OTP epmd flags)
   test [unit|system]    install what the tests need, build, publish, run the tests
   publish               NativeAOT single binary to out/fastepmd
+  deb                   publish, then a Debian package (debian/) in out/deb/, lintian-checked
+  image                 publish, then a FROM-scratch image (dist/container/Containerfile) with podman
+  image-rootfs          publish, then only the image's files in out/image/rootfs (Dockerfile step)
   bench [quick] [args]  BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd and the
                         kernel floor (quick: harness only, not for tails; args go to the harness)
   bench metrics [args]  query CPU per request with -metrics off vs on (scraped every second)
@@ -36,6 +39,86 @@ publish() {
     echo "out/fastepmd: $(stat -c %s out/fastepmd) bytes"
 }
 
+# The Debian package wraps the published binary: debian/rules compiles nothing, so the build
+# needs no SDK and no network. Staged under out/deb/ so that dpkg-buildpackage writes only there.
+deb() {
+    publish
+    package_deb
+}
+
+package_deb() {
+    [ -x out/fastepmd ] || publish
+    local version stage
+    version=$(dpkg-parsechangelog -l debian/changelog -S Version)
+    stage=out/deb/fastepmd-$version
+    rm -rf out/deb
+    mkdir -p "$stage"
+    cp -r debian "$stage/"
+    cp out/fastepmd dist/man/fastepmd.8 "$stage/"
+    cp dist/systemd/fastepmd.service dist/systemd/fastepmd.socket "$stage/debian/"
+    (cd "$stage" && dpkg-buildpackage -b -us -uc --no-sign >../build.log 2>&1) || { tail -30 out/deb/build.log; return 1; }
+    lintian --fail-on error,warning --suppress-tags bad-distribution-in-changes-file "out/deb/fastepmd_${version}_amd64.changes"
+    echo "out/deb/fastepmd_${version}_amd64.deb: $(stat -c %s "out/deb/fastepmd_${version}_amd64.deb") bytes"
+}
+
+# Copies into the root folder DEST every library that ldd names for the ELF files given, at its
+# own path (symlinks resolved): with them, a FROM-scratch image runs those files.
+copy_libs() {
+    local dest=$1; shift
+    local lib
+    for lib in $(for f in "$@"; do file -b "$f" | grep -q '^ELF' && ldd "$f"; done |
+            awk '/=> \// {print $3} /^[[:space:]]*\/lib/ {print $1}' | sort -u); do
+        mkdir -p "$dest$(dirname "$lib")"
+        cp -L "$lib" "$dest$lib"
+    done
+}
+
+# The FastEpmd image, offline: FROM scratch, the published binary and its glibc files, uid 65532.
+IMAGE=localhost/fastepmd:0.1.0
+image() {
+    publish
+    package_image
+}
+
+# The image's whole file system: the binary and what ldd names. Also the Dockerfile's build step.
+image_rootfs() {
+    local rootfs=out/image/rootfs
+    rm -rf out/image
+    mkdir -p "$rootfs/usr/local/bin"
+    cp out/fastepmd "$rootfs/usr/local/bin/fastepmd"
+    copy_libs "$rootfs" out/fastepmd
+}
+
+package_image() {
+    [ -x out/fastepmd ] || publish
+    local ctx=out/image
+    image_rootfs
+    cp dist/container/Containerfile "$ctx/Containerfile"
+    # docker format: OCI image configs have no HEALTHCHECK.
+    dist/container/podman-local build -q --format docker -t "$IMAGE" -f "$ctx/Containerfile" "$ctx" >/dev/null
+    rm -f "$ctx/fastepmd-oci.tar"
+    dist/container/podman-local save -q --format oci-archive -o "$ctx/fastepmd-oci.tar" "$IMAGE"
+    local size
+    size=$(dist/container/podman-local image inspect --format '{{.Size}}' "$IMAGE")
+    echo "$IMAGE: $size bytes ($(awk -v s="$size" 'BEGIN {printf "%.2f", s/1048576}') MiB); archive $ctx/fastepmd-oci.tar"
+}
+
+# The Erlang node beside it in the podman test, offline: the host's erlang-base files, FROM scratch.
+TEST_NODE_IMAGE=localhost/fastepmd-test-erlang:latest
+test_node_image() {
+    local ctx=out/image-erlang erts
+    erts=$(basename /usr/lib/erlang/erts-*)
+    rm -rf "$ctx"
+    mkdir -p "$ctx/rootfs/tmp"
+    chmod 1777 "$ctx/rootfs/tmp"
+    dpkg -L erlang-base | grep '^/usr/lib/erlang/' | while read -r f; do [ -f "$f" ] && echo "${f#/}"; done |
+        tar -C / -cf - -T - | tar -C "$ctx/rootfs" -xf -
+    copy_libs "$ctx/rootfs" "/usr/lib/erlang/$erts/bin"/*
+    ln -s "usr/lib/erlang/$erts/bin/erlexec" "$ctx/rootfs/erlexec"
+    cp tests/FastEpmd.SystemTests/Packaging/erlang-node.Containerfile "$ctx/Containerfile"
+    dist/container/podman-local build -q --build-arg "ERTS=$erts" -t "$TEST_NODE_IMAGE" -f "$ctx/Containerfile" "$ctx" >/dev/null
+}
+
 run() {
     make -s -C native-shim
     dotnet build src/FastEpmd/FastEpmd.csproj -c "$CONFIG" -nologo -v quiet
@@ -52,6 +135,15 @@ install_test_deps() {
     command -v cc >/dev/null 2>&1 || missing+=(gcc)
     # The metrics system tests scrape with a real Prometheus and check the text with promtool.
     command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+    # The packaging tests: a Debian package in a booted machine, the image in a podman pod, and the
+    # Kubernetes manifest against its schema.
+    command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+    command -v systemd-nspawn >/dev/null 2>&1 || missing+=(systemd-container)
+    command -v dh >/dev/null 2>&1 || missing+=(debhelper)
+    command -v lintian >/dev/null 2>&1 || missing+=(lintian)
+    command -v podman >/dev/null 2>&1 || missing+=(podman)
+    command -v runc >/dev/null 2>&1 || missing+=(runc)
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
         local sudo=""
@@ -59,6 +151,41 @@ install_test_deps() {
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
+}
+
+# The Debian machine the package test boots: debootstrap once, cached in out/nspawn/root (the test
+# boots an overlay of it, so the cache stays clean). About 3 minutes on a fresh machine.
+NSPAWN_ROOT=out/nspawn/root
+nspawn_root() {
+    # A test run that died leaves its overlay (out/nspawn/run-PID) mounted: release those.
+    local run dir busy
+    for run in out/nspawn/run-*; do
+        [ -d "$run" ] || continue
+        kill -0 "${run##*-}" 2>/dev/null && continue
+        busy=0
+        for dir in "$run"/*/; do
+            if mountpoint -q "$dir"; then umount "$dir" || busy=1; fi
+        done
+        [ "$busy" -eq 0 ] && rm -rf "$run"
+    done
+    [ -d "$NSPAWN_ROOT/usr/lib/systemd" ] && return 0
+    mkdir -p out/nspawn
+    rm -rf "$NSPAWN_ROOT.tmp"
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2 \
+        bookworm "$NSPAWN_ROOT.tmp" >out/nspawn/debootstrap.log 2>&1 || { tail -20 out/nspawn/debootstrap.log; return 1; }
+    mv "$NSPAWN_ROOT.tmp" "$NSPAWN_ROOT"
+}
+
+# The Kubernetes manifest's validators (tests/FastEpmd.SystemTests/Packaging/validate-k8s.mjs),
+# pinned, from npm into out/npm.
+K8S_VALIDATOR_PACKAGES="kubernetes-models@5.1.0 yaml@2.9.1 typescript@5.9.3 kubernetes-types@1.30.0"
+k8s_validator() {
+    local stamp=out/npm/.installed
+    [ "$(cat "$stamp" 2>/dev/null)" = "$K8S_VALIDATOR_PACKAGES" ] && return 0
+    mkdir -p out/npm
+    # shellcheck disable=SC2086
+    npm install --prefix out/npm --no-save --no-audit --no-fund --silent $K8S_VALIDATOR_PACKAGES >/dev/null
+    echo "$K8S_VALIDATOR_PACKAGES" >"$stamp"
 }
 
 run_tests() {
@@ -69,8 +196,12 @@ run_tests() {
 test() {
     local which=${1:-all}
     install_test_deps
+    local status=0 root_job=""
+    if [ "$which" = all ] || [ "$which" = system ]; then
+        # debootstrap downloads while the build and the unit tests run.
+        nspawn_root & root_job=$!
+    fi
     build
-    local status=0
     if [ "$which" = all ] || [ "$which" = unit ]; then
         run_tests tests/FastEpmd.Tests || status=1
     fi
@@ -80,7 +211,15 @@ test() {
             publish
             export FASTEPMD_BIN="$ROOT/out/fastepmd"
         fi
+        # What the packaging tests install and run: the .deb, the image, the Erlang node's image.
+        package_deb
+        package_image
+        test_node_image
+        k8s_validator
+        wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
+        rm -f out/packaging-figures.txt
         run_tests tests/FastEpmd.SystemTests || status=1
+        [ -f out/packaging-figures.txt ] && sed 's/^/  figure /' out/packaging-figures.txt
     fi
     return $status
 }
@@ -197,6 +336,9 @@ case "$verb" in
     run) run "$@" ;;
     test) test "$@" ;;
     publish) publish ;;
+    deb) deb ;;
+    image) image ;;
+    image-rootfs) publish && image_rootfs ;;
     bench) bench "$@" ;;
     fuzz) fuzz "$@" ;;
     soak) soak "$@" ;;

@@ -50,6 +50,13 @@ internal sealed class RobustNetns : IDisposable
         return ns;
     }
 
+    /// <summary>The veth ends: fe0 in Server, fe1 in Client.</summary>
+    public const string ServerLink = "fe0", ClientLink = "fe1";
+
+    /// <summary>Adds one more address (a.b.c.d/N or an IPv6 one, without duplicate detection) to a link.</summary>
+    public void AddAddress(string ns, string link, string cidr) =>
+        Ip($"-n {ns} addr add {cidr} dev {link}" + (cidr.Contains(':') ? " nodad" : ""));
+
     /// <summary>Runs func on a fresh thread that has joined namespace ns.</summary>
     public static T RunIn<T>(string ns, Func<T> func)
     {

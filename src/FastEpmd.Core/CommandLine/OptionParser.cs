@@ -9,6 +9,7 @@ internal static class OptionParser
     public const string PortVariable = "ERL_EPMD_PORT";
     public const string AddressVariable = "ERL_EPMD_ADDRESS";
     public const string RelaxedVariable = "ERL_EPMD_RELAXED_COMMAND_CHECK";
+    public const string AllowVariable = "ERL_EPMD_ALLOW";
 
     /// <summary>The daemon's own ceiling for the table size (DescriptorLimit.TableSizeFor).</summary>
     public const int MaxConnectionsLimit = 1 << 22;
@@ -25,6 +26,9 @@ internal static class OptionParser
             // Present with any value, even "0" or "", means relaxed.
             RelaxedCommandCheck = getEnv(RelaxedVariable) is not null,
         };
+
+        // -allow replaces ERL_EPMD_ALLOW (as -address replaces ERL_EPMD_ADDRESS); empty is unset.
+        string? allow = getEnv(AllowVariable) is { Length: > 0 } allowVariable ? allowVariable : null;
 
         int i = 0;
         while (i < args.Count)
@@ -75,6 +79,12 @@ internal static class OptionParser
                 case "-systemd":
                     options = options with { Systemd = true };
                     i++;
+                    break;
+
+                case "-names" when value == "local":
+                    // Beyond OTP, which prints the usage for "-names local": a daemon option.
+                    options = options with { NamesLocalOnly = true };
+                    i += 2;
                     break;
 
                 // OTP runs a client command the moment it meets it, so it must be the last
@@ -128,10 +138,25 @@ internal static class OptionParser
                     options = options with { LoopbackOnly = true };
                     i++;
                     break;
+                case "-allow":
+                    if (value is null) return ParseResult.Usage(options);
+                    allow = value;
+                    i += 2;
+                    break;
+                case "-max_per_peer":
+                    if (!TryStrictInteger(value, 0, MaxConnectionsLimit, out int perPeer)) return ParseResult.Usage(options);
+                    options = options with { MaxPerPeer = perPeer };
+                    i += 2;
+                    break;
 
                 default:
                     return ParseResult.Usage(options);
             }
+        }
+        if (allow is not null && options.Command == EpmdCommand.Daemon)
+        {
+            if (!PeerAllowList.TryParse(allow, out var list)) return ParseResult.Usage(options);
+            options = options with { Allow = list };
         }
         return ParseResult.Run(options);
     }

@@ -12,6 +12,7 @@ internal readonly ref struct MetricsView
     public required ReactorCounters Reactor { get; init; }
     public required MetricsCounters Http { get; init; }
     public required ServiceCounters Service { get; init; }
+    public required AccessRefusals Refusals { get; init; }
     public required int Registrations { get; init; }
     public required int Connections { get; init; }
     public required int TableSlots { get; init; }
@@ -64,6 +65,12 @@ internal static class MetricsExposition
         w.Sample("fastepmd_descriptor_limit_events_total"u8, v.Reactor.DroppedForNoDescriptors);
         w.Family("fastepmd_slow_readers_closed_total"u8, Counter, "Connections closed by the request deadline while their reply was still unread."u8);
         w.Sample("fastepmd_slow_readers_closed_total"u8, v.Reactor.SlowReadersClosed);
+
+        var refusals = "fastepmd_access_refusals_total"u8;
+        w.Family(refusals, Counter, "Connections refused by the access rules beyond OTP (-allow, -max_per_peer, -names local)."u8);
+        w.Sample(refusals, "reason"u8, "not_allowed"u8, v.Refusals.NotAllowed);
+        w.Sample(refusals, "reason"u8, "over_peer_cap"u8, v.Refusals.OverPeerCap);
+        w.Sample(refusals, "reason"u8, "names_not_local"u8, v.Refusals.NamesNotLocal);
 
         w.Family("fastepmd_received_bytes_total"u8, Counter, "Bytes read from epmd connections."u8);
         w.Sample("fastepmd_received_bytes_total"u8, v.Reactor.BytesReceived);

@@ -2,13 +2,19 @@
 // gets a slot. Every check on a newcomer (its address, the table) belongs in Admit, before a slot is
 // taken; a refused descriptor is closed there and counted.
 using FastEpmd.Interop;
+using FastEpmd.Service;
 
 namespace FastEpmd.Reactor;
 
-internal sealed partial class EpmdReactor
+internal sealed unsafe partial class EpmdReactor
 {
     /// <summary>accept4 attempts per readiness while the kernel answers an error worth retrying at once.</summary>
     private const int AcceptRetries = 4;
+
+    /// <summary>-allow and -max_per_peer, decided by the service's rules before a slot is taken.</summary>
+    private readonly PeerAdmission _admission;
+
+    public PeerAdmission Admission => _admission;
 
     /// <summary>
     /// Up to -accept_batch connections per readiness (default one, as OTP): the listener is
@@ -73,6 +79,18 @@ internal sealed partial class EpmdReactor
     /// <summary>The slot the newcomer gets, or -1 when it is refused (its descriptor is closed here).</summary>
     private int Admit(int fd, in PeerAddress peer)
     {
+        // First, so that a refused peer evicts no one and none of its bytes is read.
+        PeerIp ip;
+        fixed (byte* address = peer.Address) ip = PeerIp.FromBytes(new ReadOnlySpan<byte>(address, peer.AddressLength));
+        var verdict = _admission.Admit(in ip, peer.IsLocal);
+        if (verdict != PeerVerdict.Admitted)
+        {
+            if (_log.On(1))
+                _log.Write(1, (verdict == PeerVerdict.NotAllowed ? "peer not in -allow, closing fd " : "peer over -max_per_peer, closing fd ")
+                    + fd + " from " + ip);
+            SocketIo.Close(fd);
+            return -1;
+        }
         int slot = _table.Allocate(fd);
         if (slot < 0 && EvictOldest()) slot = _table.Allocate(fd);
         if (slot < 0)
@@ -83,6 +101,7 @@ internal sealed partial class EpmdReactor
             SocketIo.Close(fd);
             return -1;
         }
+        _admission.Hold(slot, in ip, peer.IsLocal);
         _table[slot].IsLocal = peer.IsLocal;
         Counters.Accepted++;
         if (_log.On(2)) _log.Write(2, (peer.IsLocal ? "Local" : "Non-local") + " peer connected, fd = " + fd);

@@ -42,6 +42,7 @@ internal sealed partial class EpmdReactor
         ref var c = ref _table[slot];
         _service.ConnectionClosed(c.Record, _table.TokenOf(slot));
         ReleaseSnapshot(slot);
+        _admission.Release(slot);
         if (replied) SocketIo.Finish(c.Fd);
         else SocketIo.Close(c.Fd);
         _table.Free(slot);

@@ -151,6 +151,7 @@ internal sealed partial class EpmdReactor
             Reactor = Counters,
             Http = MetricsCounters,
             Service = _service.Counters,
+            Refusals = _service.Refusals,
             Registrations = _service.Registry.RegisteredCount,
             Connections = _table.Count,
             TableSlots = _table.Capacity,

@@ -44,6 +44,7 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
         _idleTimeoutMs = IdleTimeoutMs(options.PacketTimeoutSeconds);
         _requestDeadlineMs = Math.Max(_idleTimeoutMs, options.RequestDeadlineMs);
         _now = _clockMs();
+        _admission = service.CreateAdmission(table.Capacity);
 
         _wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (_wakeFd < 0) throw new ErrnoException("eventfd", Errno.Last);
@@ -124,5 +125,6 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
         SocketIo.Close(_wakeFd);
         _metrics?.Dispose();
         if (_spareFd >= 0) SocketIo.Close(_spareFd);
+        _admission.Dispose();
     }
 }

@@ -82,4 +82,15 @@ public sealed record EpmdOptions
 
     /// <summary>-log_format json: one JSON object per line on stderr instead of OTP's text.</summary>
     public bool JsonLog { get; init; }
+
+    /// <summary>-allow LIST / ERL_EPMD_ALLOW: the non-local peers that may connect; null: anyone.</summary>
+    internal PeerAllowList? Allow { get; init; }
+
+    /// <summary>-names local: NAMES answered to local peers only.</summary>
+    public bool NamesLocalOnly { get; init; }
+
+    /// <summary>-max_per_peer N: concurrent connections per non-local address (0: no cap).</summary>
+    public int MaxPerPeer { get; init; } = DefaultMaxPerPeer;
+
+    public const int DefaultMaxPerPeer = 256;
 }

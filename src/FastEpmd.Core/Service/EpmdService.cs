@@ -29,6 +29,12 @@ internal sealed class EpmdService
     /// <summary>What has been decided so far (requests by type and outcome, registrations, duplicates).</summary>
     public ServiceCounters Counters { get; } = new();
 
+    /// <summary>Refusals by the access rules beyond OTP (-allow, -max_per_peer, -names local).</summary>
+    public AccessRefusals Refusals { get; } = new();
+
+    /// <summary>The accept-time rules for a connection table of the given size.</summary>
+    public PeerAdmission CreateAdmission(int slots) => new(_options, slots, Refusals);
+
     /// <param name="request">The payload after the 2-byte length: tag first.</param>
     /// <param name="token">The requesting connection, recorded as a registration's owner.</param>
     /// <param name="reply">At least Limits.MaxSmallReply bytes.</param>
@@ -72,6 +78,11 @@ internal sealed class EpmdService
             case Tags.PortPleaseRequest:
                 return PortPlease(request, reply);
             case Tags.NamesRequest:
+                if (!isLocal && _options.NamesLocalOnly)
+                {
+                    Refusals.NamesNotLocal++;
+                    return Refuse("NAMES_REQ from non local address (-names local)");
+                }
                 if (_log.On(1)) _log.Write(1, "** got NAMES_REQ");
                 return Shared(_names, isDump: false);
             case Tags.DumpRequest:

@@ -47,6 +47,15 @@ public class UsageTests
     [TestCase("-request_deadline_ms")]
     [TestCase("-request_deadline_ms", "0")]
     [TestCase("-loopback_only", "extra")]
+    [TestCase("-allow")]
+    [TestCase("-allow", "")]
+    [TestCase("-allow", "10.0.0.0/33")]
+    [TestCase("-allow", "10.0.0.1/8")]
+    [TestCase("-allow", "10.0.0.1,bogus")]
+    [TestCase("-allow", "fe80::1%eth0")]
+    [TestCase("-max_per_peer")]
+    [TestCase("-max_per_peer", "-1")]
+    [TestCase("-names", "local", "extra")]
     public void FlagError_IsUsageOnStderr_Exit1(params string[] args)
     {
         var otp = CliRun.Run(Binaries.Otp, args);

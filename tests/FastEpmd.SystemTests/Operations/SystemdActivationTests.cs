@@ -11,20 +11,6 @@ namespace FastEpmd.SystemTests.Operations;
 [Parallelizable(ParallelScope.All)]
 public class SystemdActivationTests
 {
-    // systemd's exec step: dup2 the listener to fd 3, LISTEN_PID = the pid that will exec the daemon.
-    private const string Launcher = """
-import os, socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(128)
-os.dup2(s.fileno(), 3)
-os.set_inheritable(3, True)
-os.environ["LISTEN_FDS"] = "1"
-os.environ["LISTEN_PID"] = str(os.getpid())
-os.execv(sys.argv[2], sys.argv[2:])
-""";
-
     private sealed class ActivatedDaemon : IDisposable
     {
         public required Process Process { get; init; }
@@ -57,7 +43,7 @@ os.execv(sys.argv[2], sys.argv[2:])
         var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
         var psi = new ProcessStartInfo("python3") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-c", Launcher, port.ToString(), binary }.Concat(args)) psi.ArgumentList.Add(a);
+        foreach (var a in SystemdLauncher.Arguments(SystemdLauncher.Loopback4, port, binary, args)) psi.ArgumentList.Add(a);
         EpmdEnvironment.Apply(psi, new Dictionary<string, string?> { ["NOTIFY_SOCKET"] = notifyPath });
         var process = Process.Start(psi)!;
         process.BeginErrorReadLine();

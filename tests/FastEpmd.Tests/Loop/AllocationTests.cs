@@ -1,6 +1,7 @@
 // The request path allocates nothing once warm: GC.GetAllocatedBytesForCurrentThread is read
 // around each RunOnce only, so the test's own client sockets are not counted.
 using System.Net.Sockets;
+using FastEpmd.Service;
 
 namespace FastEpmd.Tests.Loop;
 
@@ -45,6 +46,30 @@ public class AllocationTests
         return allocated;
     }
 
+    /// <summary>count one-shot exchanges, each on a new connection from connect(); the bytes RunOnce allocated.</summary>
+    private long ServeMany(LoopHarness h, int count, Func<Socket> connect, Func<int, (byte[] Request, byte[] Reply)> exchange)
+    {
+        long total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var (request, reply) = exchange(i);
+            using var client = connect();
+            client.Send(request);
+            total += ServeOne(h, client, reply);
+        }
+        return total;
+    }
+
+    /// <summary>Warm-up run, then the measured run, reported; the bytes the measured run allocated.</summary>
+    private static long WarmThenMeasure(string what, Func<int, long> run)
+    {
+        run(WarmUp);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long allocated = run(Measured);
+        Report(what, allocated, watch.Elapsed);
+        return allocated;
+    }
+
     private void AssertReply(ReadOnlySpan<byte> expected, int got)
     {
         if (!_buffer.AsSpan(0, got).SequenceEqual(expected))
@@ -80,23 +105,8 @@ public class AllocationTests
         var missing = Hex.Parse("77 01");
         var requestMissing = Hex.Parse("00 06 7a 6f6d656761");
 
-        long Run(int count)
-        {
-            long total = 0;
-            for (int i = 0; i < count; i++)
-            {
-                bool hit = i % 10 != 0;
-                using var client = h.Connect();
-                client.Send(hit ? request : requestMissing);
-                total += ServeOne(h, client, hit ? found : missing);
-            }
-            return total;
-        }
-
-        Run(WarmUp);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        long allocated = Run(Measured);
-        Report("PORT_PLEASE2", allocated, watch.Elapsed);
+        long allocated = WarmThenMeasure("PORT_PLEASE2", count =>
+            ServeMany(h, count, () => h.Connect(), i => i % 10 != 0 ? (request, found) : (requestMissing, missing)));
         Assert.That(allocated, Is.EqualTo(0));
     }
 
@@ -117,22 +127,7 @@ public class AllocationTests
         var reply = expected.ToArray();
         var request = Hex.Parse("00 01 6e");
 
-        long Run(int count)
-        {
-            long total = 0;
-            for (int i = 0; i < count; i++)
-            {
-                using var client = h.Connect();
-                client.Send(request);
-                total += ServeOne(h, client, reply);
-            }
-            return total;
-        }
-
-        Run(WarmUp);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        long allocated = Run(Measured);
-        Report("NAMES (10 nodes)", allocated, watch.Elapsed);
+        long allocated = WarmThenMeasure("NAMES (10 nodes)", count => ServeMany(h, count, () => h.Connect(), _ => (request, reply)));
         Assert.That(allocated, Is.EqualTo(0));
     }
 
@@ -169,12 +164,69 @@ public class AllocationTests
             return total;
         }
 
-        Run(WarmUp);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        long allocated = Run(Measured);
-        Report("ALIVE2 register + close", allocated, watch.Elapsed);
+        long allocated = WarmThenMeasure("ALIVE2 register + close", Run);
         Assert.That(allocated, Is.EqualTo(0));
         Assert.That(h.Registry.RememberedCount, Is.EqualTo(10));
+    }
+
+    /// <summary>256 -allow entries, the peer's (127.0.0.2, seen as ::ffff:127.0.0.2) last: the longest scan.</summary>
+    private static EpmdOptions WithLongAllowList()
+    {
+        var entries = Enumerable.Range(0, 255).Select(i => $"10.{i}.0.0/16").Append("127.0.0.2").ToArray();
+        Assert.That(PeerAllowList.TryParse(string.Join(',', entries), out var list), Is.True);
+        return new EpmdOptions { Allow = list };
+    }
+
+    [Test]
+    public void Port_please_from_an_allowed_remote_peer_allocates_nothing()
+    {
+        // -allow and the per-address cap both run for a non-local peer (MappedLoopback).
+        using var h = new LoopHarness(WithLongAllowList());
+        h.Register(AliveAlpha, "76 00 65 53 f1 01");
+        int port = MappedLoopback.AddListener(h);
+        var request = Hex.Parse("00 06 7a 616c706861");
+        var found = Hex.Parse("77 00 9d6d 4d 00 0006 0005 0005 616c706861 0000");
+
+        long allocated = WarmThenMeasure("PORT_PLEASE2 from an allowed remote peer (256 entries)", count =>
+            ServeMany(h, count, () => MappedLoopback.Connect(port, 2), _ => (request, found)));
+        Assert.That(allocated, Is.EqualTo(0));
+        Assert.That(h.Service.Refusals.NotAllowed, Is.Zero);
+        Assert.That(h.Reactor.Admission.Caps.Addresses, Is.Zero, "every close released its count");
+    }
+
+    [Test]
+    public void Refusing_a_peer_outside_the_list_allocates_nothing()
+    {
+        using var h = new LoopHarness(WithLongAllowList());
+        int port = MappedLoopback.AddListener(h);
+        var request = Hex.Parse("00 06 7a 616c706861");
+
+        long Run(int count)
+        {
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                using var client = MappedLoopback.Connect(port, 3);
+                client.Send(request);
+                bool closed = false;
+                for (int step = 0; step < 200 && !closed; step++)
+                {
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    h.Reactor.RunOnce(step == 0 ? 0 : 10);
+                    total += GC.GetAllocatedBytesForCurrentThread() - before;
+                    if (!client.Poll(0, SelectMode.SelectRead)) continue;
+                    try { closed = client.Receive(_buffer) == 0; }
+                    catch (SocketException) { closed = true; }
+                    Assert.That(closed, Is.True, "a refused peer got bytes");
+                }
+                Assert.That(closed, Is.True, "a refused peer was not closed");
+            }
+            return total;
+        }
+
+        long allocated = WarmThenMeasure("refused at accept (256 entries)", Run);
+        Assert.That(allocated, Is.EqualTo(0));
+        Assert.That(h.Service.Refusals.NotAllowed, Is.EqualTo(WarmUp + Measured));
     }
 
     [Test]

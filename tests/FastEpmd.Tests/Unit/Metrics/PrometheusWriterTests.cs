@@ -52,6 +52,7 @@ public class PrometheusWriterTests
             Reactor = counters,
             Http = default,
             Service = new ServiceCounters(),
+            Refusals = new AccessRefusals { OverPeerCap = 7 },
             Registrations = int.MaxValue,
             Connections = 3,
             TableSlots = int.MaxValue,
@@ -69,6 +70,7 @@ public class PrometheusWriterTests
         foreach (var type in types.Where(t => t.EndsWith("_total")))
             Assert.That(text, Does.Contain($"# TYPE {type} counter\n"));
         Assert.That(text, Does.Contain("fastepmd_build_info{version=\"1.0.0\"} 1\n"));
+        Assert.That(text, Does.Contain("fastepmd_access_refusals_total{reason=\"over_peer_cap\"} 7\n"));
         Assert.That(text, Does.Contain("fastepmd_connections_accepted_total 9223372036854775807\n"));
     }
 }

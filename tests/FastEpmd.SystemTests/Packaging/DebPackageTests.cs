@@ -1,0 +1,178 @@
+// The Debian package (./build.sh deb) as an operator meets it: installed with dpkg into a booted
+// Debian machine whose erlang-base already enabled epmd.socket, then used by a real erl, restarted,
+// scored by systemd-analyze, and removed. The steps share one machine and run in order.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace FastEpmd.SystemTests.Packaging;
+
+[TestFixture]
+[Parallelizable(ParallelScope.Self)]
+public class DebPackageTests
+{
+    private NspawnMachine? _machine;
+    private double _debiansScore = double.NaN;
+
+    private NspawnMachine M => _machine ?? throw new InvalidOperationException("no machine");
+
+    private static string DebFile()
+    {
+        var dir = Path.Combine(Binaries.RepoRoot, "out", "deb");
+        var deb = Directory.Exists(dir) ? Directory.GetFiles(dir, "fastepmd_*_amd64.deb").SingleOrDefault() : null;
+        return deb ?? throw new InvalidOperationException($"no package in {dir}: ./build.sh test runs ./build.sh deb first");
+    }
+
+    [OneTimeSetUp]
+    public void BootMachine()
+    {
+        var deb = DebFile();
+        _machine = NspawnMachine.Boot("fastepmd-deb", out var reason);
+        if (_machine is null) Assert.Ignore("systemd-nspawn cannot boot a machine here: " + reason);
+        File.Copy(deb, M.HostPath("/root/fastepmd.deb"));
+    }
+
+    [OneTimeTearDown]
+    public void PowerOff() => _machine?.Dispose();
+
+    private static void Figure(string text) => Figures.Report("deb/nspawn", text);
+
+    private static long Number(string text) => long.Parse(text, CultureInfo.InvariantCulture);
+
+    [Test, Order(1)]
+    public void FreshInstallTakesThePortFromDebiansEpmd()
+    {
+        // Before: erlang-base's socket unit holds 4369, as on any Debian host with Erlang.
+        Assert.That(M.Sh("systemctl is-active epmd.socket").StdoutText.Trim(), Is.EqualTo("active"));
+
+        _debiansScore = SecurityScore("epmd.service");
+
+        var install = M.Sh("dpkg -i /root/fastepmd.deb", TimeSpan.FromSeconds(60));
+        Assert.That(install.ExitCode, Is.EqualTo(0), install.ToString());
+
+        Assert.That(M.Sh("systemctl is-active fastepmd.socket").StdoutText.Trim(), Is.EqualTo("active"));
+        Assert.That(M.Sh("systemctl is-enabled fastepmd.socket").StdoutText.Trim(), Is.EqualTo("enabled"));
+        Assert.That(M.Sh("systemctl is-active fastepmd.service").StdoutText.Trim(), Is.EqualTo("inactive"),
+            "the service starts on the first connection, not on install");
+        foreach (var unit in new[] { "epmd.socket", "epmd.service" })
+        {
+            Assert.That(M.Sh($"systemctl is-enabled {unit}").StdoutText.Trim(), Is.EqualTo("masked"), unit);
+            Assert.That(M.Sh($"systemctl is-active {unit}").StdoutText.Trim(), Is.EqualTo("inactive"), unit);
+        }
+        // systemd itself (the socket unit) holds the port until the first connection.
+        var listener = M.Ok("ss -Htlnp 'sport = :4369'");
+        Assert.That(listener, Does.Contain("\"systemd\""));
+        Assert.That(M.Ok("systemctl show -P Conflicts fastepmd.socket"), Does.Contain("epmd.socket").And.Contain("epmd.service"));
+        Assert.That(M.Ok("test -x /usr/sbin/fastepmd && test -f /usr/share/man/man8/fastepmd.8.gz && echo ok"), Is.EqualTo("ok"));
+    }
+
+    [Test, Order(2)]
+    public void TheFirstConnectionStartsTheService()
+    {
+        var timed = M.Ok("a=$(date +%s%N); fastepmd -names >/tmp/first; rc=$?; b=$(date +%s%N); "
+            + "fastepmd -names >/dev/null; c=$(date +%s%N); echo $rc $(( (b-a)/1000 )) $(( (c-b)/1000 ))");
+        var parts = timed.Split(' ');
+        Assert.That(parts[0], Is.EqualTo("0"), M.Sh("cat /tmp/first; journalctl -u fastepmd.service --no-pager").StdoutText);
+        Figure($"activation latency (first `fastepmd -names`, service started by the socket): {Number(parts[1]) / 1000.0:F1} ms; "
+            + $"next query {Number(parts[2]) / 1000.0:F1} ms");
+        Assert.That(M.Ok("cat /tmp/first"), Does.StartWith("epmd: up and running on port 4369 with data:"));
+        Assert.That(M.Sh("systemctl is-active fastepmd.service").StdoutText.Trim(), Is.EqualTo("active"));
+        Assert.That(M.Ok("journalctl -u fastepmd.service -o cat --no-pager"), Does.Contain("fastepmd: serving").And.Contain("(table 16384 connections)"));
+        var limits = M.Ok("grep 'Max open files' /proc/$(systemctl show -P MainPID fastepmd.service)/limits");
+        var manager = M.Ok("grep 'Max open files' /proc/1/limits");
+        Figure($"descriptors: service {Regex.Replace(limits, @"\s+", " ")}; manager {Regex.Replace(manager, @"\s+", " ")} "
+            + "(the unit asks LimitNOFILE=16448; systemd clamps it to the manager's hard limit)");
+        Assert.That(M.Ok("ss -Htlnp 'sport = :4369'"), Does.Contain("\"fastepmd\""));
+    }
+
+    [Test, Order(3)]
+    public void ErlWithoutStartEpmdFalseRegistersWithFastEpmd()
+    {
+        // erl runs its own `epmd -daemon`, which finds 4369 taken and exits 0.
+        M.Ok("systemd-run --unit=erl-x --setenv=HOME=/root /usr/bin/erl -sname x -setcookie c -noshell");
+        var listed = WaitListed("epmd -names", TimeSpan.FromSeconds(20));
+        Assert.That(listed, Is.Not.Null, "OTP's epmd -names never listed x: " + M.Sh("epmd -names; systemctl status erl-x --no-pager").StdoutText);
+        Assert.That(M.Ok("fastepmd -names"), Does.Match(@"name x at port \d+"));
+        Assert.That(M.Sh("pgrep -x epmd").ExitCode, Is.EqualTo(1), "OTP's epmd must not be running: " + M.Sh("ps -ef").StdoutText);
+        Assert.That(M.Ok("ss -Htlnp 'sport = :4369'"), Does.Contain("\"fastepmd\""));
+    }
+
+    [Test, Order(4)]
+    public void RestartAnswersEveryQueryAndTheNodeComesBack()
+    {
+        // Queries for 2 s from inside the machine, each logged with its start, end and exit code,
+        // while the service restarts in the middle.
+        const string script = """
+            end=$(( $(date +%s%N) + 2000000000 ))
+            ( while [ $(date +%s%N) -lt $end ]; do a=$(date +%s%N); fastepmd -names >/dev/null 2>&1; rc=$?; echo "$a $(date +%s%N) $rc"; done >/tmp/queries ) &
+            sleep 0.3
+            s=$(date +%s%N); systemctl restart fastepmd.service; e=$(date +%s%N)
+            w=0; while [ $w -lt 100 ] && ! epmd -names | grep -q 'name x at port'; do sleep 0.05; w=$((w+1)); done
+            l=$(date +%s%N)
+            wait
+            echo "$s $e $l"
+            cat /tmp/queries
+            """;
+        var lines = M.Ok(script, TimeSpan.FromSeconds(30)).Split('\n');
+        var marks = lines[0].Split(' ').Select(Number).ToArray();
+        long restartStart = marks[0], restartEnd = marks[1], relisted = marks[2];
+        var queries = lines.Skip(1).Select(l => l.Split(' ').Select(Number).ToArray()).ToArray();
+        // A query overlaps the restart when it started before the restart ended and ended after it began.
+        var during = queries.Where(q => q[0] < restartEnd && q[1] > restartStart).ToArray();
+        long failed = queries.Count(q => q[2] != 0);
+        long restartMs = (restartEnd - restartStart) / 1_000_000, relistMs = (relisted - restartEnd) / 1_000_000;
+        Figure($"restart: {queries.Length} queries in a 2 s window, {during.Length} of them during the restart, {failed} unanswered; "
+            + $"`systemctl restart` took {restartMs} ms; node x listed again {relistMs} ms after it");
+        Assert.That(during, Is.Not.Empty, "no query overlapped the restart");
+        Assert.That(failed, Is.EqualTo(0), "every query sent during the restart is answered (the socket unit keeps the port)");
+        Assert.That(relistMs, Is.LessThanOrEqualTo(3000), M.Sh("epmd -names").ToString());
+        Assert.That(M.Ok("epmd -names"), Does.Match(@"name x at port \d+"));
+    }
+
+    [Test, Order(5)]
+    public void SecurityExposureIsAtMostTwo()
+    {
+        double ours = SecurityScore("fastepmd.service");
+        Figure($"systemd-analyze security: fastepmd.service {ours:F1} (Debian's epmd.service, before the install: {_debiansScore:F1})");
+        Assert.That(ours, Is.LessThanOrEqualTo(2.0));
+    }
+
+    private double SecurityScore(string unit)
+    {
+        var r = M.Sh($"systemd-analyze security --no-pager {unit}");
+        var m = Regex.Match(r.StdoutText, @"Overall exposure level for " + Regex.Escape(unit) + @": (\d+\.\d)");
+        Assert.That(m.Success, Is.True, r.ToString());
+        return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    [Test, Order(6)]
+    public void RemoveBringsDebiansEpmdBack()
+    {
+        // apt-get remove runs exactly this dpkg step; the machine has no network for apt.
+        var remove = M.Sh("dpkg -r fastepmd", TimeSpan.FromSeconds(60));
+        Assert.That(remove.ExitCode, Is.EqualTo(0), remove.ToString());
+        Assert.That(M.Sh("systemctl is-enabled epmd.socket").StdoutText.Trim(), Is.EqualTo("enabled"));
+        Assert.That(M.Sh("systemctl is-active epmd.socket").StdoutText.Trim(), Is.EqualTo("active"));
+        Assert.That(M.Sh("pgrep -x fastepmd").ExitCode, Is.EqualTo(1), "fastepmd still runs");
+        Assert.That(M.Sh("test -e /etc/systemd/system/epmd.socket || test -e /etc/systemd/system/epmd.service").ExitCode, Is.EqualTo(1), "masks left behind");
+        // The node notices its epmd went away and registers with OTP's epmd, now socket-activated again.
+        Assert.That(WaitListed("epmd -names", TimeSpan.FromSeconds(10)), Is.Not.Null, M.Sh("epmd -names").ToString());
+        Assert.That(M.Sh("systemctl is-active epmd.service").StdoutText.Trim(), Is.EqualTo("active"));
+        Assert.That(M.Ok("ss -Htlnp 'sport = :4369'"), Does.Contain("\"epmd\""));
+        var purge = M.Sh("dpkg -P fastepmd", TimeSpan.FromSeconds(60));
+        Assert.That(purge.ExitCode, Is.EqualTo(0), purge.ToString());
+        Assert.That(M.Sh("test -e /var/lib/fastepmd").ExitCode, Is.EqualTo(1));
+    }
+
+    private string? WaitListed(string command, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            var r = M.Sh(command);
+            if (r.ExitCode == 0 && Regex.IsMatch(r.StdoutText, @"name x at port \d+")) return r.StdoutText;
+            Thread.Sleep(200);
+        }
+        return null;
+    }
+}
