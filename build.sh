@@ -18,6 +18,7 @@ usage: ./build.sh [verb] [args]
   image-rootfs          publish, then only the image's files in out/image/rootfs (Dockerfile step)
   bench [quick] [args]  BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd and the
                         kernel floor (quick: harness only, not for tails; args go to the harness)
+  bench metrics [args]  query CPU per request with -metrics off vs on (scraped every second)
   fuzz SECONDS          coverage-guided fuzzing of the request decoder
   soak MINUTES          churn, queries and faults together against the daemon
 USAGE
@@ -132,6 +133,8 @@ install_test_deps() {
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     command -v make >/dev/null 2>&1 || missing+=(make)
     command -v cc >/dev/null 2>&1 || missing+=(gcc)
+    # The metrics system tests scrape with a real Prometheus and check the text with promtool.
+    command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
     # The packaging tests: a Debian package in a booted machine, the image in a podman pod, and the
     # Kubernetes manifest against its schema.
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
@@ -244,6 +247,7 @@ bench() {
     # The load harness measures the shipped artifact, so the NativeAOT binary comes first.
     local mode=full
     if [ "${1:-}" = quick ]; then mode=quick; shift; fi
+    if [ "${1:-}" = metrics ]; then shift; bench_metrics "$@"; return; fi
     publish
     # The kernel floor beside the two daemons: a bare epoll server (bench/floor/epmd_floor.c).
     cc -O2 -o out/epmd_floor bench/floor/epmd_floor.c
@@ -278,6 +282,21 @@ bench() {
 # Without afl-fuzz or SharpFuzz (or with FUZZ_ENGINE=random) a seeded random/mutational loop runs
 # instead, with no coverage feedback. A crash fails the verb; replay one with
 # `dotnet out/fuzz/bin/FastEpmd.Fuzz.dll replay FILE` and keep it as a FuzzRegressionTests case.
+# Query CPU per request with -metrics off (the judged arm) and on, scraped every second as
+# Prometheus would; the scraper is bounded (at most 600 scrapes) and stopped by its PID.
+bench_metrics() {
+    publish
+    dotnet build bench/FastEpmd.Load -c Release -nologo -v quiet
+    local port=19199
+    ( for _ in $(seq 600); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/metrics"; sleep 1; done ) &
+    local scraper=$!
+    local status=0
+    dotnet run --project bench/FastEpmd.Load -c Release --no-build -- --quick --only query16 --otp none --floor none \
+        --variants "|-metrics $port" "$@" || status=$?
+    kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null
+    return $status
+}
+
 fuzz() {
     local seconds=${1:?usage: ./build.sh fuzz SECONDS}
     local dir=out/fuzz

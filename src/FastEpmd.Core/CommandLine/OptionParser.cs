@@ -124,6 +124,16 @@ internal static class OptionParser
                     options = options with { DeferAcceptSeconds = defer };
                     i += 2;
                     break;
+                case "-metrics":
+                    if (value is null || !MetricsAddress.TryParse(value, out _, out _)) return ParseResult.Usage(options);
+                    options = options with { Metrics = value };
+                    i += 2;
+                    break;
+                case "-log_format":
+                    if (value is not ("json" or "text")) return ParseResult.Usage(options);
+                    options = options with { JsonLog = value == "json" };
+                    i += 2;
+                    break;
                 case "-accept_batch":
                     if (!TryStrictPositive(value, EpmdOptions.MaxAcceptBatch, out int batch)) return ParseResult.Usage(options);
                     options = options with { AcceptBatch = batch };

@@ -1,7 +1,8 @@
 // OTP-style debug log: "epmd: <ctime>: <msg>\r\n" on stderr (CRLF, as OTP), or syslog in daemon
 // mode. Level 0 is always on (errors and refusals), -d raises the level. Callers test On(level)
 // before building a message, so a quiet daemon formats nothing. Lines are composed in one buffer
-// owned by the log, so a flood of refusals logged at level 0 allocates nothing.
+// owned by the log, so a flood of refusals logged at level 0 allocates nothing. -log_format json
+// composes the same events as one JSON object per line instead (JsonLine).
 using System.Text;
 using FastEpmd.Interop;
 
@@ -29,17 +30,27 @@ internal sealed unsafe class Log
     /// <summary>Daemon mode: lines go to syslog (opened by the host), without time and CRLF.</summary>
     public bool ToSyslog { get; set; }
 
+    /// <summary>-log_format json: one JSON object per line on stderr (syslog keeps the text form).</summary>
+    public bool Json { get; set; }
+
     public bool On(int level) => level <= Level;
 
     public void Write(int level, string message) => Write(level, message, default);
 
+    /// <summary>An event about one descriptor; JSON lines carry fd and errno (0: none) as fields.</summary>
+    public void Write(int level, string message, int fd, int errno = 0) => Write(level, message, default, fd, errno);
+
     /// <summary>The message followed by raw bytes: a node name as the node sent it, as OTP prints it.</summary>
-    public void Write(int level, string message, ReadOnlySpan<byte> raw)
+    public void Write(int level, string message, ReadOnlySpan<byte> raw) => Write(level, message, raw, -1, 0);
+
+    private void Write(int level, string message, ReadOnlySpan<byte> raw, int fd, int errno)
     {
         if (!On(level)) return;
         fixed (byte* line = _line)
         {
-            int n = Compose(line, message, raw);
+            int n = Json && !ToSyslog
+                ? JsonLine.Compose(new Span<byte>(line, LineCapacity), level, message, raw, fd, errno)
+                : Compose(line, message, raw);
             if (_sink != null)
             {
                 _sink(Encoding.UTF8.GetString(line, n));

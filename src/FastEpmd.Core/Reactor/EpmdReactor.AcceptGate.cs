@@ -1,4 +1,4 @@
-// The accept gate: accept4 on a ready epmd listener, then Admit decides whether the new descriptor
+// The accept gate: accept4 on a ready listener (a metrics one admits into its own table), then Admit decides whether the new descriptor
 // gets a slot. Every check on a newcomer (its address, the table) belongs in Admit, before a slot is
 // taken; a refused descriptor is closed there and counted.
 using FastEpmd.Interop;
@@ -47,7 +47,8 @@ internal sealed unsafe partial class EpmdReactor
             if (fd >= 0)
             {
                 _backoffs[listener].Succeeded();
-                if (Admit(fd, in peer) is int slot and >= 0) Start(slot);
+                if (_listeners[listener].Kind == ListenerKind.Metrics) AdmitMetrics(fd);
+                else if (Admit(fd, in peer) is int slot and >= 0) Start(slot);
                 return true;
             }
             errno = -fd;

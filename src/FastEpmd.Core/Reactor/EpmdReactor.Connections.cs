@@ -10,19 +10,26 @@ internal sealed partial class EpmdReactor
     private void Watch(int slot, PollInterest interest)
     {
         ref var c = ref _table[slot];
+        if (!TryWatch(c.Fd, _table.TokenOf(slot), interest, ref c.InPoller, ref c.WatchingWrite)) CloseConnection(slot);
+    }
+
+    /// <summary>Adds or modifies a descriptor's interest (nothing when unchanged); false, logged, when the poller refuses.</summary>
+    private bool TryWatch(int fd, ulong token, PollInterest interest, ref bool inPoller, ref bool watchingWrite)
+    {
         bool write = interest == PollInterest.Write;
-        if (c.InPoller && c.WatchingWrite == write) return;
+        if (inPoller && watchingWrite == write) return true;
         try
         {
-            if (c.InPoller) _poller.Modify(c.Fd, _table.TokenOf(slot), interest);
-            else _poller.Add(c.Fd, _table.TokenOf(slot), interest);
-            c.InPoller = true;
-            c.WatchingWrite = write;
+            if (inPoller) _poller.Modify(fd, token, interest);
+            else _poller.Add(fd, token, interest);
+            inPoller = true;
+            watchingWrite = write;
+            return true;
         }
         catch (ErrnoException e)
         {
-            if (_log.On(0)) _log.Write(0, "cannot watch fd " + c.Fd + ": " + e.Message);
-            CloseConnection(slot);
+            if (_log.On(0)) _log.Write(0, "cannot watch fd " + fd + ": " + e.Message);
+            return false;
         }
     }
 

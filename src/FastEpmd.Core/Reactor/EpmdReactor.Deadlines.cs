@@ -23,6 +23,7 @@ internal sealed partial class EpmdReactor
         int request = _table.Head(ConnectionTimer.Request);
         if (request >= 0) next = Math.Min(next, _table[request].Request.DeadlineMs);
         next = Math.Min(next, NextListenerResumeMs());
+        next = Math.Min(next, NextMetricsDeadline());
         long wait = next == long.MaxValue ? -1 : Math.Max(0, next - now);
         if (requested >= 0 && (wait < 0 || wait > requested)) wait = requested;
         return (int)Math.Min(wait, int.MaxValue);
@@ -40,6 +41,7 @@ internal sealed partial class EpmdReactor
         while ((slot = _table.Head(ConnectionTimer.Request)) >= 0 && _table[slot].Request.DeadlineMs <= _now)
         {
             Counters.RequestDeadlines++;
+            if (_table[slot].State == ConnectionState.Writing) Counters.SlowReadersClosed++;
             if (_log.On(1)) _log.Write(1, "closing because the request deadline passed, fd " + _table[slot].Fd);
             CloseConnection(slot);
         }

@@ -11,6 +11,9 @@ internal enum ListenerKind : byte
 {
     /// <summary>The epmd protocol (port 4369 or -port).</summary>
     Epmd,
+
+    /// <summary>The -metrics HTTP responder (EpmdReactor.Metrics); not an epmd listener.</summary>
+    Metrics,
 }
 
 internal sealed partial class EpmdReactor
@@ -33,7 +36,9 @@ internal sealed partial class EpmdReactor
         var (fd, kind) = _listeners[index];
         switch (kind)
         {
-            case ListenerKind.Epmd:
+            // Both kinds share the accept loop and its error policy; AcceptOne admits by kind.
+            case ListenerKind.Epmd when fd >= 0:
+            case ListenerKind.Metrics when fd >= 0:
                 AcceptFrom(index, fd);
                 break;
         }
@@ -43,7 +48,10 @@ internal sealed partial class EpmdReactor
     private void PauseListeners()
     {
         for (int i = 0; i < _listeners.Count; i++)
-            _poller.Modify(_listeners[i].Fd, PollToken.Make(TokenKind.Listener, i), PollInterest.None);
+        {
+            if (_listeners[i].Fd >= 0)
+                _poller.Modify(_listeners[i].Fd, PollToken.Make(TokenKind.Listener, i), PollInterest.None);
+        }
         _listenersPausedUntil = _now + ListenerPauseMs;
     }
 
@@ -75,7 +83,7 @@ internal sealed partial class EpmdReactor
         for (int i = 0; i < _listeners.Count; i++)
         {
             bool resumes = _backoffs[i].TryResume(_now) || allResume;
-            if (resumes && !_backoffs[i].Paused && _listenersPausedUntil < 0)
+            if (resumes && !_backoffs[i].Paused && _listenersPausedUntil < 0 && _listeners[i].Fd >= 0)
                 _poller.Modify(_listeners[i].Fd, PollToken.Make(TokenKind.Listener, i), PollInterest.Read);
         }
     }
@@ -91,10 +99,17 @@ internal sealed partial class EpmdReactor
         return next;
     }
 
-    private void CloseListeners()
+    /// <summary>
+    /// Closes the listeners of one kind; their entries stay (fd -1) so the others keep their tokens.
+    /// At shutdown the epmd ones close first, and the metrics listener still answers /healthz 503.
+    /// </summary>
+    private void CloseListeners(ListenerKind kind)
     {
-        foreach (var (fd, _) in _listeners) SocketIo.Close(fd);
-        _listeners.Clear();
-        _backoffs.Clear();
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            if (_listeners[i].Kind != kind || _listeners[i].Fd < 0) continue;
+            SocketIo.Close(_listeners[i].Fd);
+            _listeners[i] = (-1, kind);
+        }
     }
 }

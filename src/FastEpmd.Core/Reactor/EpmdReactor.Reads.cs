@@ -37,6 +37,7 @@ internal sealed partial class EpmdReactor
                 CloseConnection(slot);
                 return;
             }
+            Counters.BytesReceived += n;
             // OTP 25's packet timeout is an idle timer: every byte read restarts it.
             _table.Append(slot, ConnectionTimer.Idle, _now + _idleTimeoutMs);
 

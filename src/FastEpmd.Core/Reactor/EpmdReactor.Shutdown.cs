@@ -10,19 +10,22 @@ internal sealed partial class EpmdReactor
     /// </summary>
     public void Shutdown(int budgetMs = 0)
     {
-        CloseListeners();
+        CloseListeners(ListenerKind.Epmd);
         foreach (int slot in _table.UsedSlots())
         {
             if (_table[slot].State == ConnectionState.Reading) CloseConnection(slot);
         }
         long until = _clockMs() + budgetMs;
-        while (AnyWriting() && _clockMs() < until)
+        // Metrics connections are served through the drain too: a probe sees 503, not a reset.
+        while ((AnyWriting() || AnyMetricsConnection()) && _clockMs() < until)
         {
             int n = _poller.Wait(_events, (int)Math.Max(1, until - _clockMs()));
             _now = _clockMs();
             for (int i = 0; i < n; i++) Dispatch(in _events[i]);
         }
         foreach (int slot in _table.UsedSlots()) CloseConnection(slot);
+        CloseListeners(ListenerKind.Metrics);
+        CloseAllMetrics();
     }
 
     private bool AnyWriting()

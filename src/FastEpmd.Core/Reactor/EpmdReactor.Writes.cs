@@ -19,6 +19,7 @@ internal sealed partial class EpmdReactor
             if (status == IoStatus.Done)
             {
                 c.Reply.Offset += sent;
+                Counters.BytesSent += sent;
                 continue;
             }
             if (status == IoStatus.WouldBlock)

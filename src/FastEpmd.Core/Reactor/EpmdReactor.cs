@@ -73,6 +73,7 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
         _now = _clockMs();
         for (int i = 0; i < n && !_stopRequested; i++) Dispatch(in _events[i]);
         ExpireDeadlines();
+        ExpireMetricsDeadlines();
         ResumeListeners();
         return n;
     }
@@ -86,6 +87,9 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
                 break;
             case TokenKind.Listener:
                 OnListenerReady(PollToken.IndexOf(ev.Token));
+                break;
+            case TokenKind.Metrics:
+                OnMetricsEvent(ev.Token);
                 break;
             case TokenKind.Waker:
                 ulong value;
@@ -119,6 +123,7 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
     {
         Shutdown();
         SocketIo.Close(_wakeFd);
+        _metrics?.Dispose();
         if (_spareFd >= 0) SocketIo.Close(_spareFd);
         _admission.Dispose();
     }

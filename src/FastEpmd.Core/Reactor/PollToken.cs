@@ -12,6 +12,9 @@ internal enum TokenKind : byte
 
     /// <summary>The eventfd that RequestStop writes.</summary>
     Waker = 2,
+
+    /// <summary>A connection on the metrics listener (MetricsConnectionTable).</summary>
+    Metrics = 3,
 }
 
 internal static class PollToken

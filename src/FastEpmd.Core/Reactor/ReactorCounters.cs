@@ -24,4 +24,11 @@ internal struct ReactorCounters
 
     /// <summary>NAMES/DUMP readers closed because their old snapshot held reply memory a new one needed.</summary>
     public long SnapshotReadersShed;
+
+    /// <summary>Of RequestDeadlines, those closed while their reply was still being written (slow readers).</summary>
+    public long SlowReadersClosed;
+
+    /// <summary>Bytes read from and written to epmd connections.</summary>
+    public long BytesReceived;
+    public long BytesSent;
 }

@@ -85,6 +85,12 @@ public sealed record EpmdOptions
 
     public const int DefaultReplyMemoryMb = 64;
 
+    /// <summary>-metrics ADDRESS:PORT (a bare port: 127.0.0.1): the HTTP metrics listener; null: off.</summary>
+    public string? Metrics { get; init; }
+
+    /// <summary>-log_format json: one JSON object per line on stderr instead of OTP's text.</summary>
+    public bool JsonLog { get; init; }
+
     /// <summary>-allow LIST / ERL_EPMD_ALLOW: the non-local peers that may connect; null: anyone.</summary>
     internal PeerAllowList? Allow { get; init; }
 

@@ -31,6 +31,9 @@ internal sealed class EpmdService
     /// <summary>The NAMES/DUMP replies a Decision.Snapshot names.</summary>
     public ReplySnapshots Snapshots { get; }
 
+    /// <summary>What has been decided so far (requests by type and outcome, registrations, duplicates).</summary>
+    public ServiceCounters Counters { get; } = new();
+
     /// <summary>Refusals by the access rules beyond OTP (-allow, -max_per_peer, -names local).</summary>
     public AccessRefusals Refusals { get; } = new();
 
@@ -47,6 +50,31 @@ internal sealed class EpmdService
     /// <param name="retry">Asked again after carrying out a ProbeOwner or ShedSnapshot: already logged as got.</param>
     public Decision Handle(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply,
         ulong liveOwner = 0, bool retry = false)
+    {
+        var decision = Decide(request, isLocal, token, fd, reply, liveOwner, retry);
+        // A probe or a shed is not an answer yet: the reactor asks again and that one is counted.
+        if (decision.ProbeOwner == 0 && decision.ShedSnapshot == 0) Counters.Count(TypeOf(request[0]), OutcomeOf(in decision));
+        return decision;
+    }
+
+    private static RequestType TypeOf(byte tag) => tag switch
+    {
+        Tags.AliveRequest => RequestType.Alive,
+        Tags.PortPleaseRequest => RequestType.PortPlease,
+        Tags.NamesRequest => RequestType.Names,
+        Tags.DumpRequest => RequestType.Dump,
+        Tags.KillRequest => RequestType.Kill,
+        Tags.StopRequest => RequestType.Stop,
+        _ => RequestType.Unknown,
+    };
+
+    private static RequestOutcome OutcomeOf(in Decision decision) =>
+        decision.IsSilent ? RequestOutcome.Closed
+        : decision.After == AfterReply.KeepRefusedAlive ? RequestOutcome.Refused
+        : RequestOutcome.Ok;
+
+    private Decision Decide(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply,
+        ulong liveOwner, bool retry)
     {
         switch (request[0])
         {
@@ -132,11 +160,13 @@ internal sealed class EpmdService
         }
         if (result == RegisterStatus.Duplicate)
         {
+            Counters.DuplicateRefusals++;
             if (_log.On(0)) _log.Write(0, "node name already occupied ", alive.Name);
             if (_log.On(1)) _log.Write(1, $"** sent ALIVE2_RESP for \"{Log.Text(alive.Name)}\"");
             return RefusedAlive(alive.HighestVersion, reply);
         }
 
+        Counters.Registrations++;
         uint creation = _registry[record].Creation;
         if (_log.On(1))
         {

@@ -23,7 +23,7 @@ internal static class DaemonHost
 
     private static int Serve(EpmdOptions options)
     {
-        var log = new Log(options.DebugLevel);
+        var log = new Log(options.DebugLevel) { Json = options.JsonLog };
         if (options.RunAsDaemon)
         {
             ChangeToRoot();
@@ -47,25 +47,35 @@ internal static class DaemonHost
             Detach.SignalReady();
             return exitCode;   // 1, or 0 when the port was taken (OTP)
         }
+        var metrics = MetricsListener.Take(options, listeners, out string? metricsError);
+        if (metricsError != null)
+        {
+            foreach (var (fd, _) in listeners) SocketIo.Close(fd);
+            Fatal(log, metricsError);
+            Detach.SignalReady();
+            return 1;
+        }
 
         long softLimit = DescriptorLimit.RaiseToHard();
         int capacity = options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
         try
         {
-            return ServeListeners(options, log, listeners, capacity);
+            return ServeListeners(options, log, listeners, metrics, capacity);
         }
         catch (OutOfMemoryException)
         {
             // Only start-up gets here: the loop sheds what an allocation failure hits. Under `ulimit -v`
             // or a memory cgroup the table or a runtime thread may not fit; say so, as any bad start.
             foreach (var (fd, _) in listeners) SocketIo.Close(fd);
+            if (metrics is { } open) SocketIo.Close(open.Fd);
             Fatal(log, $"cannot start: not enough memory for a table of {capacity} connections (ulimit -v? -max_connections)");
             Detach.SignalReady();
             return 1;
         }
     }
 
-    private static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners, int capacity)
+    private static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
+        (int Fd, string Description)? metrics, int capacity)
     {
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
         var service = new EpmdService(options, registry, log, maxRegistrations: capacity);
@@ -73,6 +83,7 @@ internal static class DaemonHost
         using var poller = new EpollPoller();
         using var reactor = new EpmdReactor(options, service, poller, table, log);
         foreach (var (fd, _) in listeners) reactor.AddListener(fd);
+        if (metrics is { } m) reactor.AddMetricsListener(m.Fd, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
         // Signal handlers only poke the loop's eventfd; the loop does the work.
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; reactor.RequestStop(); });
@@ -86,7 +97,10 @@ internal static class DaemonHost
         {
             var served = new StringBuilder();
             foreach (var (_, description) in listeners) served.Append(served.Length > 0 ? ", " : "").Append(description);
-            StandardError.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
+            if (metrics is { } shown) served.Append(", metrics on ").Append(shown.Description);
+            // A JSON log keeps stderr one object per line, the banner included.
+            if (log.Json) log.Write(0, $"fastepmd: serving {served} (table {capacity} connections)");
+            else StandardError.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
         }
         if (options.Systemd)
             SystemdActivation.Notify($"READY=1\nSTATUS=Processing port mapping requests...\nMAINPID={Environment.ProcessId}");

@@ -14,36 +14,12 @@ public unsafe class LogTests
     {
         // A flood of refusals (duplicate names, refused KILL) is logged at level 0: it must not
         // grow the heap. stderr goes to a pipe for the test, so the lines can be read back.
-        int* fds = stackalloc int[2];
-        Assert.That(pipe(fds), Is.EqualTo(0));
-        int saved = dup(2);
         var log = new Log(0);
         byte[] name = "anchor"u8.ToArray();
-        long allocated;
-        try
-        {
-            dup2(fds[1], 2);
-            log.Write(0, "node name already occupied ", name);   // warm-up
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++) log.Write(0, "node name already occupied ", name);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        finally
-        {
-            dup2(saved, 2);
-            close(saved);
-            close(fds[1]);
-        }
-
-        var output = new List<byte>();
-        var buffer = new byte[4096];
-        fixed (byte* b = buffer)
-        {
-            long n;
-            while ((n = read(fds[0], b, (size_t)buffer.Length)) > 0) output.AddRange(buffer.AsSpan(0, (int)n).ToArray());
-        }
-        close(fds[0]);
-        var lines = System.Text.Encoding.UTF8.GetString(output.ToArray()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
+        var (output, allocated) = StderrCapture.Run(
+            () => log.Write(0, "node name already occupied ", name),
+            () => log.Write(0, "node name already occupied ", name), 100);
+        var lines = output.Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
             .Where(l => l.StartsWith("epmd: ", StringComparison.Ordinal)).ToList();
         Assert.That(lines, Has.Count.EqualTo(101));
         Assert.That(lines, Has.All.Match(@"^epmd: \w{3} \w{3} [ 1-3]\d \d\d:\d\d:\d\d \d{4}: node name already occupied anchor$"));

@@ -1,0 +1,96 @@
+// One log event as a JSON object on one line, for log collectors:
+// {"time":"2026-12-01T23:30:00.1234567Z","level":"info","event":"...","name":"...","fd":7,"errno":104}
+// name, fd and errno appear only when the event has them. Composed in the caller's buffer.
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Unicode;
+
+namespace FastEpmd.Diagnostics;
+
+internal static class JsonLine
+{
+    private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
+
+    /// <summary>Level 0 is errors and refusals, 1 what -d shows, 2 and up more detail.</summary>
+    public static ReadOnlySpan<byte> LevelName(int level) => level switch
+    {
+        <= 0 => "error"u8,
+        1 => "info"u8,
+        _ => "debug"u8,
+    };
+
+    public static int Compose(Span<byte> line, int level, string message, ReadOnlySpan<byte> name, int fd, int errno)
+    {
+        // Room for the closing fields however long the message is: it is cut to fit.
+        const int tail = 64;
+        var body = line[..^tail];
+        int n = Append(line, 0, "{\"time\":\""u8);
+        Utf8Formatter.TryFormat(DateTime.UtcNow, line[n..], out int written, new StandardFormat('O'));
+        n += written;
+        n = Append(line, n, "\",\"level\":\""u8);
+        n = Append(line, n, LevelName(level));
+        n = Append(line, n, "\",\"event\":\""u8);
+        // Messages are ASCII or UTF-8 text from the code; a trailing space before a name is dropped.
+        Span<byte> utf8 = stackalloc byte[256];
+        var text = message.AsSpan().TrimEnd();
+        while (text.Length > 0 && n < body.Length - 8)
+        {
+            var chunk = text[..Math.Min(text.Length, 64)];
+            int bytes = Encoding.UTF8.GetBytes(chunk, utf8);
+            n = Escape(body, n, utf8[..bytes], valid: true);
+            text = text[chunk.Length..];
+        }
+        n = Append(line, n, "\""u8);
+        if (name.Length > 0)
+        {
+            n = Append(line, n, ",\"name\":\""u8);
+            n = Escape(body, n, name, Utf8.IsValid(name));
+            n = Append(line, n, "\""u8);
+        }
+        if (fd >= 0)
+        {
+            n = Append(line, n, ",\"fd\":"u8);
+            Utf8Formatter.TryFormat(fd, line[n..], out written);
+            n += written;
+        }
+        if (errno != 0)
+        {
+            n = Append(line, n, ",\"errno\":"u8);
+            Utf8Formatter.TryFormat(errno, line[n..], out written);
+            n += written;
+        }
+        return Append(line, n, "}\n"u8);
+    }
+
+    /// <summary>JSON string escaping; bytes of invalid UTF-8 become \u00XX (read as Latin-1).</summary>
+    private static int Escape(Span<byte> line, int n, ReadOnlySpan<byte> text, bool valid)
+    {
+        foreach (byte b in text)
+        {
+            if (n > line.Length - 6) break;
+            if (b == (byte)'"' || b == (byte)'\\')
+            {
+                line[n++] = (byte)'\\';
+                line[n++] = b;
+            }
+            else if (b < 0x20 || (!valid && b >= 0x80))
+            {
+                n = Append(line, n, "\\u00"u8);
+                line[n++] = HexDigits[b >> 4];
+                line[n++] = HexDigits[b & 15];
+            }
+            else
+            {
+                line[n++] = b;
+            }
+        }
+        return n;
+    }
+
+    private static int Append(Span<byte> line, int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(line[at..]);
+        return at + bytes.Length;
+    }
+}

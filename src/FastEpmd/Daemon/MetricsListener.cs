@@ -1,0 +1,60 @@
+// The -metrics listener: opened from the option, or under -systemd taken from the inherited
+// descriptors as the one LISTEN_FDNAMES names "metrics" (it is then not an epmd listener).
+using System.Reflection;
+using FastEpmd.CommandLine;
+using FastEpmd.Interop;
+using FastEpmd.Reactor;
+using FastEpmd.Service;
+
+namespace FastEpmd.Daemon;
+
+internal static class MetricsListener
+{
+    public const string SystemdName = "metrics";
+
+    /// <summary>The metrics listener, or null when metrics are off; error says why it cannot be had.</summary>
+    public static (int Fd, string Description)? Take(EpmdOptions options, List<(int Fd, string Description)> listeners,
+        out string? error)
+    {
+        error = null;
+        if (options.Systemd)
+        {
+            var names = (Environment.GetEnvironmentVariable("LISTEN_FDNAMES") ?? "").Split(':');
+            for (int i = 0; i < listeners.Count && i < names.Length; i++)
+            {
+                if (names[i] != SystemdName) continue;
+                var taken = listeners[i];
+                listeners.RemoveAt(i);
+                if (listeners.Count == 0)
+                {
+                    error = "systemd provides no sockets";
+                    SocketIo.Close(taken.Fd);
+                    return null;
+                }
+                return taken;
+            }
+        }
+        if (options.Metrics is null) return null;
+        MetricsAddress.TryParse(options.Metrics, out var address, out ushort port);   // checked by OptionParser
+        string where = address.IsIPv6 ? $"[{address}]:{port}" : $"{address}:{port}";
+        int fd = Listener.Open(address, port);
+        if (fd < 0)
+        {
+            error = $"failed to bind the metrics listener on {where}: {Errno.Describe(-fd)}";
+            return null;
+        }
+        return (fd, where);
+    }
+
+    /// <summary>The product version for fastepmd_build_info, without the commit suffix.</summary>
+    public static string Version()
+    {
+        var informational = typeof(MetricsListener).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        var version = (informational ?? "unknown").Split('+')[0];
+        foreach (char c in version)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')) return "unknown";
+        }
+        return version;
+    }
+}
