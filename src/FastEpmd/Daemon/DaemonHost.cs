@@ -2,6 +2,7 @@
 // as OTP's epmd gives them.
 using System.Runtime.InteropServices;
 using System.Text;
+using FastEpmd.Adoption;
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Poller;
@@ -41,13 +42,15 @@ internal static class DaemonHost
         }
 
         int exitCode = 1;
-        var listeners = options.Systemd ? SystemdListeners(log) : OpenListeners(options, log, out exitCode);
+        InheritedDescriptors? inherited = null;
+        List<string>? names = null;
+        var listeners = options.Systemd ? SystemdListeners(log, out inherited, out names) : OpenListeners(options, log, out exitCode);
         if (listeners is null)
         {
             Detach.SignalReady();
             return exitCode;   // 1, or 0 when the port was taken (OTP)
         }
-        var metrics = MetricsListener.Take(options, listeners, out string? metricsError);
+        var metrics = MetricsListener.Take(options, listeners, names, out string? metricsError);
         if (metricsError != null)
         {
             foreach (var (fd, _) in listeners) SocketIo.Close(fd);
@@ -56,11 +59,10 @@ internal static class DaemonHost
             return 1;
         }
 
-        long softLimit = DescriptorLimit.RaiseToHard();
-        int capacity = options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
+        int capacity = TableSize(options);
         try
         {
-            return ServeListeners(options, log, listeners, metrics, capacity);
+            return ServeListeners(options, log, listeners, metrics, capacity, inherited?.Stored);
         }
         catch (OutOfMemoryException)
         {
@@ -74,8 +76,20 @@ internal static class DaemonHost
         }
     }
 
-    private static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
-        (int Fd, string Description)? metrics, int capacity)
+    /// <summary>The connection table's size: -max_connections, else what RLIMIT_NOFILE (raised to its hard limit) allows.</summary>
+    public static int TableSize(EpmdOptions options)
+    {
+        long softLimit = DescriptorLimit.RaiseToHard();
+        return options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
+    }
+
+    /// <summary>
+    /// Serves until stopped. What a previous process left is taken back first: under systemd the
+    /// store's descriptors (stored), or a handoff's image and ALIVE sockets (handoff).
+    /// </summary>
+    public static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
+        (int Fd, string Description)? metrics, int capacity, List<(string Name, int Fd)>? stored = null,
+        InheritedRegistrations? handoff = null)
     {
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
         var service = new EpmdService(options, registry, log, maxRegistrations: capacity);
@@ -84,6 +98,10 @@ internal static class DaemonHost
         using var reactor = new EpmdReactor(options, service, poller, table, log);
         foreach (var (fd, _) in listeners) reactor.AddListener(fd);
         if (metrics is { } m) reactor.AddMetricsListener(m.Fd, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        using var storedRegistrations = options.Systemd ? StoredRegistrations.Start(options, log, service, reactor, capacity, stored) : null;
+        handoff?.Apply(service, reactor, log, removeStray: null);
+        string? continuity = storedRegistrations?.Summary
+            ?? (handoff == null ? null : $"{handoff.Adopted} registrations adopted, {handoff.Dropped} dropped");
 
         // Signal handlers only poke the loop's eventfd; the loop does the work.
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; reactor.RequestStop(); });
@@ -98,6 +116,7 @@ internal static class DaemonHost
             var served = new StringBuilder();
             foreach (var (_, description) in listeners) served.Append(served.Length > 0 ? ", " : "").Append(description);
             if (metrics is { } shown) served.Append(", metrics on ").Append(shown.Description);
+            if (continuity != null) served.Append("; ").Append(continuity);
             // A JSON log keeps stderr one object per line, the banner included.
             if (log.Json) log.Write(0, $"fastepmd: serving {served} (table {capacity} connections)");
             else StandardError.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
@@ -124,20 +143,26 @@ internal static class DaemonHost
             }
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
-        reactor.Shutdown(budgetMs: 90);
+        reactor.Shutdown(budgetMs: 90, keepRegistrations: reactor.KeepRegistrationsAtStop);
         return reactor.ExitCode;
     }
 
-    private static List<(int Fd, string Description)>? SystemdListeners(Log log)
+    private static List<(int Fd, string Description)>? SystemdListeners(Log log, out InheritedDescriptors? inherited, out List<string>? names)
     {
-        var fds = SystemdActivation.ListenFds(out var error);
-        if (error != null)
+        names = null;
+        inherited = SystemdActivation.ListenFds(out var error);
+        if (inherited == null)
         {
-            Fatal(log, error);
+            Fatal(log, error!);
             return null;
         }
         var listeners = new List<(int, string)>();
-        foreach (int fd in fds) listeners.Add((fd, $"systemd fd {fd} (port {Listener.LocalPort(fd)})"));
+        names = new List<string>();
+        foreach (var (fd, name) in inherited.Listeners)
+        {
+            listeners.Add((fd, $"systemd fd {fd} (port {Listener.LocalPort(fd)})"));
+            names.Add(name);
+        }
         return listeners;
     }
 
