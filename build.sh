@@ -148,6 +148,9 @@ install_test_deps() {
     [ -n "$(compgen -G '/usr/lib/erlang/lib/common_test-*/ebin/ct.beam')" ] || missing+=(erlang-common-test)
     [ -n "$(compgen -G '/usr/lib/erlang/lib/common_test-*/include/ct.hrl')" ] || missing+=(erlang-dev)
     command -v dpkg-source >/dev/null 2>&1 || missing+=(dpkg-dev)
+    # The restart tests' nodes: a libei C node (erlang-dev above) and a Jinterface Java node.
+    [ -n "$(compgen -G '/usr/share/java/OtpErlang*.jar')" ] || missing+=(erlang-jinterface)
+    command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
         local sudo=""

@@ -19,7 +19,7 @@ internal static class AdoptedState
     public static int Serve(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
         (int Fd, string Description)? metrics, ReadOnlySpan<byte> image, IEnumerable<(string Name, int Fd)> alive)
     {
-        var handoff = InheritedRegistrations.From(image, alive, log);
+        var handoff = InheritedRegistrations.From(image, alive);
         return DaemonHost.ServeListeners(options, log, listeners, metrics, DaemonHost.TableSize(options), handoff: handoff);
     }
 
