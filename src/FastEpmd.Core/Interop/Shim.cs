@@ -11,7 +11,7 @@ internal static unsafe partial class Shim
     public const string Library = "fastepmd_shim";
 
     /// <summary>The ABI this code was written against (FE_ABI_VERSION in fastepmd_shim.h).</summary>
-    public const int ExpectedAbiVersion = 3;
+    public const int ExpectedAbiVersion = 4;
 
     [LibraryImport(Library, EntryPoint = "fe_abi_version")]
     [SuppressGCTransition]
@@ -49,6 +49,9 @@ internal static unsafe partial class Shim
     [LibraryImport(Library, EntryPoint = "fe_inet_ntop")]
     public static partial int InetNtop(int isIPv6, byte* address, byte* text, int capacity);
 
+    [LibraryImport(Library, EntryPoint = "fe_peer_text")]
+    public static partial int PeerText(int fd, byte* text, int capacity);
+
     [LibraryImport(Library, EntryPoint = "fe_spawn_detached")]
     public static partial int SpawnDetached(byte* path, byte** argv, byte** envp, int keepFd, int* pid);
 
@@ -60,6 +63,9 @@ internal static unsafe partial class Shim
 
     [LibraryImport(Library, EntryPoint = "fe_ctime_now")]
     public static partial int CTimeNow(byte* text, int capacity);
+
+    [LibraryImport(Library, EntryPoint = "fe_utc_now_iso")]
+    public static partial int UtcNowIso(byte* text, int capacity);
 
     /// <summary>Throws when the loaded shim is not the one this build expects.</summary>
     public static void CheckAbi()
