@@ -277,26 +277,20 @@ bench() {
     dotnet run --project bench/FastEpmd.Load -c Release --no-build -- "$@"
 }
 
+# Query CPU per request with -metrics off and on (scraped every second): the full run's "metrics"
+# cell alone (bench/FastEpmd.Load/Scenarios/MetricsCost.cs).
+bench_metrics() {
+    publish
+    dotnet build bench/FastEpmd.Load -c Release -nologo -v quiet
+    dotnet run --project bench/FastEpmd.Load -c Release --no-build -- --only metrics --otp none --floor none \
+        --out bench/results/tmp --name metrics "$@"
+}
+
 # Coverage-guided fuzzing of the request path: SharpFuzz instruments FastEpmd.Core.dll and AFL++
 # runs DecoderHarness (bench/FastEpmd.Fuzz) for SECONDS, resuming out/fuzz/findings across runs.
 # Without afl-fuzz or SharpFuzz (or with FUZZ_ENGINE=random) a seeded random/mutational loop runs
 # instead, with no coverage feedback. A crash fails the verb; replay one with
 # `dotnet out/fuzz/bin/FastEpmd.Fuzz.dll replay FILE` and keep it as a FuzzRegressionTests case.
-# Query CPU per request with -metrics off (the judged arm) and on, scraped every second as
-# Prometheus would; the scraper is bounded (at most 600 scrapes) and stopped by its PID.
-bench_metrics() {
-    publish
-    dotnet build bench/FastEpmd.Load -c Release -nologo -v quiet
-    local port=19199
-    ( for _ in $(seq 600); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/metrics"; sleep 1; done ) &
-    local scraper=$!
-    local status=0
-    dotnet run --project bench/FastEpmd.Load -c Release --no-build -- --quick --only query16 --otp none --floor none \
-        --variants "|-metrics $port" "$@" || status=$?
-    kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null
-    return $status
-}
-
 fuzz() {
     local seconds=${1:?usage: ./build.sh fuzz SECONDS}
     local dir=out/fuzz
