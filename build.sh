@@ -204,7 +204,9 @@ run_tests() {
     rm -f "$results/$name.trx" "$results/$name.discovered"
     dotnet test "$project" -c "$CONFIG" --no-build -nologo --list-tests "$@" \
         | sed -n '/The following Tests are available:/,$p' | tail -n +2 | grep -c . >"$results/$name.discovered" || true
-    dotnet test "$project" -c "$CONFIG" --no-build -nologo \
+    # A shell's background job ignores SIGINT and SIGQUIT, and an ignored signal survives exec: the
+    # daemons the signal tests start (and OTP's epmd beside them) need the defaults systemd gives.
+    env --default-signal=INT,QUIT dotnet test "$project" -c "$CONFIG" --no-build -nologo \
         --logger "trx;LogFileName=$results/$name.trx" \
         --blame-hang-timeout 6m --blame-hang-dump-type none "$@"
 }
