@@ -237,7 +237,21 @@ test() {
         k8s_validator
         wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
         rm -f out/packaging-figures.txt
+        # OTP's epmd_SUITE is ~4.5 min of mostly its own sleeps, in a network namespace of its own:
+        # it runs beside the other system tests, and its fixture (Conformance/OtpEpmdSuiteTests.cs)
+        # waits for this run and reports it case by case. A failed fetch is reported there too.
+        local suite_run="$ROOT/out/otp-suite/run-build" suite_job=""
+        mkdir -p "$ROOT/out/otp-suite"
+        rm -rf "$suite_run" "$suite_run".{out,err,exit}
+        if tests/OtpSuite/fetch.sh >/dev/null 2>"$suite_run.err"; then
+            { env --default-signal=INT,QUIT tests/OtpSuite/run.sh "$FASTEPMD_BIN" "$suite_run" \
+                >"$suite_run.out" 2>>"$suite_run.err"; echo $? >"$suite_run.exit"; } &
+            suite_job=$!
+            export FASTEPMD_OTP_SUITE_RUN="$suite_run"
+        fi
         run_tests tests/FastEpmd.SystemTests || status=1
+        unset FASTEPMD_OTP_SUITE_RUN
+        [ -n "$suite_job" ] && wait "$suite_job"
         [ -f out/packaging-figures.txt ] && sed 's/^/  figure /' out/packaging-figures.txt
         # OTP's epmd_SUITE, case by case (Conformance/OtpEpmdSuiteTests.cs writes it).
         cat "$ROOT/out/test-results/epmd_SUITE.txt" 2>/dev/null || true
