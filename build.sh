@@ -238,7 +238,7 @@ test() {
         wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
         rm -f out/packaging-figures.txt
         # OTP's epmd_SUITE is ~4.5 min of mostly its own sleeps, in a network namespace of its own:
-        # it runs beside the other system tests, and its fixture (Conformance/OtpEpmdSuiteTests.cs)
+        # it runs beside the other system tests, and its fixture (Upstream/OtpEpmdSuiteTests.cs)
         # waits for this run and reports it case by case. A failed fetch is reported there too.
         local suite_run="$ROOT/out/otp-suite/run-build" suite_job=""
         mkdir -p "$ROOT/out/otp-suite"
@@ -253,7 +253,7 @@ test() {
         unset FASTEPMD_OTP_SUITE_RUN
         [ -n "$suite_job" ] && wait "$suite_job"
         [ -f out/packaging-figures.txt ] && sed 's/^/  figure /' out/packaging-figures.txt
-        # OTP's epmd_SUITE, case by case (Conformance/OtpEpmdSuiteTests.cs writes it).
+        # OTP's epmd_SUITE, case by case (Upstream/OtpEpmdSuiteTests.cs writes it).
         cat "$ROOT/out/test-results/epmd_SUITE.txt" 2>/dev/null || true
     fi
     return $status

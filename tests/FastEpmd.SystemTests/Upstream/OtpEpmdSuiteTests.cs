@@ -6,13 +6,14 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace FastEpmd.SystemTests.Conformance;
+namespace FastEpmd.SystemTests.Upstream;
 
 [TestFixture]
 [Category("Conformance")]
 // Run alone here, the suite takes ~4.5 min, mostly its own sleeps. ./build.sh test starts it beside
 // the other system tests instead (FASTEPMD_OTP_SUITE_RUN names that run's directory; this fixture
-// then only waits for it and reads it).
+// then only waits for it and reads it). Non-parallel fixtures run one by one in namespace order:
+// "Upstream" sorts after the others, so the wait comes last and overlaps everything before it.
 [NonParallelizable]
 public class OtpEpmdSuiteTests
 {
