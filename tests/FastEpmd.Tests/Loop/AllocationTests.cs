@@ -115,6 +115,19 @@ public class AllocationTests
         return allocated;
     }
 
+    /// <summary>One registration on a new connection, then its close; the bytes RunOnce allocated.</summary>
+    private long RegisterAndClose(LoopHarness h, byte[] request, uint creation, byte[] reply)
+    {
+        var client = h.Connect();
+        client.Send(request);
+        reply[0] = 0x76;
+        reply[1] = 0;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(2), creation);
+        long total = ServeOne(h, client, reply, keep: true);
+        client.Dispose();
+        return total + ProcessClose(h, () => h.Registry.RegisteredCount == 0 && h.Table.Count == 0);
+    }
+
     internal static void Report(string what, long allocated, TimeSpan elapsed)
     {
         TestContext.Out.WriteLine($"{what}: {Measured} requests, {allocated} bytes allocated in RunOnce, {elapsed.TotalMilliseconds:F0} ms");
@@ -174,18 +187,7 @@ public class AllocationTests
         long Run(int count)
         {
             long total = 0;
-            for (int i = 0; i < count; i++)
-            {
-                int which = i % 10;
-                var client = h.Connect();
-                client.Send(requests[which]);
-                reply[0] = 0x76;
-                reply[1] = 0;
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(2), creations[which]++);
-                total += ServeOne(h, client, reply, keep: true);
-                client.Dispose();
-                total += ProcessClose(h, () => h.Registry.RegisteredCount == 0 && h.Table.Count == 0);
-            }
+            for (int i = 0; i < count; i++) total += RegisterAndClose(h, requests[i % 10], creations[i % 10]++, reply);
             return total;
         }
 
@@ -213,17 +215,7 @@ public class AllocationTests
         long Run(int count)
         {
             long total = 0;
-            for (int i = 0; i < count; i++)
-            {
-                var client = h.Connect();
-                client.Send(request);
-                reply[0] = 0x76;
-                reply[1] = 0;
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(2), creation++);
-                total += ServeOne(h, client, reply, keep: true);
-                client.Dispose();
-                total += ProcessClose(h, () => h.Registry.RegisteredCount == 0 && h.Table.Count == 0);
-            }
+            for (int i = 0; i < count; i++) total += RegisterAndClose(h, request, creation++, reply);
             return total;
         }
 
