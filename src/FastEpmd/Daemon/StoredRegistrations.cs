@@ -64,6 +64,7 @@ internal sealed class StoredRegistrations : IDisposable
         }
 
         adopted?.Apply(service, reactor, log, store == null ? null : name => store.RemoveName(name));
+        if (adopted != null) store?.CountAdopted(adopted.Adopted);
 
         if (state is { Fresh: true })
         {

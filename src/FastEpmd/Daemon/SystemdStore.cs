@@ -38,6 +38,9 @@ internal sealed unsafe class SystemdStore : IDescriptorStore, IDisposable
     /// <summary>Descriptors this process has stored and not removed (alive sockets only).</summary>
     public int StoredAlive { get; private set; }
 
+    /// <summary>Sockets a restart adopted: they are in the store already.</summary>
+    public void CountAdopted(int count) => StoredAlive += count;
+
     /// <summary>The store when it is in use here, else null (and nothing of this feature runs).</summary>
     public static SystemdStore? Open(EpmdOptions options, Log log)
     {
