@@ -15,6 +15,7 @@ internal static class DaemonHost
 {
     public static int Run(EpmdOptions options, string[] args)
     {
+        if (options.Upgrade && (options.Systemd || (options.RunAsDaemon && !Detach.IsDetachedChild)) && !CanUpgrade(options)) return 1;
         if (options.RunAsDaemon && !Detach.IsDetachedChild) return Detach.StartChildAndWait(args);
         int code = Serve(options);
         if (options.Systemd) SystemdActivation.Notify($"STATUS=Exited.\nERRNO={code}");
@@ -41,13 +42,24 @@ internal static class DaemonHost
         }
 
         int exitCode = 1;
-        var listeners = options.Systemd ? SystemdListeners(log) : OpenListeners(options, log, out exitCode);
+        UpgradeTakeover? takeover = null;
+        if (options.Upgrade)
+        {
+            takeover = UpgradeTakeover.Receive(options, log, DescriptorLimit.RaiseToHard());
+            if (takeover is null)
+            {
+                Detach.SignalReady();
+                return 1;
+            }
+        }
+        var listeners = takeover?.Listeners ?? (options.Systemd ? SystemdListeners(log) : OpenListeners(options, log, out exitCode));
         if (listeners is null)
         {
             Detach.SignalReady();
             return exitCode;   // 1, or 0 when the port was taken (OTP)
         }
-        var metrics = MetricsListener.Take(options, listeners, out string? metricsError);
+        string? metricsError = null;
+        var metrics = takeover is not null ? takeover.Metrics : MetricsListener.Take(options, listeners, out metricsError);
         if (metricsError != null)
         {
             foreach (var (fd, _) in listeners) SocketIo.Close(fd);
@@ -60,7 +72,7 @@ internal static class DaemonHost
         int capacity = options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
         try
         {
-            return ServeListeners(options, log, listeners, metrics, capacity);
+            return ServeListeners(options, log, listeners, metrics, capacity, takeover);
         }
         catch (OutOfMemoryException)
         {
@@ -75,7 +87,7 @@ internal static class DaemonHost
     }
 
     private static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
-        (int Fd, string Description)? metrics, int capacity)
+        (int Fd, string Description)? metrics, int capacity, UpgradeTakeover? takeover)
     {
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
         var service = new EpmdService(options, registry, log, maxRegistrations: capacity);
@@ -84,6 +96,15 @@ internal static class DaemonHost
         using var reactor = new EpmdReactor(options, service, poller, table, log);
         foreach (var (fd, _) in listeners) reactor.AddListener(fd);
         if (metrics is { } m) reactor.AddMetricsListener(m.Fd, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        if (takeover is not null && !takeover.Complete(reactor, log))
+        {
+            Detach.SignalReady();
+            return 1;
+        }
+        // Under -systemd the service manager restarts and keeps descriptors; -upgrade is for the rest.
+        int control = takeover?.ControlFd ?? (options.Systemd ? -1 : UpgradeControl.OpenListener(options, log));
+        if (control >= 0) reactor.AddControlListener(control);
+        var state = new StateHandoff();
 
         // Signal handlers only poke the loop's eventfd; the loop does the work.
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; reactor.RequestStop(); });
@@ -111,6 +132,11 @@ internal static class DaemonHost
             try
             {
                 reactor.RunOnce();
+                if (reactor.TakeUpgradeRequest() is { } upgrade && UpgradeControl.HandOff(upgrade, reactor, state, log))
+                {
+                    reactor.HandOver(UpgradeControl.HandOverBudgetMs);
+                    return 0;
+                }
             }
             catch (OutOfMemoryException)
             {
@@ -126,6 +152,28 @@ internal static class DaemonHost
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
         reactor.Shutdown(budgetMs: 90);
         return reactor.ExitCode;
+    }
+
+    /// <summary>
+    /// -upgrade cases that cannot work, said before detaching (the detached parent exits 0, as
+    /// OTP's): under -systemd, and a -daemon upgrade with nobody on the control socket.
+    /// </summary>
+    private static bool CanUpgrade(EpmdOptions options)
+    {
+        var log = new Log(options.DebugLevel) { Json = options.JsonLog };
+        if (options.Systemd)
+        {
+            Fatal(log, "-upgrade and -systemd do not go together: under systemd, restart the service");
+            return false;
+        }
+        int fd = Interop.UnixSocket.Connect(Upgrade.ControlSocketName.For(options));
+        if (fd >= 0)
+        {
+            SocketIo.Close(fd);
+            return true;
+        }
+        Fatal(log, "-upgrade: no daemon answers on the upgrade control socket @" + Upgrade.ControlSocketName.For(options));
+        return false;
     }
 
     private static List<(int Fd, string Description)>? SystemdListeners(Log log)
