@@ -25,7 +25,8 @@ internal sealed class HandoffReceiver : IDisposable
 {
     private readonly HandoffChannel _channel;
 
-    private HandoffReceiver(int fd, int timeoutMs) => _channel = new HandoffChannel(fd, timeoutMs);
+    /// <summary>Over a connected control socket (Connect, or a test's socketpair).</summary>
+    internal HandoffReceiver(int fd, int timeoutMs) => _channel = new HandoffChannel(fd, timeoutMs);
 
     public string Error => _channel.Error;
 
