@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define FE_ABI_VERSION 3
+#define FE_ABI_VERSION 4
 
 #if defined(__GNUC__)
 #define FE_EXPORT __attribute__((visibility("default")))
@@ -48,6 +48,17 @@ FE_EXPORT int32_t fe_inet_ntop(int32_t is_ipv6, const uint8_t *address, char *te
 
 /* fe_spawn.c: start this program again in a new session (for -daemon). */
 FE_EXPORT int32_t fe_spawn_detached(const char *path, char *const argv[], char *const envp[], int32_t keep_fd, int32_t *pid);
+
+/* fe_fdpass.c: descriptors over an AF_UNIX socket (SCM_RIGHTS; the CMSG_* macros stay in C).
+ * send: one sendmsg of len bytes and nfds descriptors (at most FE_FD_PASS_MAX), to addr when
+ * addrlen > 0 (a datagram to NOTIFY_SOCKET), else on a connected socket; MSG_NOSIGNAL. Returns
+ * the bytes sent. recv: one recvmsg (MSG_CMSG_CLOEXEC); the descriptors received go to fds (at
+ * most maxfds, any beyond are closed) and their count to *nfds; returns the bytes received, and
+ * -EMSGSIZE when the data or the descriptors were cut (MSG_TRUNC/MSG_CTRUNC), after closing them. */
+#define FE_FD_PASS_MAX 253
+FE_EXPORT int32_t fe_fd_send(int32_t sock, const void *data, int32_t len, const int32_t *fds, int32_t nfds,
+                             const void *addr, int32_t addrlen);
+FE_EXPORT int32_t fe_fd_recv(int32_t sock, void *data, int32_t len, int32_t *fds, int32_t maxfds, int32_t *nfds);
 
 /* fe_syslog.c: OTP logs to syslog in daemon mode, with LOG_ERR and ident "epmd". */
 FE_EXPORT int32_t fe_syslog_open(const char *ident);

@@ -11,7 +11,10 @@ internal static unsafe partial class Shim
     public const string Library = "fastepmd_shim";
 
     /// <summary>The ABI this code was written against (FE_ABI_VERSION in fastepmd_shim.h).</summary>
-    public const int ExpectedAbiVersion = 3;
+    public const int ExpectedAbiVersion = 4;
+
+    /// <summary>FE_FD_PASS_MAX: descriptors in one fe_fd_send or fe_fd_recv (the kernel's SCM_MAX_FD).</summary>
+    public const int MaxPassedFds = 253;
 
     [LibraryImport(Library, EntryPoint = "fe_abi_version")]
     [SuppressGCTransition]
@@ -57,6 +60,14 @@ internal static unsafe partial class Shim
 
     [LibraryImport(Library, EntryPoint = "fe_syslog_error")]
     public static partial int SyslogError(byte* message);
+
+    /// <summary>sendmsg of data plus fds (SCM_RIGHTS), to addr when addrLength > 0; the bytes sent or -errno.</summary>
+    [LibraryImport(Library, EntryPoint = "fe_fd_send")]
+    public static partial int FdSend(int sock, byte* data, int length, int* fds, int fdCount, void* addr, int addrLength);
+
+    /// <summary>recvmsg with descriptors (MSG_CMSG_CLOEXEC); the bytes received or -errno (-EMSGSIZE: cut, nothing kept).</summary>
+    [LibraryImport(Library, EntryPoint = "fe_fd_recv")]
+    public static partial int FdReceive(int sock, byte* data, int length, int* fds, int maxFds, int* fdCount);
 
     [LibraryImport(Library, EntryPoint = "fe_ctime_now")]
     public static partial int CTimeNow(byte* text, int capacity);

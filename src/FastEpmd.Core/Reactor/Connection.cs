@@ -27,6 +27,9 @@ internal unsafe struct Connection
     /// <summary>The registry record this connection owns, or -1.</summary>
     public int Record;
 
+    /// <summary>The registration's key (Decision.StoreKey): its socket's name in a descriptor store; 0 when none.</summary>
+    public ulong StoreKey;
+
     /// <summary>The packet (idle) timer: reset by every byte read; also a refused ALIVE's timer.</summary>
     public TimerLink Idle;
 

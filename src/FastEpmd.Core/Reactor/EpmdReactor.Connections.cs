@@ -41,6 +41,9 @@ internal sealed partial class EpmdReactor
     {
         ref var c = ref _table[slot];
         _service.ConnectionClosed(c.Record, _table.TokenOf(slot), c.Fd, c.State == ConnectionState.RefusedAlive);
+        // Whoever ended the registration (its node, STOP), the store's copy would keep the node's
+        // socket open: it goes too.
+        if (c.State == ConnectionState.Registered && c.StoreKey != 0) _store?.Remove(c.StoreKey);
         c.Reply.Release(_service.Snapshots, _table.Spills);
         _admission.Release(slot);
         if (replied) SocketIo.Finish(c.Fd);

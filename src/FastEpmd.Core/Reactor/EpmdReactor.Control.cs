@@ -117,7 +117,11 @@ internal sealed partial class EpmdReactor
         if (_controlPendingFd >= 0) DropPendingControl();
         if (PendingUpgrade is { } request) SocketIo.Close(request.Fd);
         PendingUpgrade = null;
-        if (_controlFd >= 0) SocketIo.Close(_controlFd);
+        if (_controlFd >= 0)
+        {
+            _poller.Remove(_controlFd);   // after a handoff the new daemon holds it too
+            SocketIo.Close(_controlFd);
+        }
         _controlFd = -1;
     }
 }

@@ -33,7 +33,11 @@ internal sealed partial class EpmdReactor
 
         _table.ReturnInput(slot);   // the request is decided: its bytes are no longer needed
         c.After = decision.After;
-        if (decision.After == AfterReply.KeepRegistration) c.Record = decision.Record;
+        if (decision.After == AfterReply.KeepRegistration)
+        {
+            c.Record = decision.Record;
+            c.StoreKey = decision.StoreKey;
+        }
         _table.Unlink(slot, ConnectionTimer.Idle);   // the packet timer runs while reading only
 
         if (decision.IsSilent)
@@ -107,6 +111,8 @@ internal sealed partial class EpmdReactor
             case AfterReply.KeepRegistration:
                 _table.Unlink(slot, ConnectionTimer.Request);
                 c.State = ConnectionState.Registered;
+                // The reply is out: from now on a restart keeps this registration.
+                _store?.Store(c.StoreKey, c.Fd);
                 Watch(slot, PollInterest.Read);
                 break;
             case AfterReply.KeepRefusedAlive:
@@ -117,6 +123,7 @@ internal sealed partial class EpmdReactor
                 Watch(slot, PollInterest.Read);
                 break;
             case AfterReply.StopDaemon:
+                KeepRegistrationsAtStop = false;
                 CloseConnection(slot, replied: true);
                 _stopRequested = true;
                 break;

@@ -13,24 +13,15 @@ internal sealed partial class EpmdReactor
     public void HandOver(int budgetMs)
     {
         _service.HandedOver = true;
-        for (int i = 0; i < _listeners.Count; i++)
-        {
-            var (fd, kind) = _listeners[i];
-            if (fd < 0) continue;
-            _poller.Remove(fd);
-            SocketIo.Close(fd);
-            _listeners[i] = (-1, kind);
-        }
-        if (_controlFd >= 0)
-        {
-            _poller.Remove(_controlFd);
-            SocketIo.Close(_controlFd);
-            _controlFd = -1;
-        }
+        CloseListeners(ListenerKind.Epmd);
+        CloseListeners(ListenerKind.Metrics);
+        CloseControl();
         foreach (int slot in _table.UsedSlots())
         {
-            var state = _table[slot].State;
-            if (state is ConnectionState.Registered or ConnectionState.RefusedAlive) LetGo(slot);
+            ref var c = ref _table[slot];
+            if (c.State != ConnectionState.Registered) continue;
+            if (c.InPoller) _poller.Remove(c.Fd);
+            ReleaseRegistration(slot);
         }
 
         long until = _clockMs() + budgetMs;
@@ -42,19 +33,5 @@ internal sealed partial class EpmdReactor
         }
         foreach (int slot in _table.UsedSlots()) CloseConnection(slot);
         CloseAllMetrics();
-    }
-
-    /// <summary>The open listening sockets and their kinds, to hand over.</summary>
-    public List<(int Fd, ListenerKind Kind)> HandedListeners() => _listeners.FindAll(l => l.Fd >= 0);
-
-    /// <summary>Closes our copy of a handed-over connection; the service is not told (no deregistration).</summary>
-    private void LetGo(int slot)
-    {
-        ref var c = ref _table[slot];
-        if (c.InPoller) _poller.Remove(c.Fd);
-        c.Reply.Release(_service.Snapshots, _table.Spills);
-        _admission.Release(slot);
-        SocketIo.Close(c.Fd);
-        _table.Free(slot);
     }
 }

@@ -8,7 +8,11 @@ internal sealed partial class EpmdReactor
     /// written get up to budgetMs to finish (events go through the same Dispatch), then every
     /// connection (registrations included: the nodes see EOF, as after OTP's KILL) is closed.
     /// </summary>
-    public void Shutdown(int budgetMs = 0)
+    /// <param name="keepRegistrations">
+    /// A restart that keeps its registrations (a descriptor store, a handoff): ALIVE sockets are
+    /// closed here without a deregistration, so the registry, its image and the store are untouched.
+    /// </param>
+    public void Shutdown(int budgetMs = 0, bool keepRegistrations = false)
     {
         CloseListeners(ListenerKind.Epmd);
         foreach (int slot in _table.UsedSlots())
@@ -23,7 +27,11 @@ internal sealed partial class EpmdReactor
             _now = _clockMs();
             for (int i = 0; i < n; i++) Dispatch(in _events[i]);
         }
-        foreach (int slot in _table.UsedSlots()) CloseConnection(slot);
+        foreach (int slot in _table.UsedSlots())
+        {
+            if (keepRegistrations && _table[slot].State == ConnectionState.Registered) ReleaseRegistration(slot);
+            else CloseConnection(slot);
+        }
         CloseListeners(ListenerKind.Metrics);
         CloseAllMetrics();
     }

@@ -67,22 +67,39 @@ internal static unsafe class Listener
         peer = default;
         int fd = accept4(listenFd, (sockaddr*)&address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return -Errno.Last;
-        peer.IsLocal = IsLocalPeer(fd, (sockaddr*)&address);
-        if (address.ss_family == AF_INET)
+        FillPeer(fd, &address, out peer);
+        return fd;
+    }
+
+    /// <summary>The peer of a connected socket (an inherited ALIVE connection); false when it has none.</summary>
+    public static bool PeerOf(int fd, out PeerAddress peer)
+    {
+        sockaddr_storage address;
+        socklen_t length = (socklen_t)sizeof(sockaddr_storage);
+        peer = default;
+        if (getpeername(fd, (sockaddr*)&address, &length) != 0) return false;
+        FillPeer(fd, &address, out peer);
+        return true;
+    }
+
+    private static void FillPeer(int fd, sockaddr_storage* address, out PeerAddress peer)
+    {
+        peer = default;
+        peer.IsLocal = IsLocalPeer(fd, (sockaddr*)address);
+        if (address->ss_family == AF_INET)
         {
-            var v4 = (sockaddr_in*)&address;
+            var v4 = (sockaddr_in*)address;
             peer.Family = (ushort)AF_INET;
             peer.Port = HostToNetwork(v4->sin_port);
             for (int i = 0; i < 4; i++) peer.Address[i] = v4->sin_addr.s_addr[i];
         }
-        else if (address.ss_family == AF_INET6)
+        else if (address->ss_family == AF_INET6)
         {
-            var v6 = (sockaddr_in6*)&address;
+            var v6 = (sockaddr_in6*)address;
             peer.Family = (ushort)AF_INET6;
             peer.Port = HostToNetwork(v6->sin6_port);
             for (int i = 0; i < 16; i++) peer.Address[i] = v6->sin6_addr.s6_addr[i];
         }
-        return fd;
     }
 
     /// <summary>

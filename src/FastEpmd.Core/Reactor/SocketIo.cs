@@ -87,6 +87,14 @@ internal static unsafe class SocketIo
         close(fd);
     }
 
+    /// <summary>O_NONBLOCK and FD_CLOEXEC on an inherited descriptor (systemd passes them as they were stored).</summary>
+    public static void MakeNonBlocking(int fd)
+    {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+
     /// <summary>close(2); EINTR is not retried (Linux has closed the descriptor already).</summary>
     public static void Close(int fd) => close(fd);
 

@@ -21,6 +21,12 @@ internal struct NodeRecord
     /// <summary>The registering connection's token: only that connection may drop the record.</summary>
     public ulong Owner;
 
+    /// <summary>This registration's own number, never reused (its stored ALIVE descriptor is "alive-{Key}").</summary>
+    public ulong Key;
+
+    /// <summary>The registry's change counter at this record's last change: what orders a restored registry.</summary>
+    public ulong Sequence;
+
     // Registered: list newest first (NAMES order). Remembered: FIFO oldest first.
     public int Prev;
     public int Next;

@@ -10,7 +10,7 @@ internal enum RegisterStatus
     Duplicate,
 }
 
-internal sealed class NodeRegistry
+internal sealed partial class NodeRegistry
 {
     /// <summary>OTP keeps at most about this many unregistered names (5 in debug mode).</summary>
     public const int DefaultRememberLimit = 1000;
@@ -23,6 +23,9 @@ internal sealed class NodeRegistry
     private int _registeredHead = -1;    // newest registration
     private int _rememberedHead = -1;    // oldest remembered
     private int _rememberedTail = -1;    // newest remembered
+    private ulong _lastKey;
+    private ulong _lastSequence;
+    private readonly Stack<int> _freeRecords = new();   // holes a restore left (slots it dropped)
 
     public NodeRegistry(int initialCapacity = 64, int rememberLimit = DefaultRememberLimit)
     {
@@ -41,6 +44,9 @@ internal sealed class NodeRegistry
     public long ReservedBytes => (long)_records.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<NodeRecord>() + _slab.ReservedBytes;
 
     public ref readonly NodeRecord this[int record] => ref _records[record];
+
+    /// <summary>Records in use or once used: a state image has one slot for each.</summary>
+    public int RecordSlots => _used;
 
     public ReadOnlySpan<byte> Name(int record)
     {
@@ -110,6 +116,8 @@ internal sealed class NodeRegistry
         r.LowestVersion = lowestVersion;
         r.Fd = fd;
         r.Owner = owner;
+        r.Key = ++_lastKey;
+        r.Sequence = ++_lastSequence;
         r.Prev = -1;
         r.Next = _registeredHead;
         if (_registeredHead >= 0) _records[_registeredHead].Prev = record;
@@ -131,6 +139,7 @@ internal sealed class NodeRegistry
 
         r.State = NodeState.Remembered;
         r.Owner = 0;
+        r.Sequence = ++_lastSequence;
         r.Next = -1;
         r.Prev = _rememberedTail;
         if (_rememberedTail >= 0) _records[_rememberedTail].Next = record;
@@ -152,6 +161,7 @@ internal sealed class NodeRegistry
 
     private int NewRecord()
     {
+        if (_freeRecords.Count > 0) return _freeRecords.Pop();
         if (_used == _records.Length) Array.Resize(ref _records, _records.Length * 2);
         int record = _used++;
         _records[record].Block = -1;

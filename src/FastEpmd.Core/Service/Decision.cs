@@ -14,6 +14,9 @@ internal struct Decision
     /// <summary>KeepRegistration: the record this connection now owns.</summary>
     public int Record;
 
+    /// <summary>KeepRegistration: the registration's key, under which a descriptor store keeps its socket.</summary>
+    public ulong StoreKey;
+
     // Effects on another connection, which the reactor carries out. At most one is set.
 
     /// <summary>STOP: the owner connection to close (its record is already unregistered); 0: none.</summary>

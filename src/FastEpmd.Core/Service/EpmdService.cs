@@ -3,6 +3,7 @@
 // on another connection come out. No syscalls and no calls back: the reactor owns all I/O.
 using FastEpmd.Diagnostics;
 using FastEpmd.Registry;
+using FastEpmd.State;
 using FastEpmd.Wire;
 
 namespace FastEpmd.Service;
@@ -14,6 +15,7 @@ internal sealed class EpmdService
     private readonly Log _log;
     private readonly Func<long> _unixSeconds;
     private readonly byte[] _line = new byte[NamesReply.MaxLineLength];
+    private StateMirror? _mirror;
 
     /// <param name="maxRegistrations">The connection table's size: the reply budget holds two NAMES of that many.</param>
     public EpmdService(EpmdOptions options, NodeRegistry registry, Log log, Func<long>? unixSeconds = null,
@@ -27,6 +29,13 @@ internal sealed class EpmdService
     }
 
     public NodeRegistry Registry => _registry;
+
+    /// <summary>Keeps a state image current from now on (systemd's descriptor store); null stops it.</summary>
+    public StateMirror? Mirror
+    {
+        get => _mirror;
+        set => _mirror = value;
+    }
 
     /// <summary>The NAMES/DUMP replies a Decision.Snapshot names.</summary>
     public ReplySnapshots Snapshots { get; }
@@ -144,6 +153,34 @@ internal sealed class EpmdService
             _log.Write(1, $"unregistering '{Log.Text(_registry.Name(record))}:{creation}', port {node.Port}");
         }
         _registry.Unregister(record);
+        Changed(record);
+    }
+
+    /// <summary>A restored registration (NodeRegistry.Restore) is alive on the reactor's connection token, fd.</summary>
+    public void AdoptRestored(int record, ulong token, int fd)
+    {
+        _registry.Adopt(record, token, fd);
+        Changed(record);
+        if (_log.On(1)) _log.Write(1, $"adopted '{Log.Text(_registry.Name(record))}', port {_registry[record].Port}, fd {fd}");
+    }
+
+    /// <summary>
+    /// A restored registration whose socket is gone, dirty or missing: a deregistration, as if its
+    /// close had been seen while the daemon ran. One line at level 0 says which and why.
+    /// </summary>
+    public void DropRestored(int record, string why)
+    {
+        ref readonly var node = ref _registry[record];
+        if (node.State != NodeState.Registered || node.Owner != 0) return;
+        if (_log.On(0)) _log.Write(0, $"restored registration '{Log.Text(_registry.Name(record))}' (port {node.Port}) dropped: {why}");
+        _registry.Unregister(record);
+        Changed(record);
+    }
+
+    private void Changed(int record)
+    {
+        if (_mirror is { } mirror && !mirror.Write(_registry, record))
+            Invariant.Broken("a registry record beyond the state image");
     }
 
     private Decision Alive(ReadOnlySpan<byte> request, ulong token, int fd, Span<byte> reply, ulong liveOwner, bool retry)
@@ -178,6 +215,7 @@ internal sealed class EpmdService
         }
 
         Counters.Registrations++;
+        Changed(record);
         uint creation = _registry[record].Creation;
         if (_log.On(1))
         {
@@ -191,6 +229,7 @@ internal sealed class EpmdService
             After = AfterReply.KeepRegistration,
             ReplyLength = AliveReply.WriteSuccess(reply, alive.HighestVersion, creation),
             Record = record,
+            StoreKey = _registry[record].Key,
         };
     }
 

@@ -2,6 +2,7 @@
 // as OTP's epmd gives them.
 using System.Runtime.InteropServices;
 using System.Text;
+using FastEpmd.Adoption;
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Poller;
@@ -15,7 +16,7 @@ internal static class DaemonHost
 {
     public static int Run(EpmdOptions options, string[] args)
     {
-        if (options.Upgrade && (options.Systemd || (options.RunAsDaemon && !Detach.IsDetachedChild)) && !CanUpgrade(options)) return 1;
+        if (options.Upgrade && (options.Systemd || (options.RunAsDaemon && !Detach.IsDetachedChild)) && !UpgradeTakeover.CanStart(options)) return 1;
         if (options.RunAsDaemon && !Detach.IsDetachedChild) return Detach.StartChildAndWait(args);
         int code = Serve(options);
         if (options.Systemd) SystemdActivation.Notify($"STATUS=Exited.\nERRNO={code}");
@@ -41,25 +42,18 @@ internal static class DaemonHost
             return 1;
         }
 
+        if (options.Upgrade) return UpgradeTakeover.Serve(options, log);
+
         int exitCode = 1;
-        UpgradeTakeover? takeover = null;
-        if (options.Upgrade)
-        {
-            takeover = UpgradeTakeover.Receive(options, log, DescriptorLimit.RaiseToHard());
-            if (takeover is null)
-            {
-                Detach.SignalReady();
-                return 1;
-            }
-        }
-        var listeners = takeover?.Listeners ?? (options.Systemd ? SystemdListeners(log) : OpenListeners(options, log, out exitCode));
+        InheritedDescriptors? inherited = null;
+        List<string>? names = null;
+        var listeners = options.Systemd ? SystemdListeners(log, out inherited, out names) : OpenListeners(options, log, out exitCode);
         if (listeners is null)
         {
             Detach.SignalReady();
             return exitCode;   // 1, or 0 when the port was taken (OTP)
         }
-        string? metricsError = null;
-        var metrics = takeover is not null ? takeover.Metrics : MetricsListener.Take(options, listeners, out metricsError);
+        var metrics = MetricsListener.Take(options, listeners, names, out string? metricsError);
         if (metricsError != null)
         {
             foreach (var (fd, _) in listeners) SocketIo.Close(fd);
@@ -68,11 +62,10 @@ internal static class DaemonHost
             return 1;
         }
 
-        long softLimit = DescriptorLimit.RaiseToHard();
-        int capacity = options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
+        int capacity = TableSize(options);
         try
         {
-            return ServeListeners(options, log, listeners, metrics, capacity, takeover);
+            return ServeListeners(options, log, listeners, metrics, capacity, inherited?.Stored);
         }
         catch (OutOfMemoryException)
         {
@@ -86,8 +79,20 @@ internal static class DaemonHost
         }
     }
 
-    private static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
-        (int Fd, string Description)? metrics, int capacity, UpgradeTakeover? takeover)
+    /// <summary>The connection table's size: -max_connections, else what RLIMIT_NOFILE (raised to its hard limit) allows.</summary>
+    public static int TableSize(EpmdOptions options)
+    {
+        long softLimit = DescriptorLimit.RaiseToHard();
+        return options.MaxConnections ?? DescriptorLimit.TableSizeFor(softLimit);
+    }
+
+    /// <summary>
+    /// Serves until stopped. What a previous process left is taken back first: under systemd the
+    /// store's descriptors (stored), or a handoff's image and ALIVE sockets (handoff).
+    /// </summary>
+    public static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
+        (int Fd, string Description)? metrics, int capacity, List<(string Name, int Fd)>? stored = null,
+        InheritedRegistrations? handoff = null, int controlFd = -1)
     {
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
         var service = new EpmdService(options, registry, log, maxRegistrations: capacity);
@@ -96,15 +101,13 @@ internal static class DaemonHost
         using var reactor = new EpmdReactor(options, service, poller, table, log);
         foreach (var (fd, _) in listeners) reactor.AddListener(fd);
         if (metrics is { } m) reactor.AddMetricsListener(m.Fd, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        if (takeover is not null && !takeover.Complete(reactor, log))
-        {
-            Detach.SignalReady();
-            return 1;
-        }
+        using var storedRegistrations = options.Systemd ? StoredRegistrations.Start(options, log, service, reactor, capacity, stored) : null;
+        handoff?.Apply(service, reactor, log, removeStray: null);
         // Under -systemd the service manager restarts and keeps descriptors; -upgrade is for the rest.
-        int control = takeover?.ControlFd ?? (options.Systemd ? -1 : UpgradeControl.OpenListener(options, log));
-        if (control >= 0) reactor.AddControlListener(control);
-        var state = new StateHandoff();
+        if (controlFd < 0 && !options.Systemd) controlFd = UpgradeControl.OpenListener(options, log);
+        if (controlFd >= 0) reactor.AddControlListener(controlFd);
+        string? continuity = storedRegistrations?.Summary
+            ?? (handoff == null ? null : $"{handoff.Adopted} registrations adopted, {handoff.Dropped} dropped");
 
         // Signal handlers only poke the loop's eventfd; the loop does the work.
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; reactor.RequestStop(); });
@@ -119,6 +122,7 @@ internal static class DaemonHost
             var served = new StringBuilder();
             foreach (var (_, description) in listeners) served.Append(served.Length > 0 ? ", " : "").Append(description);
             if (metrics is { } shown) served.Append(", metrics on ").Append(shown.Description);
+            if (continuity != null) served.Append("; ").Append(continuity);
             // A JSON log keeps stderr one object per line, the banner included.
             if (log.Json) log.Write(0, $"fastepmd: serving {served} (table {capacity} connections)");
             else StandardError.Write($"fastepmd: serving {served} (table {capacity} connections)\n");
@@ -132,7 +136,7 @@ internal static class DaemonHost
             try
             {
                 reactor.RunOnce();
-                if (reactor.TakeUpgradeRequest() is { } upgrade && UpgradeControl.HandOff(upgrade, reactor, state, log))
+                if (reactor.TakeUpgradeRequest() is { } upgrade && UpgradeControl.HandOff(upgrade, reactor, service, log))
                 {
                     reactor.HandOver(UpgradeControl.HandOverBudgetMs);
                     return 0;
@@ -150,42 +154,26 @@ internal static class DaemonHost
             }
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
-        reactor.Shutdown(budgetMs: 90);
+        reactor.Shutdown(budgetMs: 90, keepRegistrations: reactor.KeepRegistrationsAtStop);
         return reactor.ExitCode;
     }
 
-    /// <summary>
-    /// -upgrade cases that cannot work, said before detaching (the detached parent exits 0, as
-    /// OTP's): under -systemd, and a -daemon upgrade with nobody on the control socket.
-    /// </summary>
-    private static bool CanUpgrade(EpmdOptions options)
+    private static List<(int Fd, string Description)>? SystemdListeners(Log log, out InheritedDescriptors? inherited, out List<string>? names)
     {
-        var log = new Log(options.DebugLevel) { Json = options.JsonLog };
-        if (options.Systemd)
+        names = null;
+        inherited = SystemdActivation.ListenFds(out var error);
+        if (inherited == null)
         {
-            Fatal(log, "-upgrade and -systemd do not go together: under systemd, restart the service");
-            return false;
-        }
-        int fd = Interop.UnixSocket.Connect(Upgrade.ControlSocketName.For(options));
-        if (fd >= 0)
-        {
-            SocketIo.Close(fd);
-            return true;
-        }
-        Fatal(log, "-upgrade: no daemon answers on the upgrade control socket @" + Upgrade.ControlSocketName.For(options));
-        return false;
-    }
-
-    private static List<(int Fd, string Description)>? SystemdListeners(Log log)
-    {
-        var fds = SystemdActivation.ListenFds(out var error);
-        if (error != null)
-        {
-            Fatal(log, error);
+            Fatal(log, error!);
             return null;
         }
         var listeners = new List<(int, string)>();
-        foreach (int fd in fds) listeners.Add((fd, $"systemd fd {fd} (port {Listener.LocalPort(fd)})"));
+        names = new List<string>();
+        foreach (var (fd, name) in inherited.Listeners)
+        {
+            listeners.Add((fd, $"systemd fd {fd} (port {Listener.LocalPort(fd)})"));
+            names.Add(name);
+        }
         return listeners;
     }
 

@@ -13,16 +13,16 @@ internal static class MetricsListener
     public const string SystemdName = "metrics";
 
     /// <summary>The metrics listener, or null when metrics are off; error says why it cannot be had.</summary>
+    /// <param name="systemdNames">Under -systemd, each listener's LISTEN_FDNAMES name, in the same order.</param>
     public static (int Fd, string Description)? Take(EpmdOptions options, List<(int Fd, string Description)> listeners,
-        out string? error)
+        List<string>? systemdNames, out string? error)
     {
         error = null;
-        if (options.Systemd)
+        if (options.Systemd && systemdNames != null)
         {
-            var names = (Environment.GetEnvironmentVariable("LISTEN_FDNAMES") ?? "").Split(':');
-            for (int i = 0; i < listeners.Count && i < names.Length; i++)
+            for (int i = 0; i < listeners.Count && i < systemdNames.Count; i++)
             {
-                if (names[i] != SystemdName) continue;
+                if (systemdNames[i] != SystemdName) continue;
                 var taken = listeners[i];
                 listeners.RemoveAt(i);
                 if (listeners.Count == 0)

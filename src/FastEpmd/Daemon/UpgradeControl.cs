@@ -7,6 +7,7 @@ using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Reactor;
 using FastEpmd.Service;
+using FastEpmd.State;
 using FastEpmd.Upgrade;
 
 namespace FastEpmd.Daemon;
@@ -30,23 +31,27 @@ internal static class UpgradeControl
     }
 
     /// <summary>Runs the handoff a new process asked for; true when it took everything (we exit 0 then).</summary>
-    public static bool HandOff(in UpgradeRequest request, EpmdReactor reactor, StateHandoff state, Log log)
+    public static bool HandOff(in UpgradeRequest request, EpmdReactor reactor, EpmdService service, Log log)
     {
         var watch = Stopwatch.StartNew();
         var channel = new HandoffChannel(request.Fd, HandoffTimeoutMs);
+        var state = AdoptedState.Export(reactor, service);
         var descriptors = new List<HandedDescriptor>();
-        foreach (var (fd, kind) in reactor.HandedListeners())
+        foreach (var (fd, kind) in state.Listeners)
             descriptors.Add(new HandedDescriptor(kind == ListenerKind.Metrics ? DescriptorRole.MetricsListener : DescriptorRole.EpmdListener, 0, fd));
         if (reactor.ControlFd >= 0) descriptors.Add(new HandedDescriptor(DescriptorRole.ControlListener, 0, reactor.ControlFd));
-        var image = state.Export(reactor, descriptors);
-        ushort format = HandoffSender.ChooseFormat(state.WritableFormats, request.Hello.Formats);
+        foreach (var (name, fd) in state.Alive)
+        {
+            StoreNames.TryParseAlive(name, out ulong key);
+            descriptors.Add(new HandedDescriptor(DescriptorRole.Alive, key, fd));
+        }
+        ushort format = HandoffSender.ChooseFormat([StateImage.CurrentVersion], request.Hello.Formats);
 
-        bool accepted = HandoffSender.Run(channel, request.Hello, format, image, descriptors);
+        bool accepted = HandoffSender.Run(channel, request.Hello, format, state.Image, descriptors);
         SocketIo.Close(request.Fd);
-        int alive = descriptors.Count(d => d.Role == DescriptorRole.Alive);
         if (accepted)
         {
-            if (log.On(0)) log.Write(0, $"handed over to pid {request.PeerPid}: {alive} registrations, {descriptors.Count} descriptors, state format {format}, {image.Length} bytes, in {watch.ElapsedMilliseconds} ms; exiting");
+            if (log.On(0)) log.Write(0, $"handed over to pid {request.PeerPid}: {state.Alive.Count} registrations, {descriptors.Count} descriptors, state format {format}, {state.Image.Length} bytes, in {watch.ElapsedMilliseconds} ms; exiting");
             return true;
         }
         if (log.On(0)) log.Write(0, $"upgrade by pid {request.PeerPid} did not happen ({channel.Error}); serving on");

@@ -189,6 +189,44 @@ public class AllocationTests
         Assert.That(h.Registry.RememberedCount, Is.EqualTo(10));
     }
 
+    [Test]
+    public void Alive_churn_with_a_state_mirror_and_a_descriptor_store_allocates_nothing()
+    {
+        // What -systemd adds per registration with a store: one image slot written, one FDSTORE and
+        // one FDSTOREREMOVE handed to the store (here one that only counts).
+        using var h = new LoopHarness();
+        int slots = FastEpmd.State.StateMirror.SlotsFor(h.Table.Capacity, h.Registry.RememberLimit);
+        var mirror = new FastEpmd.State.StateMirror(new byte[FastEpmd.State.StateImage.LengthFor(slots)], slots);
+        mirror.WriteAll(h.Registry);
+        h.Service.Mirror = mirror;
+        var store = new AdoptionLoopTests.RecordingStore { Recording = false };
+        h.Reactor.DescriptorStore = store;
+        var request = Hex.Frame(Hex.Cat(Hex.Parse("78 0bb8 4d 00 0006 0005 0005"), Hex.Ascii("churn"), Hex.Parse("0000")));
+        uint creation = (uint)LoopHarness.StartSeconds + 1;
+        var reply = new byte[6];
+
+        long Run(int count)
+        {
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                var client = h.Connect();
+                client.Send(request);
+                reply[0] = 0x76;
+                reply[1] = 0;
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(2), creation++);
+                total += ServeOne(h, client, reply, keep: true);
+                client.Dispose();
+                total += ProcessClose(h, () => h.Registry.RegisteredCount == 0 && h.Table.Count == 0);
+            }
+            return total;
+        }
+
+        long allocated = WarmThenMeasure("ALIVE2 register + close, mirror and store", Run);
+        Assert.That(allocated, Is.EqualTo(0));
+        Assert.That(mirror.Writes, Is.GreaterThanOrEqualTo(2L * (WarmUp + Measured)), "a slot write per registration and per deregistration");
+    }
+
     /// <summary>256 -allow entries, the peer's (127.0.0.2, seen as ::ffff:127.0.0.2) last: the longest scan.</summary>
     private static EpmdOptions WithLongAllowList()
     {

@@ -1,16 +1,36 @@
-// A descriptor handed over by systemd is served only if it is what epmd needs: a listening
-// SOCK_STREAM socket of AF_INET or AF_INET6. OTP takes any fd and finds out in accept(), where an
-// unbound or connected socket, a pipe or a file gives `error in accept` and exit 1, and a UDP or
-// AF_UNIX socket leaves it waiting forever; we say which fd is wrong and what it is, before serving.
+// A descriptor handed over (by systemd, or by a daemon handing off) is used only if it is what it
+// claims to be: a listener is a listening SOCK_STREAM socket of AF_INET or AF_INET6, an ALIVE
+// connection a connected one. OTP takes any fd and finds out in accept(), where an unbound or
+// connected socket, a pipe or a file gives `error in accept` and exit 1, and a UDP or AF_UNIX socket
+// leaves it waiting forever; we say which fd is wrong and what it is, before serving.
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
-namespace FastEpmd.Daemon;
+namespace FastEpmd.Interop;
 
-internal static unsafe class InheritedListener
+internal static unsafe class InheritedSocket
 {
     /// <summary>Null when fd is a listening TCP socket; otherwise what it is instead, for the error line.</summary>
-    public static string? Problem(int fd)
+    public static string? ListenerProblem(int fd)
+    {
+        if (StreamProblem(fd) is { } problem) return problem;
+        if (!TryGetInt(fd, SO_ACCEPTCONN, out int listening) || listening == 0)
+            return $"fd {fd} is {NotListeningKind(fd)}";
+        return null;
+    }
+
+    /// <summary>
+    /// Null when fd is a TCP socket that is not listening (an ALIVE connection, or one whose peer has
+    /// gone: the caller looks at that); otherwise what it is instead.
+    /// </summary>
+    public static string? ConnectionProblem(int fd)
+    {
+        if (StreamProblem(fd) is { } problem) return problem;
+        if (TryGetInt(fd, SO_ACCEPTCONN, out int listening) && listening != 0) return $"fd {fd} is a listening TCP socket, not a connection";
+        return null;
+    }
+
+    private static string? StreamProblem(int fd)
     {
         if (fcntl(fd, F_GETFD) < 0) return $"fd {fd} is not open";
         if (!TryGetInt(fd, SO_TYPE, out int type)) return $"fd {fd} is {FileKind(fd)}, not a socket";
@@ -18,8 +38,6 @@ internal static unsafe class InheritedListener
         if (domain != AF_INET && domain != AF_INET6)
             return $"fd {fd} is {FamilyName(domain)} socket, not AF_INET or AF_INET6";
         if (type != SOCK_STREAM) return $"fd {fd} is {TypeName(type)} socket, not a stream (TCP) socket";
-        if (!TryGetInt(fd, SO_ACCEPTCONN, out int listening) || listening == 0)
-            return $"fd {fd} is {NotListeningKind(fd)}";
         return null;
     }
 

@@ -1,0 +1,84 @@
+// Rebuilding a registry from a state image, without replaying registrations: every record goes back
+// to its own index with its creation, key and sequence; NAMES order (newest registration first) and
+// the remembered FIFO come back from the sequences. Restored registrations have no owner until the
+// service adopts each one onto a live connection (or drops it).
+using FastEpmd.State;
+
+namespace FastEpmd.Registry;
+
+internal sealed partial class NodeRegistry
+{
+    /// <summary>Fills an empty registry from a decoded image.</summary>
+    public void Restore(DecodedState state)
+    {
+        if (_used != 0) throw new InvalidOperationException("restore needs an empty registry");
+        int slots = state.SlotCount;
+        foreach (var restored in state.Records) slots = Math.Max(slots, restored.Slot + 1);
+        if (_records.Length < slots) Array.Resize(ref _records, slots);
+        _used = slots;
+        for (int i = 0; i < slots; i++) _records[i] = new NodeRecord { State = NodeState.Free, Block = -1, Prev = -1, Next = -1 };
+
+        foreach (var restored in state.Records)
+        {
+            int record = restored.Slot;
+            ref var r = ref _records[record];
+            r.State = restored.State;
+            r.NodeType = restored.NodeType;
+            r.Protocol = restored.Protocol;
+            r.Port = restored.Port;
+            r.HighestVersion = restored.HighestVersion;
+            r.LowestVersion = restored.LowestVersion;
+            r.Creation = restored.Creation;
+            r.Fd = restored.Fd;
+            r.Key = restored.Key;
+            r.Sequence = restored.Sequence;
+            r.Owner = 0;
+            _index.Add(record, StoreBytes(record, restored.Name, restored.Extra));
+            _lastKey = Math.Max(_lastKey, restored.Key);
+            _lastSequence = Math.Max(_lastSequence, restored.Sequence);
+        }
+
+        var bySequence = new List<RestoredRecord>(state.Records);
+        bySequence.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        foreach (var restored in bySequence)
+        {
+            int record = restored.Slot;
+            ref var r = ref _records[record];
+            if (r.State == NodeState.Registered)
+            {
+                // Oldest first, each pushed at the head: the newest ends first, as Register leaves it.
+                r.Next = _registeredHead;
+                if (_registeredHead >= 0) _records[_registeredHead].Prev = record;
+                _registeredHead = record;
+                RegisteredCount++;
+            }
+            else
+            {
+                r.Prev = _rememberedTail;
+                if (_rememberedTail >= 0) _records[_rememberedTail].Next = record;
+                else _rememberedHead = record;
+                _rememberedTail = record;
+                RememberedCount++;
+            }
+        }
+        // Holes (dropped or never used slots) are reused lowest first.
+        for (int i = slots - 1; i >= 0; i--)
+        {
+            if (_records[i].State == NodeState.Free) _freeRecords.Push(i);
+        }
+        Version++;
+    }
+
+    /// <summary>A restored registration now belongs to a live connection.</summary>
+    public void Adopt(int record, ulong owner, int fd)
+    {
+        ref var r = ref _records[record];
+        if (r.State != NodeState.Registered || r.Owner != 0) throw new InvalidOperationException("record is not a restored registration");
+        r.Owner = owner;
+        r.Fd = fd;
+        Version++;
+    }
+
+    /// <summary>New keys start above this one (a stored descriptor may name a key no slot holds any more).</summary>
+    public void ReserveKeysThrough(ulong key) => _lastKey = Math.Max(_lastKey, key);
+}

@@ -1,0 +1,79 @@
+// The state memfd under systemd's descriptor store: the image a restart finds as FDNAME=state, mapped
+// shared so StateMirror's slot writes are in it the moment they are made. A passed memfd is reused
+// in place when it is valid and big enough; otherwise a fresh one replaces it in the store.
+using FastEpmd.Diagnostics;
+using FastEpmd.Interop;
+using FastEpmd.State;
+
+namespace FastEpmd.Daemon;
+
+internal sealed class StateFile : IDisposable
+{
+    private readonly MappedFile _map;
+
+    private StateFile(int fd, MappedFile map, int slotCount, bool fresh)
+    {
+        Fd = fd;
+        _map = map;
+        Mirror = new StateMirror(map.Memory, slotCount);
+        Fresh = fresh;
+    }
+
+    /// <summary>The memfd (ours to close once the store has its copy).</summary>
+    public int Fd { get; private set; }
+
+    public StateMirror Mirror { get; }
+
+    /// <summary>Created here (needs WriteAll and FDSTORE), not reused from the store.</summary>
+    public bool Fresh { get; }
+
+    /// <summary>A passed memfd's mapping of all its bytes, for decoding; null (with a line saying why) when it cannot be read.</summary>
+    public static MappedFile? MapPassed(int fd, Log log, out string? reason)
+    {
+        reason = null;
+        long size = MappedFile.SizeOf(fd);
+        if (size < 0) reason = $"the state descriptor {fd} cannot be examined: {Errno.Describe((int)-size)}";
+        else if (size < StateImage.HeaderLength) reason = $"state memfd truncated: {size} bytes, shorter than its header";
+        if (reason != null) return null;
+        var map = MappedFile.Map(fd, size, out string? error);
+        if (map == null) reason = $"the state descriptor {fd} cannot be mapped: {error}";
+        return map;
+    }
+
+    /// <summary>Keeps using a passed memfd whose image is valid and has at least slotCount slots.</summary>
+    public static StateFile Reuse(int fd, MappedFile map, int slotCount) => new(fd, map, slotCount, fresh: false);
+
+    /// <summary>A new memfd for slotCount slots (sparse: pages are used as slots are written); null when it cannot be had.</summary>
+    public static StateFile? Create(int slotCount, Log log)
+    {
+        long length = StateImage.LengthFor(slotCount);
+        int fd = MappedFile.CreateMemfd("fastepmd-state", length);
+        if (fd < 0)
+        {
+            if (log.On(0)) log.Write(0, "descriptor store not used: memfd_create: " + Errno.Describe(-fd));
+            return null;
+        }
+        var map = MappedFile.Map(fd, length, out string? error);
+        if (map == null)
+        {
+            if (log.On(0)) log.Write(0, "descriptor store not used: " + error);
+            Reactor.SocketIo.Close(fd);
+            return null;
+        }
+        return new StateFile(fd, map, slotCount, fresh: true);
+    }
+
+    /// <summary>Closes our descriptor; the mapping (and the store's copy) keep the memfd.</summary>
+    public void CloseDescriptor()
+    {
+        if (Fd < 0) return;
+        Reactor.SocketIo.Close(Fd);
+        Fd = -1;
+    }
+
+    public void Dispose()
+    {
+        CloseDescriptor();
+        ((IDisposable)_map).Dispose();
+    }
+}
