@@ -148,6 +148,9 @@ install_test_deps() {
     [ -n "$(compgen -G '/usr/lib/erlang/lib/common_test-*/ebin/ct.beam')" ] || missing+=(erlang-common-test)
     [ -n "$(compgen -G '/usr/lib/erlang/lib/common_test-*/include/ct.hrl')" ] || missing+=(erlang-dev)
     command -v dpkg-source >/dev/null 2>&1 || missing+=(dpkg-dev)
+    # The restart tests' nodes: a libei C node (erlang-dev above) and a Jinterface Java node.
+    [ -n "$(compgen -G '/usr/share/java/OtpErlang*.jar')" ] || missing+=(erlang-jinterface)
+    command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
         local sudo=""
@@ -204,7 +207,9 @@ run_tests() {
     rm -f "$results/$name.trx" "$results/$name.discovered"
     dotnet test "$project" -c "$CONFIG" --no-build -nologo --list-tests "$@" \
         | sed -n '/The following Tests are available:/,$p' | tail -n +2 | grep -c . >"$results/$name.discovered" || true
-    dotnet test "$project" -c "$CONFIG" --no-build -nologo \
+    # A shell's background job ignores SIGINT and SIGQUIT, and an ignored signal survives exec: the
+    # daemons the signal tests start (and OTP's epmd beside them) need the defaults systemd gives.
+    env --default-signal=INT,QUIT dotnet test "$project" -c "$CONFIG" --no-build -nologo \
         --logger "trx;LogFileName=$results/$name.trx" \
         --blame-hang-timeout 6m --blame-hang-dump-type none "$@"
 }
@@ -235,9 +240,23 @@ test() {
         k8s_validator
         wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
         rm -f out/packaging-figures.txt
+        # OTP's epmd_SUITE is ~4.5 min of mostly its own sleeps, in a network namespace of its own:
+        # it runs beside the other system tests, and its fixture (Upstream/OtpEpmdSuiteTests.cs)
+        # waits for this run and reports it case by case. A failed fetch is reported there too.
+        local suite_run="$ROOT/out/otp-suite/run-build" suite_job=""
+        mkdir -p "$ROOT/out/otp-suite"
+        rm -rf "$suite_run" "$suite_run".{out,err,exit}
+        if tests/OtpSuite/fetch.sh >/dev/null 2>"$suite_run.err"; then
+            { env --default-signal=INT,QUIT tests/OtpSuite/run.sh "$FASTEPMD_BIN" "$suite_run" \
+                >"$suite_run.out" 2>>"$suite_run.err"; echo $? >"$suite_run.exit"; } &
+            suite_job=$!
+            export FASTEPMD_OTP_SUITE_RUN="$suite_run"
+        fi
         run_tests tests/FastEpmd.SystemTests || status=1
+        unset FASTEPMD_OTP_SUITE_RUN
+        [ -n "$suite_job" ] && wait "$suite_job"
         [ -f out/packaging-figures.txt ] && sed 's/^/  figure /' out/packaging-figures.txt
-        # OTP's epmd_SUITE, case by case (Conformance/OtpEpmdSuiteTests.cs writes it).
+        # OTP's epmd_SUITE, case by case (Upstream/OtpEpmdSuiteTests.cs writes it).
         cat "$ROOT/out/test-results/epmd_SUITE.txt" 2>/dev/null || true
     fi
     return $status
@@ -277,26 +296,20 @@ bench() {
     dotnet run --project bench/FastEpmd.Load -c Release --no-build -- "$@"
 }
 
+# Query CPU per request with -metrics off and on (scraped every second): the full run's "metrics"
+# cell alone (bench/FastEpmd.Load/Scenarios/MetricsCost.cs).
+bench_metrics() {
+    publish
+    dotnet build bench/FastEpmd.Load -c Release -nologo -v quiet
+    dotnet run --project bench/FastEpmd.Load -c Release --no-build -- --only metrics --otp none --floor none \
+        --out bench/results/tmp --name metrics "$@"
+}
+
 # Coverage-guided fuzzing of the request path: SharpFuzz instruments FastEpmd.Core.dll and AFL++
 # runs DecoderHarness (bench/FastEpmd.Fuzz) for SECONDS, resuming out/fuzz/findings across runs.
 # Without afl-fuzz or SharpFuzz (or with FUZZ_ENGINE=random) a seeded random/mutational loop runs
 # instead, with no coverage feedback. A crash fails the verb; replay one with
 # `dotnet out/fuzz/bin/FastEpmd.Fuzz.dll replay FILE` and keep it as a FuzzRegressionTests case.
-# Query CPU per request with -metrics off (the judged arm) and on, scraped every second as
-# Prometheus would; the scraper is bounded (at most 600 scrapes) and stopped by its PID.
-bench_metrics() {
-    publish
-    dotnet build bench/FastEpmd.Load -c Release -nologo -v quiet
-    local port=19199
-    ( for _ in $(seq 600); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/metrics"; sleep 1; done ) &
-    local scraper=$!
-    local status=0
-    dotnet run --project bench/FastEpmd.Load -c Release --no-build -- --quick --only query16 --otp none --floor none \
-        --variants "|-metrics $port" "$@" || status=$?
-    kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null
-    return $status
-}
-
 fuzz() {
     local seconds=${1:?usage: ./build.sh fuzz SECONDS}
     local dir=out/fuzz

@@ -81,7 +81,7 @@ internal static class Program
         var defaults = new List<Scenario>
         {
             new Query(16), new Query(64), new Names(10), new Names(1000), new Churn(),
-            new Hold(1000), new Hold(10000), new Hold(19000),
+            new Hold(1000), new Hold(10000), new Hold(19000), new MetricsCost(),
         };
         var only = Arg("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries);
         var scenarios = only is null ? defaults : defaults.Append(new Miss()).Where(s => only.Contains(s.Name)).ToList();

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define FE_ABI_VERSION 4
+#define FE_ABI_VERSION 5
 
 #if defined(__GNUC__)
 #define FE_EXPORT __attribute__((visibility("default")))
@@ -45,6 +45,9 @@ FE_EXPORT int32_t fe_kq_wait(int32_t kq, fe_poll_event *events, int32_t capacity
  * size class: 16 or 4 bytes written to address), or -EINVAL. */
 FE_EXPORT int32_t fe_inet_pton(const char *text, uint8_t *address);
 FE_EXPORT int32_t fe_inet_ntop(int32_t is_ipv6, const uint8_t *address, char *text, int32_t capacity);
+/* A connected socket's peer as text, "1.2.3.4:5" or "[::1]:5" (no NUL): the length, or -errno
+ * (-ENOTCONN for a listener or a closed peer, -EAFNOSUPPORT for a Unix socket). */
+FE_EXPORT int32_t fe_peer_text(int32_t fd, char *text, int32_t capacity);
 
 /* fe_spawn.c: start this program again in a new session (for -daemon). */
 FE_EXPORT int32_t fe_spawn_detached(const char *path, char *const argv[], char *const envp[], int32_t keep_fd, int32_t *pid);
@@ -66,5 +69,7 @@ FE_EXPORT int32_t fe_syslog_error(const char *message);
 
 /* fe_time.c: ctime() of now without the newline ("Tue Nov  4 20:41:25 2026"): the length. */
 FE_EXPORT int32_t fe_ctime_now(char *text, int32_t capacity);
+/* Now in UTC as ISO 8601 with seven fraction digits ("2026-12-02T01:02:03.4567890Z"): the length. */
+FE_EXPORT int32_t fe_utc_now_iso(char *text, int32_t capacity);
 
 #endif

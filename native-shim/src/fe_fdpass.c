@@ -8,22 +8,31 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* Room for the largest SCM_RIGHTS message, aligned as a cmsghdr. */
+typedef union fe_fd_control {
+    char buf[CMSG_SPACE(sizeof(int) * FE_FD_PASS_MAX)];
+    struct cmsghdr align;
+} fe_fd_control;
+
+/* One data buffer in msg; the rest of msg zeroed. */
+static void fe_fd_message(struct msghdr *msg, struct iovec *iov, void *data, int32_t len)
+{
+    memset(msg, 0, sizeof *msg);
+    iov->iov_base = data;
+    iov->iov_len = (size_t)len;
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+}
+
 int32_t fe_fd_send(int32_t sock, const void *data, int32_t len, const int32_t *fds, int32_t nfds,
                    const void *addr, int32_t addrlen)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * FE_FD_PASS_MAX)];
-        struct cmsghdr align;
-    } control;
+    fe_fd_control control;
     struct iovec iov;
     struct msghdr msg;
     if (len < 0 || nfds < 0 || nfds > FE_FD_PASS_MAX || addrlen < 0)
         return -EINVAL;
-    memset(&msg, 0, sizeof msg);
-    iov.iov_base = (void *)data;
-    iov.iov_len = (size_t)len;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
+    fe_fd_message(&msg, &iov, (void *)data, len);
     if (addrlen > 0) {
         msg.msg_name = (void *)addr;
         msg.msg_namelen = (socklen_t)addrlen;
@@ -47,20 +56,13 @@ int32_t fe_fd_send(int32_t sock, const void *data, int32_t len, const int32_t *f
 
 int32_t fe_fd_recv(int32_t sock, void *data, int32_t len, int32_t *fds, int32_t maxfds, int32_t *nfds)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * FE_FD_PASS_MAX)];
-        struct cmsghdr align;
-    } control;
+    fe_fd_control control;
     struct iovec iov;
     struct msghdr msg;
     *nfds = 0;
     if (len < 0 || maxfds < 0)
         return -EINVAL;
-    memset(&msg, 0, sizeof msg);
-    iov.iov_base = data;
-    iov.iov_len = (size_t)len;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
+    fe_fd_message(&msg, &iov, data, len);
     msg.msg_control = control.buf;
     msg.msg_controllen = sizeof control.buf;
     ssize_t n;

@@ -9,6 +9,7 @@ internal static class EpmdEnvironment
     private static readonly string[] s_scrubbed =
     {
         "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS", "ERL_EPMD_RELAXED_COMMAND_CHECK", "ERL_EPMD_ALLOW", "LISTEN_FDS", "LISTEN_PID", "NOTIFY_SOCKET",
+        "LISTEN_FDNAMES", "FDSTORE",
     };
 
     /// <summary>Clears the epmd and systemd variables, then applies env (a null value leaves one unset).</summary>

@@ -183,6 +183,7 @@ internal sealed class RunReport
     public RunReport(Settings settings, List<ScenarioResult> results, List<StartupResult> startup, List<BurstArm> burst, double seconds)
     {
         Settings = settings;
+        Results = results;
         Startup = startup;
         Seconds = seconds;
         Arms = results.SelectMany(r => r.Arms.Select(a => ArmSummary.From(r, a))).ToList();
@@ -233,6 +234,7 @@ internal sealed class RunReport
     }
 
     public Settings Settings { get; }
+    public List<ScenarioResult> Results { get; }
     public List<StartupResult> Startup { get; }
     public double Seconds { get; }
     public List<ArmSummary> Arms { get; }
@@ -289,6 +291,24 @@ internal sealed class RunReport
         var base19 = Find("hold19000", a => a.Label == Hold.BaselineLabel);
         var at19 = Find("hold19000", a => a.Kind == DaemonKind.FastEpmd && a.Label != Hold.BaselineLabel);
         t.Add(Compare("19,000 held: query cost vs 1,000 held", "FastEpmd CPU/request @19,000 / @1,000", at19, base19, 1.25));
+
+        var metricsOn = Find("metrics", a => a.Label == MetricsCost.OnLabel);
+        var metricsOff = Find("metrics", a => a.Label == MetricsCost.OffLabel);
+        var cost = Compare("-metrics, scraped every second", "query16 server CPU/request, metrics on / off", metricsOn, metricsOff, 1.05);
+        if (metricsOn is not null && metricsOff is not null)
+        {
+            var on = Spread.Of(metricsOn.RoundCpuUsPerReq);
+            var off = Spread.Of(metricsOff.RoundCpuUsPerReq);
+            var scraper = (Results.FirstOrDefault(r => r.Scenario is MetricsCost)?.Scenario as MetricsCost)?.Scraper;
+            cost = new Target
+            {
+                Name = cost.Name, Measure = cost.Measure, Value = cost.Value, Limit = cost.Limit, Unit = cost.Unit,
+                Detail = cost.Detail + $"; per round on {on.Median:0.0} ({on.Min:0.0}-{on.Max:0.0}) us, off {off.Median:0.0} ({off.Min:0.0}-{off.Max:0.0}) us: "
+                    + (on.VerdictAgainst(off) == "worse" ? "**worse**" : on.VerdictAgainst(off))
+                    + (scraper is null ? "" : $"; {scraper.Scrapes} scrapes answered, {scraper.Failures} failed"),
+            };
+        }
+        t.Add(cost);
 
         var fs = Startup.FirstOrDefault(s => s.Kind == DaemonKind.FastEpmd);
         t.Add(new Target

@@ -14,15 +14,20 @@ namespace FastEpmd.Adoption;
 
 internal sealed class InheritedRegistrations
 {
-    private InheritedRegistrations(DecodedState? image, List<(ulong Key, int Fd)> alive, List<(string Name, int Fd)> strays)
+    private InheritedRegistrations(DecodedState? image, string? imageProblem, List<(ulong Key, int Fd)> alive,
+        List<(string Name, int Fd)> strays)
     {
         Image = image;
+        ImageProblem = imageProblem;
         Alive = alive;
         Strays = strays;
     }
 
     /// <summary>The validated image; null: start empty.</summary>
     public DecodedState? Image { get; }
+
+    /// <summary>Why there is no image (null when there is one, or when none was expected).</summary>
+    public string? ImageProblem { get; }
 
     /// <summary>Descriptors named alive-{key}.</summary>
     public List<(ulong Key, int Fd)> Alive { get; }
@@ -34,14 +39,15 @@ internal sealed class InheritedRegistrations
     public int Adopted { get; private set; }
     public int Dropped { get; private set; }
 
-    /// <summary>Decodes the image (empty: none) and sorts the descriptors by name; logs why an image is not used.</summary>
-    public static InheritedRegistrations From(ReadOnlySpan<byte> image, IEnumerable<(string Name, int Fd)> descriptors, Log log)
+    /// <summary>Decodes the image and sorts the descriptors by name; nothing is logged or closed until Apply.</summary>
+    /// <param name="problem">Why the caller has no image to give (image is then empty), or null.</param>
+    public static InheritedRegistrations From(ReadOnlySpan<byte> image, IEnumerable<(string Name, int Fd)> descriptors,
+        string? problem = null)
     {
         DecodedState? decoded = null;
-        if (!image.IsEmpty)
+        if (problem == null)
         {
-            decoded = StateImage.Decode(image, out string? reason);
-            if (decoded == null && log.On(0)) log.Write(0, "state image not used, starting with no registrations: " + reason);
+            decoded = StateImage.Decode(image, out problem);
         }
         var alive = new List<(ulong, int)>();
         var strays = new List<(string, int)>();
@@ -50,7 +56,7 @@ internal sealed class InheritedRegistrations
             if (StoreNames.TryParseAlive(name, out ulong key)) alive.Add((key, fd));
             else strays.Add((name, fd));
         }
-        return new InheritedRegistrations(decoded, alive, strays);
+        return new InheritedRegistrations(decoded, problem, alive, strays);
     }
 
     /// <summary>
@@ -69,7 +75,13 @@ internal sealed class InheritedRegistrations
         }
         if (Image == null)
         {
-            foreach (var (key, fd) in Alive) DropDescriptor(reactor, log, key, fd, "there is no state image to say whose it is");
+            // One line for the lot: with no image, no socket can be matched to a registration.
+            if (log.On(0)) log.Write(0, $"state image not used, starting with no registrations ({Alive.Count} stored sockets closed): {ImageProblem}");
+            foreach (var (key, fd) in Alive)
+            {
+                SocketIo.Close(fd);
+                reactor.DescriptorStore?.Remove(key);
+            }
             return;
         }
 

@@ -1,14 +1,15 @@
 // One log event as a JSON object on one line, for log collectors:
-// {"time":"2026-12-01T23:30:00.1234567Z","level":"info","event":"...","name":"...","fd":7,"errno":104}
-// name, fd and errno appear only when the event has them. Composed in the caller's buffer.
-using System.Buffers;
+// {"time":"2026-12-01T23:30:00.1234567Z","level":"info","event":"...","name":"...","fd":7,
+//  "peer":"127.0.0.1:51234","errno":104}
+// name, fd, peer and errno appear only when the event has them. Composed in the caller's buffer.
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Unicode;
+using FastEpmd.Interop;
 
 namespace FastEpmd.Diagnostics;
 
-internal static class JsonLine
+internal static unsafe class JsonLine
 {
     private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
 
@@ -20,14 +21,14 @@ internal static class JsonLine
         _ => "debug"u8,
     };
 
+    /// <param name="fd">The event's descriptor, or -1; a connected socket's peer address is added with it.</param>
     public static int Compose(Span<byte> line, int level, string message, ReadOnlySpan<byte> name, int fd, int errno)
     {
         // Room for the closing fields however long the message is: it is cut to fit.
-        const int tail = 64;
+        const int tail = 128;
         var body = line[..^tail];
         int n = Append(line, 0, "{\"time\":\""u8);
-        Utf8Formatter.TryFormat(DateTime.UtcNow, line[n..], out int written, new StandardFormat('O'));
-        n += written;
+        fixed (byte* time = line[n..]) n += Math.Max(0, Shim.UtcNowIso(time, 40));
         n = Append(line, n, "\",\"level\":\""u8);
         n = Append(line, n, LevelName(level));
         n = Append(line, n, "\",\"event\":\""u8);
@@ -51,13 +52,23 @@ internal static class JsonLine
         if (fd >= 0)
         {
             n = Append(line, n, ",\"fd\":"u8);
-            Utf8Formatter.TryFormat(fd, line[n..], out written);
+            Utf8Formatter.TryFormat(fd, line[n..], out int written);
             n += written;
+            // getpeername now: the event is logged before its socket is closed.
+            Span<byte> peer = stackalloc byte[64];
+            int length;
+            fixed (byte* p = peer) length = Shim.PeerText(fd, p, peer.Length);
+            if (length > 0)
+            {
+                n = Append(line, n, ",\"peer\":\""u8);
+                n = Append(line, n, peer[..length]);
+                n = Append(line, n, "\""u8);
+            }
         }
         if (errno != 0)
         {
             n = Append(line, n, ",\"errno\":"u8);
-            Utf8Formatter.TryFormat(errno, line[n..], out written);
+            Utf8Formatter.TryFormat(errno, line[n..], out int written);
             n += written;
         }
         return Append(line, n, "}\n"u8);

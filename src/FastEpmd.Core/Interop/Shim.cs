@@ -11,7 +11,7 @@ internal static unsafe partial class Shim
     public const string Library = "fastepmd_shim";
 
     /// <summary>The ABI this code was written against (FE_ABI_VERSION in fastepmd_shim.h).</summary>
-    public const int ExpectedAbiVersion = 4;
+    public const int ExpectedAbiVersion = 5;
 
     /// <summary>FE_FD_PASS_MAX: descriptors in one fe_fd_send or fe_fd_recv (the kernel's SCM_MAX_FD).</summary>
     public const int MaxPassedFds = 253;
@@ -52,6 +52,9 @@ internal static unsafe partial class Shim
     [LibraryImport(Library, EntryPoint = "fe_inet_ntop")]
     public static partial int InetNtop(int isIPv6, byte* address, byte* text, int capacity);
 
+    [LibraryImport(Library, EntryPoint = "fe_peer_text")]
+    public static partial int PeerText(int fd, byte* text, int capacity);
+
     [LibraryImport(Library, EntryPoint = "fe_spawn_detached")]
     public static partial int SpawnDetached(byte* path, byte** argv, byte** envp, int keepFd, int* pid);
 
@@ -71,6 +74,9 @@ internal static unsafe partial class Shim
 
     [LibraryImport(Library, EntryPoint = "fe_ctime_now")]
     public static partial int CTimeNow(byte* text, int capacity);
+
+    [LibraryImport(Library, EntryPoint = "fe_utc_now_iso")]
+    public static partial int UtcNowIso(byte* text, int capacity);
 
     /// <summary>Throws when the loaded shim is not the one this build expects.</summary>
     public static void CheckAbi()

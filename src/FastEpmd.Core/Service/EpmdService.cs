@@ -14,7 +14,6 @@ internal sealed class EpmdService
     private readonly NodeRegistry _registry;
     private readonly Log _log;
     private readonly Func<long> _unixSeconds;
-    private readonly byte[] _line = new byte[NamesReply.MaxLineLength];
     private StateMirror? _mirror;
 
     /// <param name="maxRegistrations">The connection table's size: the reply budget holds two NAMES of that many.</param>
@@ -321,7 +320,7 @@ internal sealed class EpmdService
         int id = Snapshots.Current(kind, _registry.Version);
         if (id == 0)
         {
-            long size = Build(kind, default);
+            long size = Measure(kind);
             int room = Snapshots.MakeRoom(kind, size);
             if (room > 0) return new Decision { After = AfterReply.Close, ShedSnapshot = room };
             Span<byte> buffer = default;
@@ -337,14 +336,34 @@ internal sealed class EpmdService
         return new Decision { After = AfterReply.Close, Snapshot = id };
     }
 
-    /// <summary>Writes the reply into <paramref name="buffer"/>; with an empty buffer only measures it.</summary>
-    private long Build(ReplyKind kind, Span<byte> buffer)
+    /// <summary>The reply's length, as Build will write it.</summary>
+    private long Measure(ReplyKind kind)
     {
-        bool measure = buffer.IsEmpty;
-        long length = NamesReply.WriteHeader(measure ? _line : buffer, _options.Port);
+        long length = NamesReply.HeaderLength;
         for (int r = _registry.FirstRegistered; r >= 0; r = _registry.NextInList(r))
         {
-            var line = measure ? _line.AsSpan() : buffer.Slice((int)length);
+            ref readonly var node = ref _registry[r];
+            length += kind == ReplyKind.Dump
+                ? NamesReply.ActiveDumpLineLength(node.NameLength, node.Port, node.Fd)
+                : NamesReply.NameLineLength(node.NameLength, node.Port);
+        }
+        if (kind == ReplyKind.Dump)
+        {
+            for (int r = _registry.FirstRemembered; r >= 0; r = _registry.NextInList(r))
+            {
+                ref readonly var node = ref _registry[r];
+                length += NamesReply.UnusedDumpLineLength(node.NameLength, node.Port, node.Fd);
+            }
+        }
+        return length;
+    }
+
+    private long Build(ReplyKind kind, Span<byte> buffer)
+    {
+        long length = NamesReply.WriteHeader(buffer, _options.Port);
+        for (int r = _registry.FirstRegistered; r >= 0; r = _registry.NextInList(r))
+        {
+            var line = buffer.Slice((int)length);
             ref readonly var node = ref _registry[r];
             length += kind == ReplyKind.Dump
                 ? NamesReply.WriteActiveDumpLine(line, _registry.Name(r), node.Port, node.Fd)
@@ -354,7 +373,7 @@ internal sealed class EpmdService
         {
             for (int r = _registry.FirstRemembered; r >= 0; r = _registry.NextInList(r))
             {
-                var line = measure ? _line.AsSpan() : buffer.Slice((int)length);
+                var line = buffer.Slice((int)length);
                 ref readonly var node = ref _registry[r];
                 length += NamesReply.WriteUnusedDumpLine(line, _registry.Name(r), node.Port, node.Fd);
             }

@@ -23,6 +23,32 @@ internal static class NamesReply
         return HeaderLength;
     }
 
+    // Line lengths without writing the line: a snapshot is sized before it is mapped, and formatting
+    // every line twice doubled the cost of a rebuild.
+    public static int NameLineLength(int nameLength, int port) => 15 + nameLength + Digits(port);
+
+    public static int ActiveDumpLineLength(int nameLength, int port, int fd) => 36 + nameLength + Digits(port) + Digits(fd);
+
+    public static int UnusedDumpLineLength(int nameLength, int port, int fd) => 37 + nameLength + Digits(port) + Digits(fd);
+
+    /// <summary>The characters Utf8Formatter writes for an int.</summary>
+    public static int Digits(int value)
+    {
+        if (value < 0) return 1 + Digits((uint)-(long)value);
+        return Digits((uint)value);
+    }
+
+    private static int Digits(uint value)
+    {
+        int digits = 1;
+        while (value >= 10)
+        {
+            value /= 10;
+            digits++;
+        }
+        return digits;
+    }
+
     public static int WriteNameLine(Span<byte> destination, ReadOnlySpan<byte> name, int port)
     {
         var w = new TextWriter(destination);

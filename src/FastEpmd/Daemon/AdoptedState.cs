@@ -20,7 +20,7 @@ internal static class AdoptedState
         (int Fd, string Description)? metrics, ReadOnlySpan<byte> image, IEnumerable<(string Name, int Fd)> alive,
         int controlFd = -1)
     {
-        var handoff = InheritedRegistrations.From(image, alive, log);
+        var handoff = InheritedRegistrations.From(image, alive);
         return DaemonHost.ServeListeners(options, log, listeners, metrics, DaemonHost.TableSize(options), handoff: handoff,
             controlFd: controlFd);
     }

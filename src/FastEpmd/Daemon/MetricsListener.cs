@@ -1,6 +1,5 @@
 // The -metrics listener: opened from the option, or under -systemd taken from the inherited
 // descriptors as the one LISTEN_FDNAMES names "metrics" (it is then not an epmd listener).
-using System.Reflection;
 using FastEpmd.CommandLine;
 using FastEpmd.Interop;
 using FastEpmd.Reactor;
@@ -46,15 +45,13 @@ internal static class MetricsListener
         return (fd, where);
     }
 
-    /// <summary>The product version for fastepmd_build_info, without the commit suffix.</summary>
+    /// <summary>The product version for fastepmd_build_info: label-safe, else "unknown".</summary>
     public static string Version()
     {
-        var informational = typeof(MetricsListener).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
-        var version = (informational ?? "unknown").Split('+')[0];
-        foreach (char c in version)
+        foreach (char c in BuildInfo.Version)
         {
             if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')) return "unknown";
         }
-        return version;
+        return BuildInfo.Version.Length > 0 ? BuildInfo.Version : "unknown";
     }
 }

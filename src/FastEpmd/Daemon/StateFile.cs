@@ -27,8 +27,8 @@ internal sealed class StateFile : IDisposable
     /// <summary>Created here (needs WriteAll and FDSTORE), not reused from the store.</summary>
     public bool Fresh { get; }
 
-    /// <summary>A passed memfd's mapping of all its bytes, for decoding; null (with a line saying why) when it cannot be read.</summary>
-    public static MappedFile? MapPassed(int fd, Log log, out string? reason)
+    /// <summary>A passed memfd's mapping of all its bytes, for decoding; null, with why, when it cannot be read.</summary>
+    public static MappedFile? MapPassed(int fd, out string? reason)
     {
         reason = null;
         long size = MappedFile.SizeOf(fd);

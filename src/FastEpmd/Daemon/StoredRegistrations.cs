@@ -42,14 +42,12 @@ internal sealed class StoredRegistrations : IDisposable
         InheritedRegistrations? adopted = null;
         if (stateFd >= 0)
         {
-            passed = StateFile.MapPassed(stateFd, log, out string? reason);
-            if (passed == null && log.On(0)) log.Write(0, "state image not used, starting with no registrations: " + reason);
-            adopted = InheritedRegistrations.From(passed == null ? default : passed.GetSpan(), others, log);
+            passed = StateFile.MapPassed(stateFd, out string? reason);
+            adopted = InheritedRegistrations.From(passed == null ? default : passed.GetSpan(), others, reason);
         }
         else if (others.Count > 0)
         {
-            if (log.On(0)) log.Write(0, "state image not used, starting with no registrations: no state memfd was passed");
-            adopted = InheritedRegistrations.From(default, others, log);
+            adopted = InheritedRegistrations.From(default, others, "no state memfd was passed");
         }
 
         StateFile? state = null;

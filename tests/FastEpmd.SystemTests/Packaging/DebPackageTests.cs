@@ -1,6 +1,7 @@
 // The Debian package (./build.sh deb) as an operator meets it: installed with dpkg into a booted
-// Debian machine whose erlang-base already enabled epmd.socket, then used by a real erl, restarted,
-// scored by systemd-analyze, and removed. The steps share one machine and run in order.
+// Debian machine whose erlang-base already enabled epmd.socket, then used by a real erl, restarted
+// (DebPackageTests.Continuity: with 100 nodes kept through restart, SIGKILL and upgrade), scored by
+// systemd-analyze, and removed. The steps share one machine and run in order.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -9,7 +10,7 @@ namespace FastEpmd.SystemTests.Packaging;
 
 [TestFixture]
 [Parallelizable(ParallelScope.Self)]
-public class DebPackageTests
+public partial class DebPackageTests
 {
     private NspawnMachine? _machine;
     private double _debiansScore = double.NaN;
@@ -129,7 +130,7 @@ public class DebPackageTests
         Assert.That(M.Ok("epmd -names"), Does.Match(@"name x at port \d+"));
     }
 
-    [Test, Order(5)]
+    [Test, Order(8)]
     public void SecurityExposureIsAtMostTwo()
     {
         double ours = SecurityScore("fastepmd.service");
@@ -145,7 +146,7 @@ public class DebPackageTests
         return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    [Test, Order(6)]
+    [Test, Order(9)]
     public void RemoveBringsDebiansEpmdBack()
     {
         // apt-get remove runs exactly this dpkg step; the machine has no network for apt.

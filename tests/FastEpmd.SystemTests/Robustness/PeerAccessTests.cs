@@ -342,8 +342,10 @@ public class PeerAccessTests : RobustnessFixture
         Assert.That(daemonFds - baselineFds, Is.InRange(Cap - 1, Cap + 5), "the daemon's descriptors: the cap, not the flood");
         Assert.That(remote.Result.Count, Is.EqualTo(2 * Probes));
         Assert.That(local.Result.Count, Is.EqualTo(2 * Probes));
-        Assert.That(p99Remote, Is.LessThan(10.0), "second remote address, p99 ms");
-        Assert.That(p99Local, Is.LessThan(10.0), "local clients, p99 ms");
+        // Starved clients would wait out the flood (seconds) or time out; 50 ms leaves room for a
+        // 2-core machine also running the flood's 5,000 connects (11 ms seen there under load).
+        Assert.That(p99Remote, Is.LessThan(50.0), "second remote address, p99 ms");
+        Assert.That(p99Local, Is.LessThan(50.0), "local clients, p99 ms");
         for (int i = 0; i < Nodes; i++)
         {
             Assert.That(RobustClient.ClosedByPeer(holders[i]), Is.False, $"node{i}'s registration socket");

@@ -40,6 +40,41 @@ public class JsonLogTests
     }
 
     [Test]
+    public void An_event_on_a_connected_socket_carries_its_peer_and_a_utc_time()
+    {
+        var lines = new List<string>();
+        var log = new Log(1, lines.Add) { Json = true };
+        var (client, serverFd) = SocketPairs.Tcp();
+        var (unixA, unixB) = SocketPairs.Unix();
+        try
+        {
+            var before = DateTime.UtcNow;
+            log.Write(1, "closing because timed out on receive", fd: serverFd);
+            log.Write(1, "a unix socket has no address", fd: unixA);
+            var after = DateTime.UtcNow;
+
+            var tcp = JsonDocument.Parse(lines[0]).RootElement;
+            Assert.That(tcp.GetProperty("fd").GetInt32(), Is.EqualTo(serverFd));
+            Assert.That(tcp.GetProperty("peer").GetString(), Is.EqualTo(client.LocalEndPoint!.ToString()));
+            string time = tcp.GetProperty("time").GetString()!;
+            Assert.That(time, Does.Match(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$"));
+            var parsed = DateTime.Parse(time, null, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
+            Assert.That(parsed, Is.InRange(before.AddSeconds(-1), after.AddSeconds(1)));
+
+            var unix = JsonDocument.Parse(lines[1]).RootElement;
+            Assert.That(unix.GetProperty("fd").GetInt32(), Is.EqualTo(unixA));
+            Assert.That(unix.TryGetProperty("peer", out _), Is.False);
+        }
+        finally
+        {
+            client.Dispose();
+            Tmds.Linux.LibC.close(serverFd);
+            Tmds.Linux.LibC.close(unixA);
+            Tmds.Linux.LibC.close(unixB);
+        }
+    }
+
+    [Test]
     public void JsonLines_OnStderr_AllocateNothing()
     {
         var log = new Log(0) { Json = true };

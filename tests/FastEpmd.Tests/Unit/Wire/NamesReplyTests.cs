@@ -17,6 +17,25 @@ public class NamesReplyTests
         Assert.That(Hex.Format(b.AsSpan(0, n)), Is.EqualTo(expected));
     }
 
+    [TestCase(0, 0, 0)]
+    [TestCase(1, 9, 10)]
+    [TestCase(7, 65535, -1)]
+    [TestCase(255, 10, 99999)]
+    [TestCase(Limits.MaxNameBytes, 0, int.MaxValue)]
+    [TestCase(3, 1, int.MinValue)]
+    public void Line_lengths_are_what_the_writers_write(int nameLength, int port, int fd)
+    {
+        var b = Buffer();
+        var name = new byte[nameLength];
+        Array.Fill(name, (byte)'n');
+        Assert.Multiple(() =>
+        {
+            Assert.That(NamesReply.NameLineLength(nameLength, port), Is.EqualTo(NamesReply.WriteNameLine(b, name, port)));
+            Assert.That(NamesReply.ActiveDumpLineLength(nameLength, port, fd), Is.EqualTo(NamesReply.WriteActiveDumpLine(b, name, port, fd)));
+            Assert.That(NamesReply.UnusedDumpLineLength(nameLength, port, fd), Is.EqualTo(NamesReply.WriteUnusedDumpLine(b, name, port, fd)));
+        });
+    }
+
     [Test]
     public void Name_line()
     {
