@@ -10,14 +10,10 @@ namespace FastEpmd.Tests.Loop;
 public unsafe class ControlSocketLoopTests
 {
     private const string NamesReply = "00 00 11 11";   // NAMES_RESP header on the harness's port 4369 as configured
-    private readonly List<int> _open = new();
+    private readonly OpenDescriptors _open = new();
 
     [TearDown]
-    public void CloseAll()
-    {
-        foreach (int fd in _open) close(fd);
-        _open.Clear();
-    }
+    public void CloseAll() => _open.CloseAll();
 
     private static string UniqueName() => "fastepmd-test:" + Guid.NewGuid().ToString("N");
 
@@ -35,7 +31,7 @@ public unsafe class ControlSocketLoopTests
     {
         int fd = UnixSocket.Connect(name);
         Assert.That(fd, Is.GreaterThanOrEqualTo(0), "connect: " + Errno.Describe(-fd));
-        _open.Add(fd);
+        _open.Track(fd);
         return fd;
     }
 
@@ -62,6 +58,16 @@ public unsafe class ControlSocketLoopTests
         return false;
     }
 
+    /// <summary>Steps until a Hello is parked, takes it (its descriptor closed at TearDown).</summary>
+    private UpgradeRequest AwaitRequest(LoopHarness loop)
+    {
+        for (int i = 0; i < 20 && loop.Reactor.PendingUpgrade is null; i++) loop.Step(5);
+        var request = loop.Reactor.TakeUpgradeRequest();
+        Assert.That(request, Is.Not.Null, "a Hello parked for the daemon");
+        _open.Track(request!.Value.Fd);
+        return request.Value;
+    }
+
     private static void AssertStillServes(LoopHarness loop)
     {
         var names = loop.Request("00 01 6e");
@@ -76,12 +82,9 @@ public unsafe class ControlSocketLoopTests
         using var owned = loop;
         int fd = Dial(name);
         SendRecord(fd, Hello());
-        for (int i = 0; i < 20 && loop.Reactor.PendingUpgrade is null; i++) loop.Step(5);
-        var request = loop.Reactor.TakeUpgradeRequest();
-        Assert.That(request, Is.Not.Null);
-        _open.Add(request!.Value.Fd);
-        Assert.That(request.Value.Hello.Formats, Is.EqualTo(new ushort[] { 1 }));
-        Assert.That(request.Value.PeerPid, Is.EqualTo(Environment.ProcessId));
+        var request = AwaitRequest(loop);
+        Assert.That(request.Hello.Formats, Is.EqualTo(new ushort[] { 1 }));
+        Assert.That(request.PeerPid, Is.EqualTo(Environment.ProcessId));
         Assert.That(loop.Reactor.TakeUpgradeRequest(), Is.Null, "taken once");
     }
 
@@ -107,10 +110,7 @@ public unsafe class ControlSocketLoopTests
         int second = Dial(name);
         Assert.That(ClosedByDaemon(loop, second), Is.True);
         SendRecord(first, Hello());
-        for (int i = 0; i < 20 && loop.Reactor.PendingUpgrade is null; i++) loop.Step(5);
-        var request = loop.Reactor.TakeUpgradeRequest();
-        Assert.That(request, Is.Not.Null);
-        _open.Add(request!.Value.Fd);
+        AwaitRequest(loop);
     }
 
     [Test]
@@ -128,9 +128,7 @@ public unsafe class ControlSocketLoopTests
         // The place is free again: a new asker is heard.
         int next = Dial(name);
         SendRecord(next, Hello());
-        for (int i = 0; i < 20 && loop.Reactor.PendingUpgrade is null; i++) loop.Step(5);
-        Assert.That(loop.Reactor.PendingUpgrade, Is.Not.Null);
-        _open.Add(loop.Reactor.TakeUpgradeRequest()!.Value.Fd);
+        AwaitRequest(loop);
     }
 
     [Test]

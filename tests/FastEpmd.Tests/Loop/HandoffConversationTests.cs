@@ -8,20 +8,12 @@ namespace FastEpmd.Tests.Loop;
 
 public unsafe class HandoffConversationTests
 {
-    private readonly List<int> _open = new();
+    private readonly OpenDescriptors _open = new();
 
     [TearDown]
-    public void CloseAll()
-    {
-        foreach (int fd in _open) close(fd);
-        _open.Clear();
-    }
+    public void CloseAll() => _open.CloseAll();
 
-    private int Track(int fd)
-    {
-        _open.Add(fd);
-        return fd;
-    }
+    private int Track(int fd) => _open.Track(fd);
 
     /// <summary>Runs the old daemon's side on its own thread; the Hello is read first, as the reactor does.</summary>
     private static Task<(bool Accepted, string Error)> OldSide(int fd, ushort format, byte[] image, List<HandedDescriptor> descriptors) =>
@@ -113,7 +105,7 @@ public unsafe class HandoffConversationTests
         Assert.That(channel.Expect(HandoffType.Offer, out _), Is.True, channel.Error);
         Assert.That(channel.SendType(HandoffType.Go), Is.True);
         Assert.That(channel.Expect(HandoffType.Image, out _), Is.True, channel.Error);
-        _open.Remove(newFd);
+        _open.Forget(newFd);
         close(newFd);
 
         Assert.That(old.Wait(2000), Is.True, "no wait for the deadline");

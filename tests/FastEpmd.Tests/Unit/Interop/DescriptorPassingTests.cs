@@ -9,28 +9,20 @@ namespace FastEpmd.Tests.Unit.Interop;
 
 public unsafe class DescriptorPassingTests
 {
-    private readonly List<int> _open = new();
+    private readonly OpenDescriptors _open = new();
 
     [TearDown]
-    public void CloseAll()
-    {
-        foreach (int fd in _open) close(fd);
-        _open.Clear();
-    }
+    public void CloseAll() => _open.CloseAll();
 
     private (int A, int B) Pair()
     {
         var (a, b) = SocketPairs.UnixSeqPacket();
-        _open.Add(a);
-        _open.Add(b);
+        _open.Track(a);
+        _open.Track(b);
         return (a, b);
     }
 
-    private int Track(int fd)
-    {
-        _open.Add(fd);
-        return fd;
-    }
+    private int Track(int fd) => _open.Track(fd);
 
     [Test]
     public void Descriptors_arrive_with_their_record_as_working_close_on_exec_copies()
