@@ -22,11 +22,13 @@ internal sealed class StateMirror
     /// <summary>Slot rewrites so far (the metric a test reads).</summary>
     public long Writes { get; private set; }
 
-    /// <summary>Writes a fresh header and every record of the registry; the rest of the slots empty.</summary>
+    /// <summary>
+    /// Writes a header and every record of the registry into zeroed memory (a new memfd). The rest is
+    /// not cleared: touching every page would make a sparse memfd wholly resident.
+    /// </summary>
     public void WriteAll(NodeRegistry registry)
     {
         var image = _image.Span;
-        image.Slice(0, (int)StateImage.LengthFor(SlotCount)).Clear();
         StateImage.WriteHeader(image, SlotCount);
         for (int record = 0; record < registry.RecordSlots && record < SlotCount; record++)
             StateSlot.Write(StateSlot.In(image, record), registry, record);

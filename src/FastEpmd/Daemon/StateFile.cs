@@ -27,21 +27,27 @@ internal sealed class StateFile : IDisposable
     /// <summary>Created here (needs WriteAll and FDSTORE), not reused from the store.</summary>
     public bool Fresh { get; }
 
-    /// <summary>A passed memfd's mapping of all its bytes, for decoding; null, with why, when it cannot be read.</summary>
-    public static MappedFile? MapPassed(int fd, out string? reason)
+    /// <summary>A passed memfd's bytes, copied for decoding (holes stay unallocated); null, with why, when it cannot be read.</summary>
+    public static SparseCopy? ReadPassed(int fd, out string? reason)
     {
         reason = null;
         long size = MappedFile.SizeOf(fd);
         if (size < 0) reason = $"the state descriptor {fd} cannot be examined: {Errno.Describe((int)-size)}";
         else if (size < StateImage.HeaderLength) reason = $"state memfd truncated: {size} bytes, shorter than its header";
         if (reason != null) return null;
-        var map = MappedFile.Map(fd, size, out string? error);
-        if (map == null) reason = $"the state descriptor {fd} cannot be mapped: {error}";
-        return map;
+        var copy = SparseCopy.Read(fd, size, out string? error);
+        if (copy == null) reason = $"the state descriptor {fd} cannot be read: {error}";
+        return copy;
     }
 
-    /// <summary>Keeps using a passed memfd whose image is valid and has at least slotCount slots.</summary>
-    public static StateFile Reuse(int fd, MappedFile map, int slotCount) => new(fd, map, slotCount, fresh: false);
+    /// <summary>Keeps using a passed memfd whose image is valid and has slotCount slots; null when it cannot be mapped.</summary>
+    public static StateFile? Reuse(int fd, int slotCount, Log log)
+    {
+        var map = MappedFile.Map(fd, StateImage.LengthFor(slotCount), out string? error);
+        if (map != null) return new StateFile(fd, map, slotCount, fresh: false);
+        if (log.On(0)) log.Write(0, "descriptor store: the passed state memfd cannot be mapped (" + error + "); writing a new one");
+        return null;
+    }
 
     /// <summary>A new memfd for slotCount slots (sparse: pages are used as slots are written); null when it cannot be had.</summary>
     public static StateFile? Create(int slotCount, Log log)

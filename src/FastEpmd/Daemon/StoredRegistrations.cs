@@ -38,11 +38,10 @@ internal sealed class StoredRegistrations : IDisposable
             else others.Add((name, fd));
         }
 
-        MappedFile? passed = null;
         InheritedRegistrations? adopted = null;
         if (stateFd >= 0)
         {
-            passed = StateFile.MapPassed(stateFd, out string? reason);
+            using var passed = StateFile.ReadPassed(stateFd, out string? reason);
             adopted = InheritedRegistrations.From(passed == null ? default : passed.GetSpan(), others, reason);
         }
         else if (others.Count > 0)
@@ -54,15 +53,8 @@ internal sealed class StoredRegistrations : IDisposable
         if (store != null)
         {
             int slots = Math.Max(StateMirror.SlotsFor(capacity, service.Registry.RememberLimit), adopted?.Image?.SlotCount ?? 0);
-            if (passed != null && adopted?.Image is { } image && image.SlotCount >= slots)
-            {
-                state = StateFile.Reuse(stateFd, passed, image.SlotCount);
-                passed = null;
-            }
-            else
-            {
-                state = StateFile.Create(slots, log);
-            }
+            if (adopted?.Image is { } image && image.SlotCount >= slots) state = StateFile.Reuse(stateFd, image.SlotCount, log);
+            state ??= StateFile.Create(slots, log);
             if (state != null)
             {
                 service.Mirror = state.Mirror;
@@ -79,12 +71,9 @@ internal sealed class StoredRegistrations : IDisposable
             if (stateFd >= 0) store!.RemoveState();
             if (!store!.StoreState(state.Fd) && log.On(0)) log.Write(0, "descriptor store: FDSTORE of the state memfd failed; a restart will start empty");
         }
+        if (state is { Fresh: false }) stateFd = -1;   // the reused memfd: closed below as ours
         state?.CloseDescriptor();
-        if (passed != null)
-        {
-            ((IDisposable)passed).Dispose();
-            if (stateFd >= 0) SocketIo.Close(stateFd);
-        }
+        if (stateFd >= 0) SocketIo.Close(stateFd);
         return new StoredRegistrations(store, state)
         {
             Summary = adopted == null ? null : $"{adopted.Adopted} registrations adopted, {adopted.Dropped} dropped",

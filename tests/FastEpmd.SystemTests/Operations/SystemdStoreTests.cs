@@ -52,6 +52,11 @@ public class SystemdStoreTests
         }
         Assert.That(LogLines(r), Is.Empty);
         Assert.That(r.GetProperty("log2").GetString(), Does.Contain("3 registrations adopted, 0 dropped"));
+        // Sized for the whole table, but only the slots written use memory, also after a restart read it.
+        long kib = r.GetProperty("state_kib").GetInt64(), bytes = r.GetProperty("state_bytes").GetInt64();
+        TestContext.Out.WriteLine($"state memfd: {bytes} bytes, {kib} KiB resident");
+        Assert.That(bytes, Is.GreaterThan(10_000_000));
+        Assert.That(kib, Is.LessThan(256));
     }
 
     [Test]

@@ -156,5 +156,7 @@ except (ProcessLookupError, ChildProcessError):
 print(json.dumps({
     "stored_ok": ok, "stored_before": stored_before, "creations": {n.decode(): c for n, (_, c) in nodes.items()},
     "port_please": port_please, "names": names_reply, "dump": dump_reply, "closed": node_closed,
-    "after_ready": after_ready, "log2": open(log2, errors="replace").read(), "store_after": sorted(store),
+    "after_ready": after_ready,
+    "state_kib": os.fstat(store["state"]).st_blocks * 512 // 1024 if "state" in store else -1,
+    "state_bytes": os.fstat(store["state"]).st_size if "state" in store else -1, "log2": open(log2, errors="replace").read(), "store_after": sorted(store),
 }))
