@@ -22,6 +22,15 @@ internal static unsafe class SocketPairs
         return (sv[0], sv[1]);
     }
 
+    /// <summary>Two connected non-blocking AF_UNIX SOCK_SEQPACKET sockets (the upgrade control channel's kind).</summary>
+    public static (int A, int B) UnixSeqPacket()
+    {
+        int* sv = stackalloc int[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+            throw new InvalidOperationException("socketpair failed: errno " + errno);
+        return (sv[0], sv[1]);
+    }
+
     /// <summary>A .NET client socket and the accepted non-blocking server descriptor, over 127.0.0.1.</summary>
     public static (Socket Client, int ServerFd) Tcp()
     {

@@ -139,6 +139,10 @@ internal static class OptionParser
                     options = options with { AcceptBatch = batch };
                     i += 2;
                     break;
+                case "-upgrade":
+                    options = options with { Upgrade = true };
+                    i++;
+                    break;
                 case "-loopback_only":
                     options = options with { LoopbackOnly = true };
                     i++;

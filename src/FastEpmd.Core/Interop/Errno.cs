@@ -38,6 +38,12 @@ internal static class Errno
     public static readonly int ENETDOWN = LibC.ENETDOWN;
     public static readonly int ENETUNREACH = LibC.ENETUNREACH;
 
+    // The upgrade control socket (DescriptorPassing, UnixSocket).
+    public static readonly int EMSGSIZE = LibC.EMSGSIZE;
+    public static readonly int ECONNREFUSED = LibC.ECONNREFUSED;
+    public static readonly int ENOENT = LibC.ENOENT;
+    public static readonly int EACCES = LibC.EACCES;
+
     /// <summary>errno of the last Tmds.LibC call on this thread.</summary>
     public static int Last => LibC.errno;
 

@@ -10,6 +10,12 @@ internal interface IPoller : IDisposable
     void Add(int fd, ulong token, PollInterest interest);
     void Modify(int fd, ulong token, PollInterest interest);
 
+    /// <summary>
+    /// Stops watching fd (nothing when it is not watched). Needed before closing a descriptor whose
+    /// open file another process also holds (a handed-over socket): close alone would not remove it.
+    /// </summary>
+    void Remove(int fd);
+
     /// <summary>Waits up to timeoutMs (-1: forever). EINTR returns 0 events; other errors throw.</summary>
     int Wait(Span<PollEvent> events, int timeoutMs);
 }

@@ -39,6 +39,8 @@ internal sealed unsafe class KqueuePoller : IPoller
         if (rc < 0) throw new ErrnoException("kevent", -rc);
     }
 
+    public void Remove(int fd) => Shim.KqueueRemove(_kq, fd);
+
     public int Wait(Span<PollEvent> events, int timeoutMs)
     {
         int n = Shim.KqueueWait(_kq, _events, Math.Min(events.Length, _capacity), timeoutMs);

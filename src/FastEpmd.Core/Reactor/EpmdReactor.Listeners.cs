@@ -108,6 +108,8 @@ internal sealed partial class EpmdReactor
         for (int i = 0; i < _listeners.Count; i++)
         {
             if (_listeners[i].Kind != kind || _listeners[i].Fd < 0) continue;
+            // Another process may hold the same listener (systemd, a handoff): epoll would keep it.
+            _poller.Remove(_listeners[i].Fd);
             SocketIo.Close(_listeners[i].Fd);
             _listeners[i] = (-1, kind);
         }

@@ -4,7 +4,8 @@
 // of the class is split by idea: EpmdReactor.Listeners (listener kinds and their registration),
 // .AcceptGate (admit or refuse an accepted fd), .DescriptorExhaustion (EMFILE shedding), .Eviction
 // (full table), .Reads, .Decisions (carrying out what the service decided), .Writes, .Connections
-// (poller interest and close), .Deadlines, .Shutdown.
+// (poller interest and close), .Deadlines, .Shutdown, .Control (the -upgrade control socket) and
+// .HandOver (after a handoff).
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Poller;
@@ -74,6 +75,7 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
         for (int i = 0; i < n && !_stopRequested; i++) Dispatch(in _events[i]);
         ExpireDeadlines();
         ExpireMetricsDeadlines();
+        ExpireControlHello();
         ResumeListeners();
         return n;
     }
@@ -90,6 +92,9 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
                 break;
             case TokenKind.Metrics:
                 OnMetricsEvent(ev.Token);
+                break;
+            case TokenKind.Control:
+                OnControlEvent(PollToken.IndexOf(ev.Token));
                 break;
             case TokenKind.Waker:
                 ulong value;
@@ -124,6 +129,7 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
         Shutdown();
         SocketIo.Close(_wakeFd);
         _metrics?.Dispose();
+        CloseControl();
         if (_spareFd >= 0) SocketIo.Close(_spareFd);
         _admission.Dispose();
     }

@@ -15,6 +15,9 @@ internal enum TokenKind : byte
 
     /// <summary>A connection on the metrics listener (MetricsConnectionTable).</summary>
     Metrics = 3,
+
+    /// <summary>The -upgrade control listener (index 0) or the one connection asking (index 1).</summary>
+    Control = 4,
 }
 
 internal static class PollToken

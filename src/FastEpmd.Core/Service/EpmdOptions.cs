@@ -101,4 +101,10 @@ public sealed record EpmdOptions
     public int MaxPerPeer { get; init; } = DefaultMaxPerPeer;
 
     public const int DefaultMaxPerPeer = 256;
+
+    /// <summary>
+    /// -upgrade: take the listeners, registrations and their sockets from the daemon running with
+    /// the same -port (and -address), over its control socket, instead of opening listeners.
+    /// </summary>
+    public bool Upgrade { get; init; }
 }

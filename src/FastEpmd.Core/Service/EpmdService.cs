@@ -45,6 +45,12 @@ internal sealed class EpmdService
     /// <summary>Refusals by the access rules beyond OTP (-allow, -max_per_peer, -names local).</summary>
     public AccessRefusals Refusals { get; } = new();
 
+    /// <summary>
+    /// The registry was handed to a new daemon (-upgrade): this one only answers what it still has
+    /// in flight, and a change here (ALIVE2, KILL, STOP) would be lost, so it is closed unanswered.
+    /// </summary>
+    public bool HandedOver { get; set; }
+
     /// <summary>The accept-time rules for a connection table of the given size.</summary>
     public PeerAdmission CreateAdmission(int slots) => new(_options, slots, Refusals);
 
@@ -84,6 +90,11 @@ internal sealed class EpmdService
     private Decision Decide(ReadOnlySpan<byte> request, bool isLocal, ulong token, int fd, Span<byte> reply,
         ulong liveOwner, bool retry)
     {
+        if (HandedOver && request[0] is Tags.AliveRequest or Tags.KillRequest or Tags.StopRequest)
+        {
+            if (_log.On(1)) _log.Write(1, "registry handed over to the new daemon: request closed unanswered");
+            return Decision.Silent;
+        }
         switch (request[0])
         {
             case Tags.AliveRequest:

@@ -17,10 +17,12 @@ internal static class AdoptedState
     /// Returns the daemon's exit code.
     /// </summary>
     public static int Serve(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
-        (int Fd, string Description)? metrics, ReadOnlySpan<byte> image, IEnumerable<(string Name, int Fd)> alive)
+        (int Fd, string Description)? metrics, ReadOnlySpan<byte> image, IEnumerable<(string Name, int Fd)> alive,
+        int controlFd = -1)
     {
         var handoff = InheritedRegistrations.From(image, alive);
-        return DaemonHost.ServeListeners(options, log, listeners, metrics, DaemonHost.TableSize(options), handoff: handoff);
+        return DaemonHost.ServeListeners(options, log, listeners, metrics, DaemonHost.TableSize(options), handoff: handoff,
+            controlFd: controlFd);
     }
 
     /// <summary>The sending side, on the loop thread: image bytes, (alive-{key}, fd) pairs and listeners.</summary>

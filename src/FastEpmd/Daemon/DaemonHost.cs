@@ -16,6 +16,7 @@ internal static class DaemonHost
 {
     public static int Run(EpmdOptions options, string[] args)
     {
+        if (options.Upgrade && (options.Systemd || (options.RunAsDaemon && !Detach.IsDetachedChild)) && !UpgradeTakeover.CanStart(options)) return 1;
         if (options.RunAsDaemon && !Detach.IsDetachedChild) return Detach.StartChildAndWait(args);
         int code = Serve(options);
         if (options.Systemd) SystemdActivation.Notify($"STATUS=Exited.\nERRNO={code}");
@@ -40,6 +41,8 @@ internal static class DaemonHost
             Fatal(log, "native shim: " + e.Message);
             return 1;
         }
+
+        if (options.Upgrade) return UpgradeTakeover.Serve(options, log);
 
         int exitCode = 1;
         InheritedDescriptors? inherited = null;
@@ -89,7 +92,7 @@ internal static class DaemonHost
     /// </summary>
     public static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
         (int Fd, string Description)? metrics, int capacity, List<(string Name, int Fd)>? stored = null,
-        InheritedRegistrations? handoff = null)
+        InheritedRegistrations? handoff = null, int controlFd = -1)
     {
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
         var service = new EpmdService(options, registry, log, maxRegistrations: capacity);
@@ -100,6 +103,9 @@ internal static class DaemonHost
         if (metrics is { } m) reactor.AddMetricsListener(m.Fd, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         using var storedRegistrations = options.Systemd ? StoredRegistrations.Start(options, log, service, reactor, capacity, stored) : null;
         handoff?.Apply(service, reactor, log, removeStray: null);
+        // Under -systemd the service manager restarts and keeps descriptors; -upgrade is for the rest.
+        if (controlFd < 0 && !options.Systemd) controlFd = UpgradeControl.OpenListener(options, log);
+        if (controlFd >= 0) reactor.AddControlListener(controlFd);
         string? continuity = storedRegistrations?.Summary
             ?? (handoff == null ? null : $"{handoff.Adopted} registrations adopted, {handoff.Dropped} dropped");
 
@@ -130,6 +136,11 @@ internal static class DaemonHost
             try
             {
                 reactor.RunOnce();
+                if (reactor.TakeUpgradeRequest() is { } upgrade && UpgradeControl.HandOff(upgrade, reactor, service, log))
+                {
+                    reactor.HandOver(UpgradeControl.HandOverBudgetMs);
+                    return 0;
+                }
             }
             catch (OutOfMemoryException)
             {

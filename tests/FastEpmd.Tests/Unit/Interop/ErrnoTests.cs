@@ -37,6 +37,10 @@ public class ErrnoTests
         yield return new TestCaseData(Errno.EOPNOTSUPP, LibC.EOPNOTSUPP).SetName("EOPNOTSUPP");
         yield return new TestCaseData(Errno.ENETDOWN, LibC.ENETDOWN).SetName("ENETDOWN");
         yield return new TestCaseData(Errno.ENETUNREACH, LibC.ENETUNREACH).SetName("ENETUNREACH");
+        yield return new TestCaseData(Errno.EMSGSIZE, LibC.EMSGSIZE).SetName("EMSGSIZE");
+        yield return new TestCaseData(Errno.ECONNREFUSED, LibC.ECONNREFUSED).SetName("ECONNREFUSED");
+        yield return new TestCaseData(Errno.ENOENT, LibC.ENOENT).SetName("ENOENT");
+        yield return new TestCaseData(Errno.EACCES, LibC.EACCES).SetName("EACCES");
     }
 
     [TestCaseSource(nameof(Copies))]

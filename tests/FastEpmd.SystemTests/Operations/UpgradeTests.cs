@@ -1,0 +1,212 @@
+// `fastepmd -upgrade` without systemd, against the built binary: real OTP nodes and raw ALIVE2
+// registrations held by the test, a PORT_PLEASE2 + NAMES loop running throughout, and the handoffs
+// that must not happen (a binary that refuses the format, one killed mid-handoff, a stranger).
+using System.Diagnostics;
+using System.Text;
+using FastEpmd.SystemTests.EndToEnd;
+
+namespace FastEpmd.SystemTests.Operations;
+
+[TestFixture]
+[Category("Interop")]
+[Parallelizable(ParallelScope.Self)]
+public class UpgradeTests
+{
+    private static readonly TimeSpan s_exit = TimeSpan.FromSeconds(10);
+
+    private readonly List<IDisposable> _owned = new();
+
+    [TearDown]
+    public void StopEverything()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+    }
+
+    private T Own<T>(T item) where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
+    private DaemonProcess StartNew(DaemonProcess old, IDictionary<string, string?>? env = null, params string[] extra) =>
+        Own(DaemonProcess.Start(old.Binary, new[] { "-upgrade", "-port", old.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) }
+            .Concat(extra).ToArray(), env, port: old.Port, waitForListen: false));
+
+    /// <summary>Raw registrations the test holds: name, its open ALIVE socket, its creation.</summary>
+    private List<(string Name, RawClient Socket, uint Creation)> RegisterRaw(DaemonProcess daemon, int count)
+    {
+        var nodes = new List<(string, RawClient, uint)>();
+        for (int i = 0; i < count; i++)
+        {
+            string name = "raw" + i;
+            var socket = Own(E2e.Register(daemon, Requests.Alive(name, 20000 + i), out uint creation));
+            nodes.Add((name, socket, creation));
+        }
+        return nodes;
+    }
+
+    private static string Text(byte[] bytes) => Encoding.Latin1.GetString(bytes);
+
+    private static string Dump(DaemonProcess d) => E2e.NormaliseFds(Text(d.Request(Requests.Dump).Data));
+
+    /// <summary>Open and unread: the daemon neither closed it nor wrote to it.</summary>
+    private static void AssertOpenAndUnread(IEnumerable<(string Name, RawClient Socket, uint Creation)> nodes)
+    {
+        foreach (var (name, socket, _) in nodes)
+            Assert.That(socket.Socket.Poll(0, System.Net.Sockets.SelectMode.SelectRead), Is.False, name + "'s ALIVE connection was closed or written to");
+    }
+
+    private static string OneLine(string stderr) => string.Join(" | ", stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+    [Test]
+    public void Upgrade_under_load_keeps_every_registration_connection_and_creation_and_answers_every_lookup()
+    {
+        var old = Own(DaemonProcess.StartFastEpmd());
+        var erlNodes = new[] { Own(ErlNode.Start("up_a", old.Port, Ports.Free())), Own(ErlNode.Start("up_b", old.Port, Ports.Free())) };
+        var raw = RegisterRaw(old, 48);
+        var allNames = raw.Select(n => n.Name).Concat(new[] { "up_a", "up_b" }).ToArray();
+        var watch = Stopwatch.StartNew();
+        while (!allNames.All(Text(old.Request(Requests.Names).Data).Contains) && watch.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(100);
+        string namesBefore = Text(old.Request(Requests.Names).Data);
+        Assert.That(allNames.All(n => namesBefore.Contains($"name {n} at port")), Is.True, "all registered before: " + namesBefore
+            + string.Join("\n", erlNodes.Select(e => e.Describe())));
+        string dumpBefore = Dump(old);
+
+        // The loop: PORT_PLEASE2 of each name in turn, and NAMES, from before the upgrade to after it.
+        using var stop = new CancellationTokenSource();
+        int lookups = 0, names = 0;
+        long worstMs = 0;
+        var failures = new List<string>();
+        var loop = Task.Run(() =>
+        {
+            var deadline = Stopwatch.StartNew();
+            for (int i = 0; !stop.IsCancellationRequested && deadline.Elapsed < TimeSpan.FromSeconds(30); i++)
+            {
+                var one = Stopwatch.StartNew();
+                string name = allNames[i % allNames.Length];
+                var port = old.Request(Requests.PortPlease(name), TimeSpan.FromSeconds(3)).Data;
+                if (port.Length < 2 || port[0] != 0x77 || port[1] != 0) failures.Add($"PORT_PLEASE2 {name}: [{Hex.Format(port)}]");
+                else lookups++;
+                string listed = Text(old.Request(Requests.Names, TimeSpan.FromSeconds(3)).Data);
+                if (listed != namesBefore) failures.Add("NAMES differs: " + listed);
+                else names++;
+                worstMs = Math.Max(worstMs, one.ElapsedMilliseconds);
+            }
+        });
+        Thread.Sleep(300);
+
+        var handoff = Stopwatch.StartNew();
+        var fresh = StartNew(old);
+        Assert.That(old.WaitExit(s_exit), Is.EqualTo(0), "the old daemon exits 0 once the new one took over: " + OneLine(old.Stderr));
+        long handoffMs = handoff.ElapsedMilliseconds;
+        Thread.Sleep(500);
+        stop.Cancel();
+        Assert.That(loop.Wait(TimeSpan.FromSeconds(10)), Is.True, "the query loop ends");
+
+        Assert.That(failures, Is.Empty);
+        Assert.That(lookups, Is.GreaterThan(10));
+        Assert.That(fresh.HasExited, Is.False, "the new daemon serves: " + OneLine(fresh.Stderr));
+        Assert.That(fresh.Stderr, Does.Contain("50 registrations adopted, 0 dropped"));
+        Assert.That(old.Stderr, Does.Contain("handed over to pid " + fresh.Pid + ": 50 registrations"));
+        AssertOpenAndUnread(raw);
+        foreach (var e in erlNodes) Assert.That(e.HasExited, Is.False, e.Describe());
+        Assert.That(Text(fresh.Request(Requests.Names).Data), Is.EqualTo(namesBefore));
+        Assert.That(Dump(fresh), Is.EqualTo(dumpBefore), "DUMP apart from fd numbers");
+
+        // Each creation was kept: a name that comes back gets the next one, not a fresh one from the clock.
+        var (name0, socket0, creation0) = raw[0];
+        // creation0 is the clock + 1 when it registered: a second later a fresh one differs from it + 1.
+        while (E2e.NowSeconds() <= creation0) Thread.Sleep(50);
+        socket0.Dispose();
+        watch.Restart();
+        while (Text(fresh.Request(Requests.Names).Data).Contains($"name {name0} at port") && watch.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(20);
+        Own(E2e.Register(fresh, Requests.Alive(name0, 20000), out uint again));
+        Assert.That(again, Is.EqualTo(creation0 + 1), $"{name0} came back with creation {again}; before the upgrade it had {creation0}");
+        Assert.That(again, Is.Not.EqualTo((uint)E2e.NowSeconds() + 1), "not told apart from a clock creation");
+        TestContext.Out.WriteLine($"handoff of 50 registrations: old daemon gone {handoffMs} ms after starting -upgrade; " +
+            $"{lookups} lookups and {names} NAMES answered, slowest pair {worstMs} ms");
+    }
+
+    [Test]
+    public void A_new_binary_that_refuses_the_format_exits_1_with_one_line_and_the_old_daemon_serves_on()
+    {
+        var old = Own(DaemonProcess.StartFastEpmd("-d"));
+        var raw = RegisterRaw(old, 5);
+        string namesBefore = Text(old.Request(Requests.Names).Data);
+        string dumpBefore = Dump(old);
+
+        var refusing = StartNew(old, new Dictionary<string, string?> { ["FASTEPMD_TEST_UPGRADE_READS"] = "99" });
+        Assert.That(refusing.WaitExit(s_exit), Is.EqualTo(1));
+        var lines = refusing.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), refusing.Stderr);
+        Assert.That(lines[0], Does.Contain("-upgrade: state format 1 is not one this binary reads (99)"));
+
+        Assert.That(old.HasExited, Is.False);
+        Assert.That(old.Stderr, Does.Contain("did not happen (refused: state format 1 is not one this binary reads (99)); serving on"));
+        AssertOpenAndUnread(raw);
+        Assert.That(Text(old.Request(Requests.Names).Data), Is.EqualTo(namesBefore));
+        Assert.That(Dump(old), Is.EqualTo(dumpBefore));
+        Own(E2e.Register(old, Requests.Alive("after_refusal", 30000), out _));
+    }
+
+    [Test]
+    public void A_new_process_killed_mid_handoff_leaves_the_old_daemon_serving_and_a_later_upgrade_works()
+    {
+        var old = Own(DaemonProcess.StartFastEpmd());
+        var raw = RegisterRaw(old, 5);
+        string dumpBefore = Dump(old);
+
+        var dying = StartNew(old, new Dictionary<string, string?> { ["FASTEPMD_TEST_UPGRADE_DIE"] = "descriptors" });
+        Assert.That(dying.WaitExit(s_exit), Is.EqualTo(128 + 9), "killed by SIGKILL holding every descriptor");
+        Assert.That(old.HasExited, Is.False);
+        var watch = Stopwatch.StartNew();
+        while (!old.Stderr.Contains("serving on") && watch.Elapsed < s_exit) Thread.Sleep(20);
+        Assert.That(old.Stderr, Does.Contain($"upgrade by pid {dying.Pid} did not happen (the other process closed the connection); serving on"));
+        AssertOpenAndUnread(raw);
+        Assert.That(Dump(old), Is.EqualTo(dumpBefore));
+
+        var fresh = StartNew(old);
+        Assert.That(old.WaitExit(s_exit), Is.EqualTo(0), OneLine(old.Stderr) + " / " + OneLine(fresh.Stderr));
+        Assert.That(Dump(fresh), Is.EqualTo(dumpBefore));
+        AssertOpenAndUnread(raw);
+    }
+
+    [Test]
+    public void Upgrade_with_no_daemon_on_the_control_socket_exits_1_with_one_line()
+    {
+        int port = Ports.Free();
+        var lonely = Own(DaemonProcess.Start(Binaries.FastEpmd, new[] { "-upgrade", "-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            null, port: port, waitForListen: false));
+        Assert.That(lonely.WaitExit(s_exit), Is.EqualTo(1));
+        var lines = lonely.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), lonely.Stderr);
+        Assert.That(lines[0], Does.EndWith($"-upgrade: no daemon answers on the upgrade control socket @fastepmd-upgrade:{port}"));
+    }
+
+    [Test]
+    public void Another_user_cannot_take_a_root_daemons_registrations()
+    {
+        Assume.That(Environment.UserName, Is.EqualTo("root"), "needs root to run the stranger as nobody");
+        var old = Own(DaemonProcess.StartFastEpmd("-d"));
+        var raw = RegisterRaw(old, 2);
+        var psi = new ProcessStartInfo("setpriv")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", old.Binary, "-upgrade", "-port", old.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        using var stranger = Process.Start(psi)!;
+        string stderr = stranger.StandardError.ReadToEnd();
+        Assert.That(stranger.WaitForExit(10_000), Is.True);
+        Assert.That(stranger.ExitCode, Is.EqualTo(1), stderr);
+        Assert.That(stderr, Does.Contain("-upgrade: "));
+        var watch = Stopwatch.StartNew();
+        while (!old.Stderr.Contains("neither root nor ours") && watch.Elapsed < s_exit) Thread.Sleep(20);
+        Assert.That(old.Stderr, Does.Contain("upgrade request from uid 65534"));
+        Assert.That(old.HasExited, Is.False);
+        AssertOpenAndUnread(raw);
+    }
+}
