@@ -6,7 +6,7 @@ using FastEpmd.Service;
 
 namespace FastEpmd.Reactor;
 
-internal sealed unsafe partial class EpmdReactor
+internal sealed partial class EpmdReactor
 {
     /// <summary>accept4 attempts per readiness while the kernel answers an error worth retrying at once.</summary>
     private const int AcceptRetries = 4;
@@ -80,8 +80,7 @@ internal sealed unsafe partial class EpmdReactor
     private int Admit(int fd, in PeerAddress peer)
     {
         // First, so that a refused peer evicts no one and none of its bytes is read.
-        PeerIp ip;
-        fixed (byte* address = peer.Address) ip = PeerIp.FromBytes(new ReadOnlySpan<byte>(address, peer.AddressLength));
+        var ip = peer.ToPeerIp();
         var verdict = _admission.Admit(in ip, peer.IsLocal);
         if (verdict != PeerVerdict.Admitted)
         {
@@ -101,11 +100,17 @@ internal sealed unsafe partial class EpmdReactor
             SocketIo.Close(fd);
             return -1;
         }
-        _admission.Hold(slot, in ip, peer.IsLocal);
-        _table[slot].IsLocal = peer.IsLocal;
+        HoldSlot(slot, in ip, peer.IsLocal);
         Counters.Accepted++;
         if (_log.On(2)) _log.Write(2, (peer.IsLocal ? "Local" : "Non-local") + " peer connected, fd = " + fd);
         return slot;
+    }
+
+    /// <summary>The slot counts against its peer's -max_per_peer, and keeps OTP's local rule.</summary>
+    private void HoldSlot(int slot, in PeerIp ip, bool isLocal)
+    {
+        _admission.Hold(slot, in ip, isLocal);
+        _table[slot].IsLocal = isLocal;
     }
 
     private void Start(int slot)

@@ -48,7 +48,7 @@ internal sealed partial class EpmdReactor
         {
             slot = _table.Allocate(fd);
             if (slot < 0) why = "the connection table is full";
-            else AdmitAdopted(slot, in peer);
+            else HoldSlot(slot, peer.ToPeerIp(), peer.IsLocal);   // never refused: it is registered
         }
         else
         {
@@ -71,15 +71,6 @@ internal sealed partial class EpmdReactor
         _service.AdoptRestored(record, _table.TokenOf(slot), fd);
         Watch(slot, PollInterest.Read);
         return _table.Resolve(_table.TokenOf(slot)) == slot;
-    }
-
-    private unsafe void AdmitAdopted(int slot, in PeerAddress peer)
-    {
-        // Counted against -max_per_peer as when it was accepted; never refused (it is registered).
-        Service.PeerIp ip;
-        fixed (byte* address = peer.Address) ip = Service.PeerIp.FromBytes(new ReadOnlySpan<byte>(address, peer.AddressLength));
-        _admission.Hold(slot, in ip, peer.IsLocal);
-        _table[slot].IsLocal = peer.IsLocal;
     }
 
     /// <summary>Every registration's (key, fd), for a handoff: the descriptors stay open and owned by this loop.</summary>

@@ -14,4 +14,10 @@ internal unsafe struct PeerAddress
     public fixed byte Address[16];
 
     public int AddressLength => Family == (ushort)Tmds.Linux.LibC.AF_INET6 ? 16 : 4;
+
+    /// <summary>The address as the access rules key it (-allow, -max_per_peer).</summary>
+    public Service.PeerIp ToPeerIp()
+    {
+        fixed (byte* address = Address) return Service.PeerIp.FromBytes(new ReadOnlySpan<byte>(address, AddressLength));
+    }
 }

@@ -56,9 +56,7 @@ internal static unsafe class SystemdActivation
                 return null;
             }
             // Our reactor needs non-blocking listeners; systemd hands them over blocking.
-            int flags = fcntl(fd, F_GETFL);
-            fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-            fcntl(fd, F_SETFD, FD_CLOEXEC);
+            Reactor.SocketIo.MakeNonBlocking(fd);
         }
         foreach (var (_, fd) in passed.Stored) fcntl(fd, F_SETFD, FD_CLOEXEC);
         return passed;
