@@ -83,10 +83,19 @@ internal static class StateImage
     /// </summary>
     public static int Encode(Registry.NodeRegistry registry, Span<byte> destination)
     {
-        int slots = registry.RecordSlots;
-        WriteHeader(destination, slots);
-        for (int record = 0; record < slots; record++) StateSlot.Write(StateSlot.In(destination, record), registry, record);
-        return checked((int)LengthFor(slots));
+        Write(registry, destination, registry.RecordSlots);
+        return checked((int)LengthFor(registry.RecordSlots));
+    }
+
+    /// <summary>
+    /// The header for slotCount slots and every record that fits them (the memfd mirror's image has
+    /// room for more records than the registry has yet). Slots beyond the records are not touched.
+    /// </summary>
+    public static void Write(Registry.NodeRegistry registry, Span<byte> destination, int slotCount)
+    {
+        WriteHeader(destination, slotCount);
+        int records = Math.Min(registry.RecordSlots, slotCount);
+        for (int record = 0; record < records; record++) StateSlot.Write(StateSlot.In(destination, record), registry, record);
     }
 
     /// <summary>

@@ -26,13 +26,7 @@ internal sealed class StateMirror
     /// Writes a header and every record of the registry into zeroed memory (a new memfd). The rest is
     /// not cleared: touching every page would make a sparse memfd wholly resident.
     /// </summary>
-    public void WriteAll(NodeRegistry registry)
-    {
-        var image = _image.Span;
-        StateImage.WriteHeader(image, SlotCount);
-        for (int record = 0; record < registry.RecordSlots && record < SlotCount; record++)
-            StateSlot.Write(StateSlot.In(image, record), registry, record);
-    }
+    public void WriteAll(NodeRegistry registry) => StateImage.Write(registry, _image.Span, SlotCount);
 
     /// <summary>Rewrites one record's slot; false when the record lies beyond the image (never, when sized by SlotsFor).</summary>
     public bool Write(NodeRegistry registry, int record)
