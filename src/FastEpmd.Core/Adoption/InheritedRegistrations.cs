@@ -59,6 +59,10 @@ internal sealed class InheritedRegistrations
         return new InheritedRegistrations(decoded, problem, alive, strays);
     }
 
+    /// <summary>A handoff's registrations: the image the receiver decoded before it accepted, and the sockets by key.</summary>
+    public static InheritedRegistrations FromHandoff(DecodedState image, List<(ulong Key, int Fd)> alive) =>
+        new(image, null, alive, new List<(string, int)>());
+
     /// <summary>
     /// Restores the registry and adopts each live socket; on the loop thread, before serving. The
     /// service's mirror and the reactor's store, when set, see every drop.
@@ -125,18 +129,16 @@ internal sealed class InheritedRegistrations
 
     /// <summary>
     /// A running loop's state for a handoff, on the loop thread: the image, each registration's
-    /// socket as (alive-{key}, fd), and the listeners. The descriptors stay open and owned by the
+    /// socket as (key, fd), and the listeners. The descriptors stay open and owned by the
     /// loop; after a handoff, stop it with KeepRegistrationsAtStop so that no node sees a close.
     /// </summary>
     public static ExportedState Export(EpmdReactor reactor, EpmdService service)
     {
         var image = new byte[StateImage.Measure(service.Registry)];
         StateImage.Encode(service.Registry, image);
-        var alive = new List<(string, int)>();
-        foreach (var (key, fd) in reactor.RegistrationDescriptors()) alive.Add((StoreNames.Alive(key), fd));
-        return new ExportedState(image, alive, reactor.ListenerDescriptors());
+        return new ExportedState(image, reactor.RegistrationDescriptors(), reactor.ListenerDescriptors());
     }
 }
 
-/// <summary>What Export gives a handoff: the image bytes, the ALIVE sockets by name, the listeners by kind.</summary>
-internal sealed record ExportedState(byte[] Image, List<(string Name, int Fd)> Alive, List<(int Fd, ListenerKind Kind)> Listeners);
+/// <summary>What Export gives a handoff: the image bytes, the ALIVE sockets by key, the listeners by kind.</summary>
+internal sealed record ExportedState(byte[] Image, List<(ulong Key, int Fd)> Alive, List<(int Fd, ListenerKind Kind)> Listeners);

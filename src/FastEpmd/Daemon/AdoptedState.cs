@@ -5,26 +5,26 @@ using FastEpmd.Adoption;
 using FastEpmd.Diagnostics;
 using FastEpmd.Reactor;
 using FastEpmd.Service;
+using FastEpmd.State;
 
 namespace FastEpmd.Daemon;
 
 internal static class AdoptedState
 {
     /// <summary>
-    /// The receiving side: serves until stopped with these listeners, restoring the image and
-    /// adopting each live ALIVE socket named "alive-{key}". A bad image means starting empty (one
-    /// line); a bad or unknown socket is closed and its registration dropped (one line each).
-    /// Returns the daemon's exit code.
+    /// The receiving side: serves until stopped with these listeners, restoring the image (already
+    /// decoded and checked before the accept) and adopting each live ALIVE socket by its key. A bad
+    /// or unknown socket is closed and its registration dropped (one line each). Returns the
+    /// daemon's exit code.
     /// </summary>
     public static int Serve(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
-        (int Fd, string Description)? metrics, ReadOnlySpan<byte> image, IEnumerable<(string Name, int Fd)> alive,
-        int controlFd = -1)
+        (int Fd, string Description)? metrics, DecodedState image, List<(ulong Key, int Fd)> alive, int controlFd = -1)
     {
-        var handoff = InheritedRegistrations.From(image, alive);
+        var handoff = InheritedRegistrations.FromHandoff(image, alive);
         return DaemonHost.ServeListeners(options, log, listeners, metrics, DaemonHost.TableSize(options), handoff: handoff,
             controlFd: controlFd);
     }
 
-    /// <summary>The sending side, on the loop thread: image bytes, (alive-{key}, fd) pairs and listeners.</summary>
+    /// <summary>The sending side, on the loop thread: image bytes, (key, fd) pairs and listeners.</summary>
     public static ExportedState Export(EpmdReactor reactor, EpmdService service) => InheritedRegistrations.Export(reactor, service);
 }

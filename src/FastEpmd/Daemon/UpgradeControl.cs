@@ -40,11 +40,7 @@ internal static class UpgradeControl
         foreach (var (fd, kind) in state.Listeners)
             descriptors.Add(new HandedDescriptor(kind == ListenerKind.Metrics ? DescriptorRole.MetricsListener : DescriptorRole.EpmdListener, 0, fd));
         if (reactor.ControlFd >= 0) descriptors.Add(new HandedDescriptor(DescriptorRole.ControlListener, 0, reactor.ControlFd));
-        foreach (var (name, fd) in state.Alive)
-        {
-            StoreNames.TryParseAlive(name, out ulong key);
-            descriptors.Add(new HandedDescriptor(DescriptorRole.Alive, key, fd));
-        }
+        foreach (var (key, fd) in state.Alive) descriptors.Add(new HandedDescriptor(DescriptorRole.Alive, key, fd));
         ushort format = HandoffSender.ChooseFormat([StateImage.CurrentVersion], request.Hello.Formats);
 
         bool accepted = HandoffSender.Run(channel, request.Hello, format, state.Image, descriptors);

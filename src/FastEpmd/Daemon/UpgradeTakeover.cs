@@ -33,7 +33,7 @@ internal static class UpgradeTakeover
         var listeners = new List<(int Fd, string Description)>();
         (int Fd, string Description)? metrics = null;
         int control = -1;
-        var alive = new List<(string Name, int Fd)>();
+        var alive = new List<(ulong Key, int Fd)>();
         foreach (var d in received.Descriptors)
         {
             string where = $"fd {d.Fd} from pid {received.OldPid} (port {Listener.LocalPort(d.Fd)})";
@@ -42,21 +42,22 @@ internal static class UpgradeTakeover
                 case DescriptorRole.EpmdListener: listeners.Add((d.Fd, where)); break;
                 case DescriptorRole.MetricsListener: metrics = (d.Fd, where); break;
                 case DescriptorRole.ControlListener: control = d.Fd; break;
-                default: alive.Add((StoreNames.Alive(d.Key), d.Fd)); break;
+                default: alive.Add((d.Key, d.Fd)); break;
             }
         }
-        string? refusal = listeners.Count == 0 ? "the running daemon handed over no epmd listener"
-            : StateImage.Decode(received.Image, out string? reason) is null ? reason : null;
-        if (refusal != null)
+        // Decoded once, here: checked before the accept, then restored from.
+        string? refusal = "the running daemon handed over no epmd listener";
+        var image = listeners.Count == 0 ? null : StateImage.Decode(received.Image, out refusal);
+        if (image == null)
         {
-            receiver.Refuse(refusal);
+            receiver.Refuse(refusal!);
             received.Close();
             return Fail(log, "refused the state: " + refusal);
         }
         // The old daemon gone before reading this still leaves everything with us: serve.
         if (!receiver.Accept() && log.On(0)) log.Write(0, "-upgrade: the old daemon did not take the accept (" + receiver.Error + "); serving");
         receiver.Dispose();
-        return AdoptedState.Serve(options, log, listeners, metrics, received.Image, alive, control);
+        return AdoptedState.Serve(options, log, listeners, metrics, image, alive, control);
     }
 
     /// <summary>
