@@ -38,21 +38,14 @@ internal static class MetricsExposition
                 w.Sample(requests, "type"u8, TypeName(type), "outcome"u8, OutcomeName(outcome), v.Service.Requests(type, outcome));
         }
 
-        w.Family("fastepmd_registrations"u8, Gauge, "Nodes registered now."u8);
-        w.Sample("fastepmd_registrations"u8, v.Registrations);
-        w.Family("fastepmd_registrations_total"u8, Counter, "ALIVE2 requests that registered a node."u8);
-        w.Sample("fastepmd_registrations_total"u8, v.Service.Registrations);
-        w.Family("fastepmd_duplicate_refusals_total"u8, Counter, "ALIVE2 refused because a live node holds the name."u8);
-        w.Sample("fastepmd_duplicate_refusals_total"u8, v.Service.DuplicateRefusals);
-        w.Family("fastepmd_restart_race_reclaims_total"u8, Counter, "Names taken over from an owner whose socket was already closed (a node restarting faster than its old FIN)."u8);
-        w.Sample("fastepmd_restart_race_reclaims_total"u8, v.Reactor.DeadOwnersDropped);
+        w.Single("fastepmd_registrations"u8, Gauge, "Nodes registered now."u8, v.Registrations);
+        w.Single("fastepmd_registrations_total"u8, Counter, "ALIVE2 requests that registered a node."u8, v.Service.Registrations);
+        w.Single("fastepmd_duplicate_refusals_total"u8, Counter, "ALIVE2 refused because a live node holds the name."u8, v.Service.DuplicateRefusals);
+        w.Single("fastepmd_restart_race_reclaims_total"u8, Counter, "Names taken over from an owner whose socket was already closed (a node restarting faster than its old FIN)."u8, v.Reactor.DeadOwnersDropped);
 
-        w.Family("fastepmd_connections"u8, Gauge, "epmd connections open now (registrations included)."u8);
-        w.Sample("fastepmd_connections"u8, v.Connections);
-        w.Family("fastepmd_connection_table_slots"u8, Gauge, "Size of the fixed epmd connection table."u8);
-        w.Sample("fastepmd_connection_table_slots"u8, v.TableSlots);
-        w.Family("fastepmd_connections_accepted_total"u8, Counter, "epmd connections accepted and given a slot."u8);
-        w.Sample("fastepmd_connections_accepted_total"u8, v.Reactor.Accepted);
+        w.Single("fastepmd_connections"u8, Gauge, "epmd connections open now (registrations included)."u8, v.Connections);
+        w.Single("fastepmd_connection_table_slots"u8, Gauge, "Size of the fixed epmd connection table."u8, v.TableSlots);
+        w.Single("fastepmd_connections_accepted_total"u8, Counter, "epmd connections accepted and given a slot."u8, v.Reactor.Accepted);
         var evicted = "fastepmd_connections_evicted_total"u8;
         w.Family(evicted, Counter, "epmd connections closed by the daemon's own policy, by reason."u8);
         w.Sample(evicted, "reason"u8, "table_full"u8, v.Reactor.DroppedForFullTable);
@@ -63,16 +56,11 @@ internal static class MetricsExposition
         w.Family(timeouts, Counter, "epmd connections timed out, by kind (idle: the packet timeout; request: the whole-request deadline)."u8);
         w.Sample(timeouts, "kind"u8, "idle"u8, v.Reactor.Timeouts);
         w.Sample(timeouts, "kind"u8, "request"u8, v.Reactor.RequestDeadlines);
-        w.Family("fastepmd_descriptor_limit_events_total"u8, Counter, "Connections shed at accept because the process was out of descriptors (EMFILE/ENFILE)."u8);
-        w.Sample("fastepmd_descriptor_limit_events_total"u8, v.Reactor.DroppedForNoDescriptors);
-        w.Family("fastepmd_slow_readers_closed_total"u8, Counter, "Connections closed by the request deadline while their reply was still unread."u8);
-        w.Sample("fastepmd_slow_readers_closed_total"u8, v.Reactor.SlowReadersClosed);
-        w.Family("fastepmd_reply_memory_bytes"u8, Gauge, "Native memory mapped for NAMES/DUMP replies (current ones and those still being sent)."u8);
-        w.Sample("fastepmd_reply_memory_bytes"u8, v.ReplyMemoryBytes);
-        w.Family("fastepmd_reply_memory_budget_bytes"u8, Gauge, "The reply memory budget (-reply_memory_mb)."u8);
-        w.Sample("fastepmd_reply_memory_budget_bytes"u8, v.ReplyMemoryBudgetBytes);
-        w.Family("fastepmd_reply_readers_shed_total"u8, Counter, "NAMES/DUMP readers closed because their old reply held memory a new one needed."u8);
-        w.Sample("fastepmd_reply_readers_shed_total"u8, v.Reactor.SnapshotReadersShed);
+        w.Single("fastepmd_descriptor_limit_events_total"u8, Counter, "Connections shed at accept because the process was out of descriptors (EMFILE/ENFILE)."u8, v.Reactor.DroppedForNoDescriptors);
+        w.Single("fastepmd_slow_readers_closed_total"u8, Counter, "Connections closed by the request deadline while their reply was still unread."u8, v.Reactor.SlowReadersClosed);
+        w.Single("fastepmd_reply_memory_bytes"u8, Gauge, "Native memory mapped for NAMES/DUMP replies (current ones and those still being sent)."u8, v.ReplyMemoryBytes);
+        w.Single("fastepmd_reply_memory_budget_bytes"u8, Gauge, "The reply memory budget (-reply_memory_mb)."u8, v.ReplyMemoryBudgetBytes);
+        w.Single("fastepmd_reply_readers_shed_total"u8, Counter, "NAMES/DUMP readers closed because their old reply held memory a new one needed."u8, v.Reactor.SnapshotReadersShed);
 
         var refusals = "fastepmd_access_refusals_total"u8;
         w.Family(refusals, Counter, "Connections refused by the access rules beyond OTP (-allow, -max_per_peer, -names local)."u8);
@@ -80,10 +68,8 @@ internal static class MetricsExposition
         w.Sample(refusals, "reason"u8, "over_peer_cap"u8, v.Refusals.OverPeerCap);
         w.Sample(refusals, "reason"u8, "names_not_local"u8, v.Refusals.NamesNotLocal);
 
-        w.Family("fastepmd_received_bytes_total"u8, Counter, "Bytes read from epmd connections."u8);
-        w.Sample("fastepmd_received_bytes_total"u8, v.Reactor.BytesReceived);
-        w.Family("fastepmd_sent_bytes_total"u8, Counter, "Bytes written to epmd connections."u8);
-        w.Sample("fastepmd_sent_bytes_total"u8, v.Reactor.BytesSent);
+        w.Single("fastepmd_received_bytes_total"u8, Counter, "Bytes read from epmd connections."u8, v.Reactor.BytesReceived);
+        w.Single("fastepmd_sent_bytes_total"u8, Counter, "Bytes written to epmd connections."u8, v.Reactor.BytesSent);
 
         var http = "fastepmd_metrics_responses_total"u8;
         w.Family(http, Counter, "Responses of the metrics listener, by status code."u8);
@@ -96,8 +82,7 @@ internal static class MetricsExposition
         w.Sample(dropped, "reason"u8, "header_too_large"u8, v.Http.TooLarge);
         w.Sample(dropped, "reason"u8, "deadline"u8, v.Http.Deadlines);
         w.Sample(dropped, "reason"u8, "table_full"u8, v.Http.DroppedForFullTable);
-        w.Family("fastepmd_metrics_connections"u8, Gauge, "Metrics connections open now."u8);
-        w.Sample("fastepmd_metrics_connections"u8, v.MetricsConnections);
+        w.Single("fastepmd_metrics_connections"u8, Gauge, "Metrics connections open now."u8, v.MetricsConnections);
 
         w.Family("fastepmd_build_info"u8, Gauge, "Always 1; the version is the label."u8);
         w.Sample("fastepmd_build_info"u8, "version"u8, v.Version, 1);

@@ -37,6 +37,13 @@ internal ref struct PrometheusWriter
         Append("\n"u8);
     }
 
+    /// <summary>A family with one unlabelled sample: the name is given once.</summary>
+    public void Single(ReadOnlySpan<byte> name, ReadOnlySpan<byte> type, ReadOnlySpan<byte> help, long value)
+    {
+        Family(name, type, help);
+        Sample(name, value);
+    }
+
     public void Sample(ReadOnlySpan<byte> name, long value)
     {
         Append(name);
