@@ -150,6 +150,9 @@ public partial class DebPackageTests
         var stop = Path.Combine(_nodesDir, "stop");
         File.Delete(stop);
         using var load = InMachineNet("python3", new[] { Helper, "load", "60", stop, Path.Combine(_nodesDir, "names"), AllNodes.ToString(CultureInfo.InvariantCulture) });
+        // A fixed pause raced the helper's start on a busy machine (0 lookups made): wait for its first lookup.
+        var running = load.StandardOutput.ReadLineAsync();
+        Assert.That(running.Wait(TimeSpan.FromSeconds(20)) && running.Result == "running", Is.True, "the lookup loop did not start");
         Thread.Sleep(300);
         var clock = Stopwatch.StartNew();
         var action = M.Sh(disruption, TimeSpan.FromSeconds(120));

@@ -100,6 +100,9 @@ def load(seconds, stop, names_file, expected):
         if not ok:
             failures.append("%s: %r" % (kind, reply[:80]))
         i += 1
+        if i == 1:
+            # The test starts its disruption only once the loop is really running.
+            print("running", flush=True)
     ordered = sorted(results)
     print(json.dumps({"requests": len(results), "answered": len(results) - len(failures), "failures": failures[:5],
                       "max_ms": round(ordered[-1], 1) if ordered else 0,
