@@ -90,11 +90,11 @@ public unsafe class DescriptorPassingTests
         var (a, b) = Pair();
         var sent = new[] { Track(dup(a)), Track(dup(a)), Track(dup(a)), Track(dup(a)) };
         Assert.That(DescriptorPassing.Send(a, "x"u8, sent, out _), Is.EqualTo(IoStatus.Done));
-        int before = Directory.GetFiles("/proc/self/fd").Length;
+        var before = OpenDescriptors.Snapshot();
         var fds = new int[1];
         Assert.That(DescriptorPassing.Receive(b, new byte[8], fds, out _, out int count, out _), Is.EqualTo(IoStatus.Done));
         Assert.That(count, Is.EqualTo(1), "the record's count then disagrees with its entries, and the handoff refuses it");
-        Assert.That(Directory.GetFiles("/proc/self/fd").Length, Is.EqualTo(before + 1), "only the one kept is open");
+        Assert.That(OpenDescriptors.OpenedSince(before), Is.EqualTo(new[] { fds[0] }), "only the one kept is open");
         Track(fds[0]);
     }
 
