@@ -125,32 +125,34 @@ run() {
     exec "src/FastEpmd/bin/$CONFIG/net10.0/linux-x64/fastepmd" "$@"
 }
 
-# The tests talk to OTP's epmd and real Erlang nodes, and build network namespaces.
+# Every Debian package the tests and the build verbs run, named one by one: --no-install-recommends
+# keeps the install small and predictable, so a helper that is only a Recommends (podman's catatonit,
+# slirp4netns, uidmap, fuse-overlayfs; common_test's headers) is listed here itself. README
+# "What ./build.sh test installs" says why each is here.
+TEST_PACKAGES=(
+    # OTP's epmd beside FastEpmd, real Erlang nodes, OTP's epmd_SUITE (common_test, its headers,
+    # dpkg-source to unpack the suite), the libei C node and the Jinterface Java node.
+    erlang-base erlang-common-test erlang-dev erlang-jinterface default-jdk-headless dpkg-dev
+    # Build: the native shim, the Debian package and its lint.
+    make gcc libc6-dev debhelper lintian file
+    # Namespaces, addresses and processes the system tests make and read.
+    iproute2 procps util-linux python3 strace
+    # The metrics tests scrape with a real Prometheus and check the text with promtool.
+    prometheus
+    # Booted Debian machines for the package tests.
+    debootstrap debian-archive-keyring systemd-container
+    # The image in a podman pod: podman and every helper it runs here (runc, not crun, on this
+    # kernel; catatonit is a pod's pause process).
+    podman runc conmon catatonit uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables
+    # The Kubernetes manifest's validators run on node.
+    nodejs npm
+)
+
 install_test_deps() {
-    local missing=()
-    command -v erl >/dev/null 2>&1 && command -v epmd >/dev/null 2>&1 || missing+=(erlang-base)
-    command -v ip >/dev/null 2>&1 && command -v ss >/dev/null 2>&1 || missing+=(iproute2)
-    command -v python3 >/dev/null 2>&1 || missing+=(python3)
-    command -v make >/dev/null 2>&1 || missing+=(make)
-    command -v cc >/dev/null 2>&1 || missing+=(gcc)
-    # The metrics system tests scrape with a real Prometheus and check the text with promtool.
-    command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-    # The packaging tests: a Debian package in a booted machine, the image in a podman pod, and the
-    # Kubernetes manifest against its schema.
-    command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
-    command -v systemd-nspawn >/dev/null 2>&1 || missing+=(systemd-container)
-    command -v dh >/dev/null 2>&1 || missing+=(debhelper)
-    command -v lintian >/dev/null 2>&1 || missing+=(lintian)
-    command -v podman >/dev/null 2>&1 || missing+=(podman)
-    command -v runc >/dev/null 2>&1 || missing+=(runc)
-    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-    # OTP's epmd_SUITE (tests/OtpSuite): common_test, its headers, and dpkg-source to unpack the suite.
-    [ -n "$(compgen -G '/usr/lib/erlang/lib/common_test-*/ebin/ct.beam')" ] || missing+=(erlang-common-test)
-    [ -n "$(compgen -G '/usr/lib/erlang/lib/common_test-*/include/ct.hrl')" ] || missing+=(erlang-dev)
-    command -v dpkg-source >/dev/null 2>&1 || missing+=(dpkg-dev)
-    # The restart tests' nodes: a libei C node (erlang-dev above) and a Jinterface Java node.
-    [ -n "$(compgen -G '/usr/share/java/OtpErlang*.jar')" ] || missing+=(erlang-jinterface)
-    command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+    local missing=() pkg
+    for pkg in "${TEST_PACKAGES[@]}"; do
+        [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
+    done
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
         local sudo=""
