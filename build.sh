@@ -144,8 +144,6 @@ TEST_PACKAGES=(
     # The image in a podman pod: podman and every helper it runs here (runc, not crun, on this
     # kernel; catatonit is a pod's pause process).
     podman runc conmon catatonit uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables
-    # The Kubernetes manifest's validators run on node.
-    nodejs npm
 )
 
 install_test_deps() {
@@ -153,6 +151,9 @@ install_test_deps() {
     for pkg in "${TEST_PACKAGES[@]}"; do
         [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
     done
+    # The Kubernetes manifest's validators run on node. The machine image brings its own Node.js
+    # (whose package includes npm, which Debian's npm conflicts with): Debian's only where none is.
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
         local sudo=""
