@@ -29,14 +29,28 @@ build() {
     dotnet build FastEpmd.sln -c "$CONFIG" -nologo -v quiet "$@"
 }
 
+# ARCH=amd64 (the default) publishes out/fastepmd; ARCH=arm64 cross-compiles out/arm64/fastepmd
+# (the shim with aarch64-linux-gnu-gcc, the NativeAOT link with clang and lld).
+ARCH=${ARCH:-amd64}
+case "$ARCH" in
+    amd64|x86_64) ARCH=amd64 RID=linux-x64 BIN=out/fastepmd ;;
+    arm64|aarch64) ARCH=arm64 RID=linux-arm64 BIN=out/arm64/fastepmd ;;
+    *) echo "ARCH=$ARCH: amd64 or arm64" >&2; exit 2 ;;
+esac
+
 publish() {
-    make -s -C native-shim
-    dotnet publish src/FastEpmd/FastEpmd.csproj -c Release -nologo -v quiet -o out/publish
-    mkdir -p out
+    local cross=()
+    if [ "$ARCH" = arm64 ]; then
+        install_packages "${CROSS_PACKAGES[@]}"
+        cross=(-p:CppCompilerAndLinker=clang -p:ObjCopyName=aarch64-linux-gnu-objcopy)
+    fi
+    make -s -C native-shim ARCH="${ARCH/amd64/}"
+    dotnet publish src/FastEpmd/FastEpmd.csproj -c Release -nologo -v quiet -r "$RID" "${cross[@]}" -o "out/publish/$RID"
+    mkdir -p "$(dirname "$BIN")"
     # cp + mv: replacing a binary that a running daemon uses fails with ETXTBSY.
-    cp out/publish/fastepmd out/fastepmd.new
-    mv -f out/fastepmd.new out/fastepmd
-    echo "out/fastepmd: $(stat -c %s out/fastepmd) bytes"
+    cp "out/publish/$RID/fastepmd" "$BIN.new"
+    mv -f "$BIN.new" "$BIN"
+    echo "$BIN: $(stat -c %s "$BIN") bytes"
 }
 
 # The Debian package wraps the published binary: debian/rules compiles nothing, so the build
@@ -125,6 +139,10 @@ run() {
     exec "src/FastEpmd/bin/$CONFIG/net10.0/linux-x64/fastepmd" "$@"
 }
 
+# The arm64 cross build: the shim with aarch64-linux-gnu-gcc, the NativeAOT link with clang, lld and
+# the arm64 glibc in /usr/aarch64-linux-gnu, symbols stripped with aarch64-linux-gnu-objcopy.
+CROSS_PACKAGES=(clang lld gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross)
+
 # Every Debian package the tests and the build verbs run, named one by one: --no-install-recommends
 # keeps the install small and predictable, so a helper that is only a Recommends (podman's catatonit,
 # slirp4netns, uidmap, fuse-overlayfs; common_test's headers) is listed here itself. README
@@ -144,24 +162,31 @@ TEST_PACKAGES=(
     # The image in a podman pod: podman and every helper it runs here (runc, not crun, on this
     # kernel; catatonit is a pod's pause process).
     podman runc conmon catatonit uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables
+    # linux-arm64: the cross toolchain (ARCH=arm64 publish, deb, image) and qemu, which runs the
+    # arm64 binary, its struct layout probe and its image in the emulated tests.
+    "${CROSS_PACKAGES[@]}" qemu-user-static
 )
 
-install_test_deps() {
+# Installs the Debian packages named that are missing (checked by name with dpkg-query).
+install_packages() {
     local missing=() pkg
-    for pkg in "${TEST_PACKAGES[@]}"; do
+    for pkg in "$@"; do
         [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
     done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
+}
+
+install_test_deps() {
+    install_packages "${TEST_PACKAGES[@]}"
     # The Kubernetes manifest's validators run on node. The machine image brings its own Node.js
     # (whose package includes npm, which Debian's npm conflicts with): Debian's only where none is.
-    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-    if [ ${#missing[@]} -gt 0 ]; then
-        echo "installing: ${missing[*]}"
-        local sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-            -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
-    fi
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || install_packages nodejs npm
 }
 
 # The Debian machine the package test boots: debootstrap once, cached in out/nspawn/root (the test
