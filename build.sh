@@ -29,28 +29,41 @@ build() {
     dotnet build FastEpmd.sln -c "$CONFIG" -nologo -v quiet "$@"
 }
 
-# ARCH=amd64 (the default) publishes out/fastepmd; ARCH=arm64 cross-compiles out/arm64/fastepmd
-# (the shim with aarch64-linux-gnu-gcc, the NativeAOT link with clang and lld).
-ARCH=${ARCH:-amd64}
-case "$ARCH" in
-    amd64|x86_64) ARCH=amd64 RID=linux-x64 BIN=out/fastepmd ;;
-    arm64|aarch64) ARCH=arm64 RID=linux-arm64 BIN=out/arm64/fastepmd ;;
-    *) echo "ARCH=$ARCH: amd64 or arm64" >&2; exit 2 ;;
-esac
+# ARCH: the architecture publish, deb and image-rootfs build for, the machine's own by default
+# (dpkg --print-architecture). The host's build goes to out/fastepmd; ARCH=arm64 on amd64
+# cross-compiles out/arm64/fastepmd (the shim with aarch64-linux-gnu-gcc, the NativeAOT link with
+# clang and lld against /usr/aarch64-linux-gnu). use_arch sets RID, BIN (the binary), ROOTFS (the
+# image's files) and CROSS (the NativeAOT cross-link flags).
+HOST_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+use_arch() {
+    ARCH=$1
+    case "$ARCH" in
+        amd64) RID=linux-x64 ;;
+        arm64) RID=linux-arm64 ;;
+        *) echo "ARCH=$ARCH: amd64 or arm64" >&2; exit 2 ;;
+    esac
+    CROSS=()
+    if [ "$ARCH" = "$HOST_ARCH" ]; then
+        BIN=out/fastepmd ROOTFS=out/image/rootfs
+    elif [ "$ARCH" = arm64 ] && [ "$HOST_ARCH" = amd64 ]; then
+        BIN=out/arm64/fastepmd ROOTFS=out/image/arm64/rootfs
+        CROSS=(-p:CppCompilerAndLinker=clang -p:ObjCopyName=aarch64-linux-gnu-objcopy)
+    else
+        echo "ARCH=$ARCH: cross builds go from amd64 to arm64 only" >&2; exit 2
+    fi
+}
+use_arch "${ARCH:-$HOST_ARCH}"
 
 publish() {
-    local cross=()
-    if [ "$ARCH" = arm64 ]; then
-        install_packages "${CROSS_PACKAGES[@]}"
-        cross=(-p:CppCompilerAndLinker=clang -p:ObjCopyName=aarch64-linux-gnu-objcopy)
-    fi
-    make -s -C native-shim ARCH="${ARCH/amd64/}"
-    dotnet publish src/FastEpmd/FastEpmd.csproj -c Release -nologo -v quiet -r "$RID" "${cross[@]}" -o "out/publish/$RID"
+    [ ${#CROSS[@]} -eq 0 ] || install_packages "${CROSS_PACKAGES[@]}"
+    # The shim for the target: make ARCH=arm64 cross-compiles into native-shim/out/arm64/.
+    make -s -C native-shim ARCH="$([ ${#CROSS[@]} -eq 0 ] || echo "$ARCH")"
+    dotnet publish src/FastEpmd/FastEpmd.csproj -c Release -nologo -v quiet -r "$RID" "${CROSS[@]}" -o "out/publish/$RID"
     mkdir -p "$(dirname "$BIN")"
     # cp + mv: replacing a binary that a running daemon uses fails with ETXTBSY.
     cp "out/publish/$RID/fastepmd" "$BIN.new"
     mv -f "$BIN.new" "$BIN"
-    echo "$BIN: $(stat -c %s "$BIN") bytes"
+    echo "$BIN ($ARCH): $(stat -c %s "$BIN") bytes"
 }
 
 # The Debian package wraps the published binary: debian/rules compiles nothing, so the build
@@ -61,18 +74,21 @@ deb() {
 }
 
 package_deb() {
-    [ -x out/fastepmd ] || publish
-    local version stage
+    [ -x "$BIN" ] || publish
+    local version stage changes deb_file
     version=$(dpkg-parsechangelog -l debian/changelog -S Version)
     stage=out/deb/fastepmd-$version
-    rm -rf out/deb
+    rm -rf "$stage" "out/deb/build-$ARCH.log"
     mkdir -p "$stage"
     cp -r debian "$stage/"
-    cp out/fastepmd dist/man/fastepmd.8 "$stage/"
+    cp "$BIN" dist/man/fastepmd.8 "$stage/"
     cp dist/systemd/fastepmd.service dist/systemd/fastepmd.socket "$stage/debian/"
-    (cd "$stage" && dpkg-buildpackage -b -us -uc --no-sign >../build.log 2>&1) || { tail -30 out/deb/build.log; return 1; }
-    lintian --fail-on error,warning --suppress-tags bad-distribution-in-changes-file "out/deb/fastepmd_${version}_amd64.changes"
-    echo "out/deb/fastepmd_${version}_amd64.deb: $(stat -c %s "out/deb/fastepmd_${version}_amd64.deb") bytes"
+    # --host-arch: the package of the binary staged (dh_strip and dpkg-shlibdeps cross-aware).
+    (cd "$stage" && dpkg-buildpackage -b -us -uc --no-sign --host-arch "$ARCH" >"../build-$ARCH.log" 2>&1) ||
+        { tail -30 "out/deb/build-$ARCH.log"; return 1; }
+    changes=out/deb/fastepmd_${version}_$ARCH.changes deb_file=out/deb/fastepmd_${version}_$ARCH.deb
+    lintian --fail-on error,warning --suppress-tags bad-distribution-in-changes-file "$changes"
+    echo "$deb_file: $(stat -c %s "$deb_file") bytes"
 }
 
 # Copies into the root folder DEST every library that ldd names for the ELF files given, at its
@@ -87,34 +103,69 @@ copy_libs() {
     done
 }
 
-# The FastEpmd image, offline: FROM scratch, the published binary and its glibc files, uid 65532.
+# The same for an arm64 binary on amd64: the cross loader lists the libraries at the paths it
+# resolves under /usr/aarch64-linux-gnu (qemu -L), and each goes to that path in DEST, so the
+# image's files are laid out as the arm64 loader looks for them.
+ARM64_SYSROOT=/usr/aarch64-linux-gnu
+copy_cross_libs() {
+    local dest=$1 binary=$2 lib
+    for lib in $(qemu-aarch64-static -L "$ARM64_SYSROOT" "$ARM64_SYSROOT/lib/ld-linux-aarch64.so.1" --list "$binary" |
+            awk '/=> \// {print ($1 ~ /^\//) ? $1 : $3}' | sort -u); do
+        mkdir -p "$dest$(dirname "$lib")"
+        cp -L "$ARM64_SYSROOT$lib" "$dest$lib"
+    done
+}
+
+# The FastEpmd image, offline: FROM scratch, the published binary and its glibc files, uid 65532,
+# for amd64 and arm64: IMAGE-amd64 and IMAGE-arm64, and the list IMAGE-index of both, exported with
+# both images as an OCI image index in out/image/fastepmd-oci.tar. IMAGE itself is the host's.
 IMAGE=localhost/fastepmd:0.1.0
+IMAGE_ARCHES=(amd64 arm64)
 image() {
-    publish
+    local arch
+    for arch in "${IMAGE_ARCHES[@]}"; do (use_arch "$arch" && publish); done
     package_image
 }
 
-# The image's whole file system: the binary and what ldd names. Also the Dockerfile's build step.
+# The image's whole file system for ARCH: the binary and the libraries its loader names. Also the
+# Dockerfile's build step (its own architecture, out/image/rootfs).
 image_rootfs() {
-    local rootfs=out/image/rootfs
-    rm -rf out/image
-    mkdir -p "$rootfs/usr/local/bin"
-    cp out/fastepmd "$rootfs/usr/local/bin/fastepmd"
-    copy_libs "$rootfs" out/fastepmd
+    rm -rf "$ROOTFS"
+    mkdir -p "$ROOTFS/usr/local/bin"
+    cp "$BIN" "$ROOTFS/usr/local/bin/fastepmd"
+    if [ ${#CROSS[@]} -eq 0 ]; then copy_libs "$ROOTFS" "$BIN"; else copy_cross_libs "$ROOTFS" "$BIN"; fi
 }
 
 package_image() {
-    [ -x out/fastepmd ] || publish
-    local ctx=out/image
-    image_rootfs
-    cp dist/container/Containerfile "$ctx/Containerfile"
-    # docker format: OCI image configs have no HEALTHCHECK.
-    dist/container/podman-local build -q --format docker -t "$IMAGE" -f "$ctx/Containerfile" "$ctx" >/dev/null
+    local ctx=out/image arch podman=dist/container/podman-local
+    mkdir -p "$ctx"
+    for arch in "${IMAGE_ARCHES[@]}"; do
+        (
+            use_arch "$arch"
+            [ -x "$BIN" ] || publish
+            image_rootfs
+            local dir
+            dir=$(dirname "$ROOTFS")
+            cp dist/container/Containerfile "$dir/Containerfile"
+            # docker format: OCI image configs have no HEALTHCHECK. FROM scratch with COPY only: no
+            # step runs an arm64 program, so the arm64 image builds without emulation.
+            $podman build -q --format docker --platform "linux/$arch" -t "$IMAGE-$arch" -f "$dir/Containerfile" "$dir" >/dev/null
+        )
+    done
+    $podman tag "$IMAGE-$HOST_ARCH" "$IMAGE"
+    $podman manifest rm "$IMAGE-index" >/dev/null 2>&1 || true
+    $podman manifest create "$IMAGE-index" >/dev/null
+    for arch in "${IMAGE_ARCHES[@]}"; do
+        $podman manifest add "$IMAGE-index" "containers-storage:$IMAGE-$arch" >/dev/null
+    done
     rm -f "$ctx/fastepmd-oci.tar"
-    dist/container/podman-local save -q --format oci-archive -o "$ctx/fastepmd-oci.tar" "$IMAGE"
+    $podman manifest push -q --all "$IMAGE-index" "oci-archive:$ctx/fastepmd-oci.tar:fastepmd:0.1.0" >/dev/null
     local size
-    size=$(dist/container/podman-local image inspect --format '{{.Size}}' "$IMAGE")
-    echo "$IMAGE: $size bytes ($(awk -v s="$size" 'BEGIN {printf "%.2f", s/1048576}') MiB); archive $ctx/fastepmd-oci.tar"
+    for arch in "${IMAGE_ARCHES[@]}"; do
+        size=$($podman image inspect --format '{{.Size}}' "$IMAGE-$arch")
+        echo "$IMAGE-$arch: $size bytes ($(awk -v s="$size" 'BEGIN {printf "%.2f", s/1048576}') MiB)"
+    done
+    echo "$IMAGE-index: ${IMAGE_ARCHES[*]}; OCI image index $ctx/fastepmd-oci.tar"
 }
 
 # The Erlang node beside it in the podman test, offline: the host's erlang-base files, FROM scratch.
