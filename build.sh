@@ -83,8 +83,17 @@ package_deb() {
     cp -r debian "$stage/"
     cp "$BIN" dist/man/fastepmd.8 "$stage/"
     cp dist/systemd/fastepmd.service dist/systemd/fastepmd.socket "$stage/debian/"
-    # --host-arch: the package of the binary staged (dh_strip and dpkg-shlibdeps cross-aware).
-    (cd "$stage" && dpkg-buildpackage -b -us -uc --no-sign --host-arch "$ARCH" >"../build-$ARCH.log" 2>&1) ||
+    # --host-arch: the architecture of the binary staged (dh_strip and dpkg-shlibdeps cross-aware).
+    # A cross build's glibc is in /usr/aarch64-linux-gnu/lib, which dpkg-shlibdeps looks in only
+    # when LD_LIBRARY_PATH names it (the host's loader skips libraries of another machine).
+    # Its shlibs name libc6:arm64, a cross dependency: the staged debian/shlibs.local names libc6,
+    # as a native arm64 build would.
+    local libs=()
+    if [ ${#CROSS[@]} -gt 0 ]; then
+        libs=("LD_LIBRARY_PATH=$ARM64_SYSROOT/lib")
+        sed "s/:$ARCH / /" "/var/lib/dpkg/info/libc6-$ARCH-cross.shlibs" >"$stage/debian/shlibs.local"
+    fi
+    (cd "$stage" && env "${libs[@]}" dpkg-buildpackage -b -us -uc --no-sign --host-arch "$ARCH" >"../build-$ARCH.log" 2>&1) ||
         { tail -30 "out/deb/build-$ARCH.log"; return 1; }
     changes=out/deb/fastepmd_${version}_$ARCH.changes deb_file=out/deb/fastepmd_${version}_$ARCH.deb
     lintian --fail-on error,warning --suppress-tags bad-distribution-in-changes-file "$changes"
@@ -275,6 +284,18 @@ k8s_validator() {
     echo "$K8S_VALIDATOR_PACKAGES" >"$stamp"
 }
 
+# FASTEPMD_BIN for FastEpmd.Arm64Tests: the arm64 binary under user-mode emulation, with the
+# cross glibc as its root for library look-ups.
+arm64_wrapper() {
+    mkdir -p out/arm64
+    cat >out/arm64/fastepmd-qemu <<WRAPPER
+#!/bin/sh
+# The linux-arm64 fastepmd under qemu (written by ./build.sh test).
+exec /usr/bin/qemu-aarch64-static -L $ARM64_SYSROOT "$ROOT/out/arm64/fastepmd" "\$@"
+WRAPPER
+    chmod 755 out/arm64/fastepmd-qemu
+}
+
 # Each project leaves out/test-results/NAME.trx (every result, Inconclusive and Not Run included)
 # and NAME.discovered (how many tests it has), which .ci/run counts. A test that runs for 6 minutes
 # is a hang: the run fails instead of stalling (the longest, epmd_SUITE's one-time run, takes ~4.5).
@@ -312,7 +333,13 @@ test() {
             publish
             export FASTEPMD_BIN="$ROOT/out/fastepmd"
         fi
-        # What the packaging tests install and run: the .deb, the image, the Erlang node's image.
+        # The linux-arm64 build, cross-compiled, packaged and in the image index: FastEpmd.Arm64Tests
+        # run it under qemu after the system tests.
+        local arm64_start=$SECONDS
+        (use_arch arm64 && publish && package_deb) || status=1
+        arm64_wrapper
+        local arm64_build=$((SECONDS - arm64_start))
+        # What the packaging tests install and run: the .deb, the images, the Erlang node's image.
         package_deb
         package_image
         test_node_image
@@ -333,6 +360,11 @@ test() {
         fi
         run_tests tests/FastEpmd.SystemTests || status=1
         unset FASTEPMD_OTP_SUITE_RUN
+        # The arm64 binary under qemu: the differential, end-to-end and CLI system tests (compiled
+        # into FastEpmd.Arm64Tests from FastEpmd.SystemTests' files), its struct layouts, its image.
+        arm64_start=$SECONDS
+        run_tests tests/FastEpmd.Arm64Tests || status=1
+        echo "arm64: cross publish and .deb ${arm64_build} s, emulated tests $((SECONDS - arm64_start)) s"
         [ -n "$suite_job" ] && wait "$suite_job"
         [ -f out/packaging-figures.txt ] && sed 's/^/  figure /' out/packaging-figures.txt
         # OTP's epmd_SUITE, case by case (Upstream/OtpEpmdSuiteTests.cs writes it).

@@ -112,6 +112,7 @@ public class Arm64ImageTests
                     .Concat(argv.Select((a, i) => i == 0 ? Path.Combine(rootfs, a.TrimStart('/')) : a)).ToArray();
             int port = Ports.Free();
             using var daemon = DaemonProcess.Start("/usr/bin/setpriv", AsImageUser(command).Concat(new[] { "-port", port.ToString() }).ToArray(), null, port: port);
+            for (int i = 0; i < 100 && !daemon.Stderr.Contains("(table 4096 connections)"); i++) Thread.Sleep(100);
             Assert.That(daemon.Stderr, Does.Contain("(table 4096 connections)"));
             // qemu maps the guest's libraries from the image, not from the host or the cross sysroot.
             var maps = File.ReadAllText($"/proc/{daemon.Pid}/maps");
