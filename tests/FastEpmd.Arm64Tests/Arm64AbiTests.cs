@@ -72,7 +72,7 @@ public class Arm64AbiTests
         using var daemon = DaemonProcess.Start(Arm64Emulation.Wrapper, Array.Empty<string>(), null);
         Assert.That(daemon.Stderr, Does.Not.Contain("native shim"));
         const int nodes = 24;
-        var alive = new List<RawClient>();
+        var alive = new List<RawEpmdClient>();
         try
         {
             // Many registrations open at once: each event must come back with its own token.
