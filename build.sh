@@ -12,9 +12,12 @@ usage: ./build.sh [verb] [args]
   build                 build the shim and every project (default)
   run [flags]           build, then run the daemon in the foreground (OTP epmd flags)
   test [unit|system]    install what the tests need, build, publish, run the tests
-  publish               NativeAOT single binary to out/fastepmd
+  publish               NativeAOT single binary to out/fastepmd (ARCH=arm64: out/arm64/fastepmd,
+                        cross-compiled from amd64)
   deb                   publish, then a Debian package (debian/) in out/deb/, lintian-checked
-  image                 publish, then a FROM-scratch image (dist/container/Containerfile) with podman
+                        (ARCH=arm64: the arm64 package)
+  image                 publish for amd64 and arm64, then FROM-scratch images of both
+                        (dist/container/Containerfile) and their OCI image index, with podman
   image-rootfs          publish, then only the image's files in out/image/rootfs (Dockerfile step)
   bench [quick] [args]  BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd and the
                         kernel floor (quick: harness only, not for tails; args go to the harness)
@@ -36,11 +39,10 @@ build() {
 # image's files) and CROSS (the NativeAOT cross-link flags).
 HOST_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 use_arch() {
-    ARCH=$1
-    case "$ARCH" in
-        amd64) RID=linux-x64 ;;
-        arm64) RID=linux-arm64 ;;
-        *) echo "ARCH=$ARCH: amd64 or arm64" >&2; exit 2 ;;
+    case "$1" in
+        amd64|x86_64) ARCH=amd64 RID=linux-x64 ;;
+        arm64|aarch64) ARCH=arm64 RID=linux-arm64 ;;
+        *) echo "ARCH=$1: amd64 or arm64" >&2; exit 2 ;;
     esac
     CROSS=()
     if [ "$ARCH" = "$HOST_ARCH" ]; then
@@ -129,7 +131,9 @@ copy_cross_libs() {
 # for amd64 and arm64: IMAGE-amd64 and IMAGE-arm64, and the list IMAGE-index of both, exported with
 # both images as an OCI image index in out/image/fastepmd-oci.tar. IMAGE itself is the host's.
 IMAGE=localhost/fastepmd:0.1.0
+# (An arm64 machine builds its own image only: cross builds go from amd64 to arm64.)
 IMAGE_ARCHES=(amd64 arm64)
+[ "$HOST_ARCH" = amd64 ] || IMAGE_ARCHES=("$HOST_ARCH")
 image() {
     local arch
     for arch in "${IMAGE_ARCHES[@]}"; do (use_arch "$arch" && publish); done
