@@ -170,8 +170,12 @@ internal sealed class LoopHarness : IDisposable
         }
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         foreach (var c in _clients) c.Dispose();
         Metrics?.Dispose();
         Control.Dispose();
