@@ -27,7 +27,7 @@ internal sealed class LoopHarness : IDisposable
 
     public LoopHarness(EpmdOptions? options = null, int capacity = 64, int rememberLimit = NodeRegistry.DefaultRememberLimit,
         Log? log = null, int? serverSendBuffer = null, IDescriptorStore? store = null, bool keepRegistrationsAtStop = false,
-        IRegistryMirror? mirror = null, IPoller? poller = null)
+        IRegistryMirror? mirror = null, IPoller? poller = null, AcceptFunction? accept = null)
     {
         Options = options ?? new EpmdOptions();
         Log = log ?? Log.Silent;
@@ -35,7 +35,7 @@ internal sealed class LoopHarness : IDisposable
         Service = new EpmdService(Options, Registry, Log, () => NowSeconds, mirror: mirror);
         Table = new ConnectionTable(capacity + MetricsEndpoint.DefaultCapacity + 1);
         Poller = poller ?? new EpollPoller();
-        Loop = new EventLoop(Poller, Table, Log, () => NowMs);
+        Loop = new EventLoop(Poller, Table, Log, () => NowMs) { Accept = accept ?? Listener.Accept };
         Epmd = new EpmdEndpoint(Loop, Service, Options, Log, quota: capacity, store: store, keepRegistrationsAtStop: keepRegistrationsAtStop);
         Control = new ControlEndpoint(Loop, Log);
         int fd = Listener.Open(SocketPairs.Loopback4, 0);
