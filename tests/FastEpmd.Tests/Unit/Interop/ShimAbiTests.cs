@@ -34,8 +34,8 @@ public unsafe class ShimAbiTests
         var rows = StructLayouts.Native().ToDictionary(r => r.Name, r => r.Value);
         var (size, data) = RuntimeInformation.ProcessArchitecture switch
         {
-            Architecture.X64 => (12, 4),
-            Architecture.Arm64 => (16, 8),
+            System.Runtime.InteropServices.Architecture.X64 => (12, 4),
+            System.Runtime.InteropServices.Architecture.Arm64 => (16, 8),
             var other => throw new InconclusiveException($"no expectation for {other}"),
         };
         Assert.That((rows["epoll_event"], rows["epoll_event.data"]), Is.EqualTo((size, data)));
