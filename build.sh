@@ -164,27 +164,56 @@ install_test_deps() {
     fi
 }
 
-# The Debian machine the package test boots: debootstrap once, cached in out/nspawn/root (the test
-# boots an overlay of it, so the cache stays clean). About 3 minutes on a fresh machine.
-NSPAWN_ROOT=out/nspawn/root
+# The Debian roots the tests use, one per release, debootstrapped once and cached in
+# out/nspawn/RELEASE (the booted-machine tests boot an overlay of it, so the cache stays clean):
+# bookworm (Debian 12, OTP 25) and trixie (Debian 13, OTP 27). Each is a booted machine's root
+# (systemd, dbus, erlang-base with Debian's epmd.socket, procps, iproute2); trixie's is also the
+# second reference, run in a chroot: its common_test and ssh client run OTP's epmd_SUITE from
+# OTP 27, its lintian checks the package as Debian 13 does. About 2-3 minutes each, fresh.
+NSPAWN_RELEASES=(bookworm trixie)
+nspawn_packages() {
+    local packages=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2
+    [ "$1" = trixie ] && packages+=,erlang-common-test,openssh-client,lintian
+    echo "$packages"
+}
+
 nspawn_root() {
-    # A test run that died leaves its overlay (out/nspawn/run-PID) mounted: release those.
+    local release=$1 root=out/nspawn/$1
+    # The cache of earlier versions of this script, which made only bookworm's, as out/nspawn/root.
+    if [ "$release" = bookworm ] && [ ! -e "$root" ] && [ -d out/nspawn/root/usr/lib/systemd ]; then
+        mv out/nspawn/root "$root"
+    fi
+    local packages
+    packages=$(nspawn_packages "$release")
+    [ -d "$root/usr/lib/systemd" ] && [ "$(cat "$root.packages" 2>/dev/null || echo "$packages")" = "$packages" ] && return 0
+    mkdir -p out/nspawn
+    rm -rf "$root.tmp"
+    debootstrap --variant=minbase --include="$packages" "$release" "$root.tmp" \
+        >"out/nspawn/debootstrap-$release.log" 2>&1 || { tail -20 "out/nspawn/debootstrap-$release.log"; return 1; }
+    rm -rf "$root"
+    mv "$root.tmp" "$root"
+    echo "$packages" >"$root.packages"
+}
+
+# Every release's root, side by side.
+nspawn_roots() {
+    # A test run that died leaves its overlays (out/nspawn/run-PID/NAME) mounted: release those.
     local run dir busy
     for run in out/nspawn/run-*; do
         [ -d "$run" ] || continue
         kill -0 "${run##*-}" 2>/dev/null && continue
         busy=0
-        for dir in "$run"/*/; do
+        for dir in "$run"/*/ "$run"/*/*/; do
             if mountpoint -q "$dir"; then umount "$dir" || busy=1; fi
         done
         [ "$busy" -eq 0 ] && rm -rf "$run"
     done
-    [ -d "$NSPAWN_ROOT/usr/lib/systemd" ] && return 0
-    mkdir -p out/nspawn
-    rm -rf "$NSPAWN_ROOT.tmp"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2 \
-        bookworm "$NSPAWN_ROOT.tmp" >out/nspawn/debootstrap.log 2>&1 || { tail -20 out/nspawn/debootstrap.log; return 1; }
-    mv "$NSPAWN_ROOT.tmp" "$NSPAWN_ROOT"
+    local release jobs=() status=0
+    for release in "${NSPAWN_RELEASES[@]}"; do
+        nspawn_root "$release" & jobs+=($!)
+    done
+    for dir in "${jobs[@]}"; do wait "$dir" || status=1; done
+    return $status
 }
 
 # The Kubernetes manifest's validators (tests/FastEpmd.SystemTests/Packaging/validate-k8s.mjs),
@@ -223,7 +252,7 @@ test() {
     local status=0 root_job=""
     if [ "$which" = all ] || [ "$which" = system ]; then
         # debootstrap downloads while the build and the unit tests run.
-        nspawn_root & root_job=$!
+        nspawn_roots & root_job=$!
     fi
     build
     rm -rf "$ROOT/out/test-results"
@@ -241,7 +270,7 @@ test() {
         package_image
         test_node_image
         k8s_validator
-        wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
+        wait "$root_job" || echo "debootstrap failed: the package and Debian 13 tests will fail (out/nspawn/debootstrap-*.log)"
         rm -f out/packaging-figures.txt
         # OTP's epmd_SUITE is ~4.5 min of mostly its own sleeps, in a network namespace of its own:
         # it runs beside the other system tests, and its fixture (Upstream/OtpEpmdSuiteTests.cs)
