@@ -168,31 +168,49 @@ install_test_deps() {
 # out/nspawn/RELEASE (the booted-machine tests boot an overlay of it, so the cache stays clean):
 # bookworm (Debian 12, OTP 25) and trixie (Debian 13, OTP 27). Each is a booted machine's root
 # (systemd, dbus, erlang-base with Debian's epmd.socket, procps, iproute2); trixie's is also the
-# second reference, run in a chroot: its common_test and ssh client run OTP's epmd_SUITE from
-# OTP 27, its lintian checks the package as Debian 13 does. About 2-3 minutes each, fresh.
+# second reference, run in a chroot (tests/FastEpmd.SystemTests/Reference/in-root.sh). About 2-3
+# minutes each on a fresh machine, side by side.
 NSPAWN_RELEASES=(bookworm trixie)
-nspawn_packages() {
-    local packages=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2
-    [ "$1" = trixie ] && packages+=,erlang-common-test,openssh-client,lintian
-    echo "$packages"
+NSPAWN_PACKAGES=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2
+# Installed into trixie's root afterwards with its own apt (debootstrap's resolver does not handle
+# their virtual packages): OTP 27's common_test and the ssh client run epmd_SUITE, lintian checks
+# the package as Debian 13 does.
+NSPAWN_TRIXIE_EXTRA=(erlang-common-test openssh-client lintian)
+
+# Unmounts whatever is mounted under DIR, deepest first (a failed debootstrap leaves DIR/proc
+# mounted): rm -rf must never walk into a mounted /proc or /dev.
+release_mounts() {
+    local dir mnt
+    dir=$(readlink -f "$1")
+    awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r mnt; do
+        umount "$mnt" 2>/dev/null || umount -l "$mnt"
+    done
 }
 
 nspawn_root() {
-    local release=$1 root=out/nspawn/$1
+    local release=$1 root=out/nspawn/$1 extra=()
+    [ "$release" = trixie ] && extra=("${NSPAWN_TRIXIE_EXTRA[@]}")
     # The cache of earlier versions of this script, which made only bookworm's, as out/nspawn/root.
     if [ "$release" = bookworm ] && [ ! -e "$root" ] && [ -d out/nspawn/root/usr/lib/systemd ]; then
         mv out/nspawn/root "$root"
     fi
-    local packages
-    packages=$(nspawn_packages "$release")
-    [ -d "$root/usr/lib/systemd" ] && [ "$(cat "$root.packages" 2>/dev/null || echo "$packages")" = "$packages" ] && return 0
+    local stamp="$NSPAWN_PACKAGES ${extra[*]}"
+    [ -d "$root/usr/lib/systemd" ] && [ "$(cat "$root.packages" 2>/dev/null || echo "$stamp")" = "$stamp" ] && return 0
+    local log=out/nspawn/debootstrap-$release.log
     mkdir -p out/nspawn
+    [ -d "$root.tmp" ] && release_mounts "$root.tmp"
     rm -rf "$root.tmp"
-    debootstrap --variant=minbase --include="$packages" "$release" "$root.tmp" \
-        >"out/nspawn/debootstrap-$release.log" 2>&1 || { tail -20 "out/nspawn/debootstrap-$release.log"; return 1; }
+    debootstrap --variant=minbase --include="$NSPAWN_PACKAGES" "$release" "$root.tmp" >"$log" 2>&1 ||
+        { release_mounts "$root.tmp"; tail -20 "$log"; return 1; }
+    if [ ${#extra[@]} -gt 0 ]; then
+        cp /etc/resolv.conf "$root.tmp/etc/resolv.conf"
+        DEBIAN_FRONTEND=noninteractive tests/FastEpmd.SystemTests/Reference/in-root.sh "$root.tmp" \
+            apt-get install -y -q --no-install-recommends "${extra[@]}" >>"$log" 2>&1 || { tail -20 "$log"; return 1; }
+        tests/FastEpmd.SystemTests/Reference/in-root.sh "$root.tmp" apt-get clean >>"$log" 2>&1
+    fi
     rm -rf "$root"
     mv "$root.tmp" "$root"
-    echo "$packages" >"$root.packages"
+    echo "$stamp" >"$root.packages"
 }
 
 # Every release's root, side by side.
@@ -272,24 +290,38 @@ test() {
         k8s_validator
         wait "$root_job" || echo "debootstrap failed: the package and Debian 13 tests will fail (out/nspawn/debootstrap-*.log)"
         rm -f out/packaging-figures.txt
-        # OTP's epmd_SUITE is ~4.5 min of mostly its own sleeps, in a network namespace of its own:
-        # it runs beside the other system tests, and its fixture (Upstream/OtpEpmdSuiteTests.cs)
-        # waits for this run and reports it case by case. A failed fetch is reported there too.
-        local suite_run="$ROOT/out/otp-suite/run-build" suite_job=""
+        # OTP's epmd_SUITE is ~4.5 min of mostly its own sleeps, in network namespaces of its own:
+        # it runs beside the other system tests, from Debian 12's Erlang and from Debian 13's (in
+        # its root) at once, each with a control run of the two non-local cases against that
+        # release's own epmd. Its fixture (Upstream/OtpEpmdSuiteTests.cs) waits for these runs
+        # and reports them case by case. A failed fetch is reported there too.
+        local suite_prefix="$ROOT/out/otp-suite/build" suite_jobs=() release run bin
         mkdir -p "$ROOT/out/otp-suite"
-        rm -rf "$suite_run" "$suite_run".{out,err,exit}
-        if tests/OtpSuite/fetch.sh >/dev/null 2>"$suite_run.err"; then
-            { env --default-signal=INT,QUIT tests/OtpSuite/run.sh "$FASTEPMD_BIN" "$suite_run" \
-                >"$suite_run.out" 2>>"$suite_run.err"; echo $? >"$suite_run.exit"; } &
-            suite_job=$!
-            export FASTEPMD_OTP_SUITE_RUN="$suite_run"
+        rm -rf "$suite_prefix"-*
+        if tests/OtpSuite/fetch.sh >/dev/null 2>"$suite_prefix.err"; then
+            for release in "${NSPAWN_RELEASES[@]}"; do
+                for run in "" -control; do
+                    bin=$FASTEPMD_BIN
+                    [ "$run" = -control ] && bin=/usr/bin/epmd   # with OTP_SUITE_ROOT, the root's
+                    (
+                        [ "$release" = bookworm ] || export OTP_SUITE_ROOT="$ROOT/out/nspawn/$release"
+                        [ "$run" = -control ] && export OTP_SUITE_CASES="no_nonlocal_register no_nonlocal_kill"
+                        dir="$suite_prefix-$release$run"
+                        rc=0
+                        env --default-signal=INT,QUIT tests/OtpSuite/run.sh "$bin" "$dir" >"$dir.out" 2>"$dir.err" || rc=$?
+                        echo "$rc" >"$dir.exit"
+                    ) &
+                    suite_jobs+=($!)
+                done
+            done
+            export FASTEPMD_OTP_SUITE_RUN="$suite_prefix"
         fi
         run_tests tests/FastEpmd.SystemTests || status=1
         unset FASTEPMD_OTP_SUITE_RUN
-        [ -n "$suite_job" ] && wait "$suite_job"
+        for run in "${suite_jobs[@]}"; do wait "$run" || true; done
         [ -f out/packaging-figures.txt ] && sed 's/^/  figure /' out/packaging-figures.txt
         # OTP's epmd_SUITE, case by case (Upstream/OtpEpmdSuiteTests.cs writes it).
-        cat "$ROOT/out/test-results/epmd_SUITE.txt" 2>/dev/null || true
+        cat "$ROOT"/out/test-results/epmd_SUITE-*.txt 2>/dev/null || true
     fi
     return $status
 }

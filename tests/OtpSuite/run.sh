@@ -27,9 +27,9 @@ repo=$(cd "$here/../.." && pwd)
 root=${OTP_SUITE_ROOT:-}
 if [ -n "$root" ]; then
     root=$(readlink -f "$root")
-    bin=$given
-    case "$bin" in "$repo"/out/*) ;; *) bin=$(readlink -f "$given") ;; esac
-    [ -x "$bin" ] || [ -x "$root$bin" ] || { echo "run.sh: $bin is not executable" >&2; exit 2; }
+    # A path in the root (not resolved on the host: /usr/bin/epmd is the root's), or one under out/.
+    case "$given" in /*) bin=$given ;; *) bin=$(readlink -f "$given") ;; esac
+    [ -x "$root$bin" ] || [ -x "$bin" ] || { echo "run.sh: $bin is not executable" >&2; exit 2; }
     in_root=(env IN_ROOT_BIND="$repo/out" "$repo/tests/FastEpmd.SystemTests/Reference/in-root.sh" "$root")
 else
     bin=$(readlink -f "$given")
