@@ -16,6 +16,7 @@ exec unshare --mount --propagation private /bin/sh -c '
     mount --bind /proc "$r/proc"
     mount --rbind /dev "$r/dev"
     mount --bind /tmp "$r/tmp"
+    [ -e "$r/etc/hosts" ] || : >"$r/etc/hosts"   # debootstrap makes none
     mount --bind /etc/hosts "$r/etc/hosts"
     for d in ${IN_ROOT_BIND:-}; do
         mkdir -p "$r$d"
