@@ -46,28 +46,28 @@ public class ExhaustionTests : RobustnessFixture
     {
         var debian13 = Reference.DebianRelease.Debian13;
         if (debian13.Missing.Length > 0) Assert.Fail(debian13.Missing);
-        var otp = Track(RobustProc.StartUnderDescriptorLimit(debian13.Epmd, DescriptorLimit));
-        var anchor = Track(RobustClient.Register(otp.Port, "anchor", 5001, out var reply));
+        var otp = Track(DaemonProcess.StartUnderDescriptorLimit(debian13.Epmd, DescriptorLimit));
+        var anchor = Track(RawEpmdClient.Register(otp.Port, "anchor", 5001, out var reply));
         Assert.That(Hex.Format(reply.AsSpan(0, 2)), Is.EqualTo("76 00"), "Debian 13's epmd registered the anchor");
 
         var flood = Track(new List<Socket>());
         int refused = 0;
         for (int i = 0; i < Flood; i++)
         {
-            try { flood.Add(RobustClient.Connect(otp.Port)); }
+            try { flood.Add(RawEpmdClient.OpenSocket(otp.Port)); }
             catch (SocketException) { refused++; }
         }
-        double cpu = RobustProc.CpuShareDuring(otp.Pid, () => Thread.Sleep(2000));
+        double cpu = ProcessStats.CpuShareDuring(otp.Pid, () => Thread.Sleep(2000));
         int? code = otp.WaitExit(TimeSpan.FromSeconds(1));
         Log($"Debian 13's epmd under ulimit -n {DescriptorLimit}: {flood.Count} connects succeeded, {refused} refused, "
             + $"exit code {code?.ToString() ?? "(still running)"}, CPU {cpu:P0} of a core for 2 s at EMFILE; stderr: {otp.Stderr.Trim()}");
         Assert.That(code, Is.Null, "the 2026 fix: EMFILE from accept() no longer exits");
-        Assert.That(RobustClient.ClosedByPeer(anchor, 500), Is.False, "the registration survived");
+        Assert.That(RawEpmdClient.ClosedByPeer(anchor, 500), Is.False, "the registration survived");
         Assert.That(cpu, Is.GreaterThan(0.5), "its select() loop spins while accept() fails (FastEpmd's stays under 10%)");
 
         foreach (var s in flood) s.Dispose();
         flood.Clear();
-        var answer = RobustClient.Query(otp.Port, Requests.PortPlease("anchor"));
+        var answer = RawEpmdClient.Query(otp.Port, Requests.PortPlease("anchor"));
         Assert.That(Hex.Format(answer.Data.AsSpan(0, Math.Min(2, answer.Data.Length))), Is.EqualTo("77 00"), "it serves again once descriptors free up");
     }
 
