@@ -139,8 +139,12 @@ TEST_PACKAGES=(
     iproute2 procps util-linux python3 strace
     # The metrics tests scrape with a real Prometheus and check the text with promtool.
     prometheus
-    # Booted Debian machines for the package tests.
+    # Booted Debian machines for the package tests, and the Debian 13 root (debootstrap trixie).
     debootstrap debian-archive-keyring systemd-container
+    # epmd_SUITE's ssh proxy host: the suite's ssh client, and an sshd that run.sh starts in a
+    # network namespace of its own (installing the package starts Debian's ssh.service on a host
+    # with systemd; the tests never use it).
+    openssh-client openssh-server
     # The image in a podman pod: podman and every helper it runs here (runc, not crun, on this
     # kernel; catatonit is a pod's pause process).
     podman runc conmon catatonit uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables
