@@ -131,6 +131,20 @@ public sealed class ErlNode : IDisposable
         return node;
     }
 
+    /// <summary>Start, then wait up to timeout for the node's "READY name@host" line; throws (the node ended) if it does not come.</summary>
+    public static ErlNode StartReady(string name, int epmdPort, int distPort, TimeSpan timeout, string? erl = null)
+    {
+        var node = Start(name, epmdPort, distPort, erl: erl);
+        var ready = node.WaitLine(l => l.StartsWith("READY ", StringComparison.Ordinal), timeout);
+        if (ready is null || ready.Value.Line != $"READY {node.FullName}")
+        {
+            string describe = node.Describe();
+            node.Dispose();
+            throw new InvalidOperationException($"node {name} ({erl ?? Erl}) did not start against port {epmdPort}: {describe}");
+        }
+        return node;
+    }
+
     /// <summary>Sends one command line on stdin.</summary>
     public void Command(string line)
     {

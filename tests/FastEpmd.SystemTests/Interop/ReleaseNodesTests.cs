@@ -73,18 +73,7 @@ public class ReleaseNodesTests
         return lines;
     }
 
-    private ErlNode StartNode(string name, int epmdPort, int distPort)
-    {
-        var node = ErlNode.Start(name, epmdPort, distPort, erl: _release.Erl);
-        var ready = node.WaitLine(l => l.StartsWith("READY ", StringComparison.Ordinal), s_nodeStart);
-        if (ready is null || ready.Value.Line != $"READY {node.FullName}")
-        {
-            string describe = node.Describe();
-            node.Dispose();
-            throw new InvalidOperationException($"{_release} node {name} did not start against port {epmdPort}: {describe}");
-        }
-        return node;
-    }
+    private ErlNode StartNode(string name, int epmdPort, int distPort) => ErlNode.StartReady(name, epmdPort, distPort, s_nodeStart, _release.Erl);
 
     private static string Ask(ErlNode node, string command, string replyPrefix)
     {

@@ -17,14 +17,12 @@ public class ExhaustionTests : RobustnessFixture
     private const int DescriptorLimit = 1024;
     private const int Flood = 1100;
 
-    [Test]
-    public void OtpEpmdExitsWhenAcceptRunsOutOfDescriptors()
+    /// <summary>An OTP epmd under ulimit -n 1024 with a registered anchor, then 1,100 connections opened to it.</summary>
+    private (DaemonProcess Otp, Socket Anchor, List<Socket> Flood, int Refused) AnchorThenFlood(string binary)
     {
-        if (!File.Exists(Binaries.Otp)) Assert.Ignore($"{Binaries.Otp} is not installed");
-        var otp = Track(DaemonProcess.StartUnderDescriptorLimit(Binaries.Otp, DescriptorLimit));
+        var otp = Track(DaemonProcess.StartUnderDescriptorLimit(binary, DescriptorLimit));
         var anchor = Track(RawEpmdClient.Register(otp.Port, "anchor", 5001, out var reply));
-        Assert.That(Hex.Format(reply.AsSpan(0, 2)), Is.EqualTo("76 00"), "OTP registered the anchor");
-
+        Assert.That(Hex.Format(reply.AsSpan(0, 2)), Is.EqualTo("76 00"), $"{binary} registered the anchor");
         var flood = Track(new List<Socket>());
         int refused = 0;
         for (int i = 0; i < Flood; i++)
@@ -32,6 +30,14 @@ public class ExhaustionTests : RobustnessFixture
             try { flood.Add(RawEpmdClient.OpenSocket(otp.Port)); }
             catch (SocketException) { refused++; }
         }
+        return (otp, anchor, flood, refused);
+    }
+
+    [Test]
+    public void OtpEpmdExitsWhenAcceptRunsOutOfDescriptors()
+    {
+        if (!File.Exists(Binaries.Otp)) Assert.Ignore($"{Binaries.Otp} is not installed");
+        var (otp, anchor, flood, refused) = AnchorThenFlood(Binaries.Otp);
         int? code = otp.WaitExit(TimeSpan.FromSeconds(10));
         Log($"OTP epmd under ulimit -n {DescriptorLimit}: {flood.Count} connects succeeded, {refused} refused, exit code {code?.ToString() ?? "(still running)"}; stderr: {otp.Stderr.Trim()}");
 
@@ -46,17 +52,7 @@ public class ExhaustionTests : RobustnessFixture
     {
         var debian13 = Reference.DebianRelease.Debian13;
         if (debian13.Missing.Length > 0) Assert.Fail(debian13.Missing);
-        var otp = Track(DaemonProcess.StartUnderDescriptorLimit(debian13.Epmd, DescriptorLimit));
-        var anchor = Track(RawEpmdClient.Register(otp.Port, "anchor", 5001, out var reply));
-        Assert.That(Hex.Format(reply.AsSpan(0, 2)), Is.EqualTo("76 00"), "Debian 13's epmd registered the anchor");
-
-        var flood = Track(new List<Socket>());
-        int refused = 0;
-        for (int i = 0; i < Flood; i++)
-        {
-            try { flood.Add(RawEpmdClient.OpenSocket(otp.Port)); }
-            catch (SocketException) { refused++; }
-        }
+        var (otp, anchor, flood, refused) = AnchorThenFlood(debian13.Epmd);
         double cpu = ProcessStats.CpuShareDuring(otp.Pid, () => Thread.Sleep(2000));
         int? code = otp.WaitExit(TimeSpan.FromSeconds(1));
         Log($"Debian 13's epmd under ulimit -n {DescriptorLimit}: {flood.Count} connects succeeded, {refused} refused, "
