@@ -177,9 +177,9 @@ install_test_deps() {
 NSPAWN_RELEASES=(bookworm trixie)
 NSPAWN_PACKAGES=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2
 # Installed into trixie's root afterwards with its own apt (debootstrap's resolver does not handle
-# their virtual packages): OTP 27's common_test and the ssh client run epmd_SUITE, lintian checks
-# the package as Debian 13 does.
-NSPAWN_TRIXIE_EXTRA=(erlang-common-test openssh-client lintian)
+# their virtual packages): OTP 27's common_test, its headers (erlang-dev) and the ssh client run
+# epmd_SUITE, lintian checks the package as Debian 13 does.
+NSPAWN_TRIXIE_EXTRA=(erlang-common-test erlang-dev openssh-client lintian)
 
 # Unmounts whatever is mounted under DIR, deepest first (a failed debootstrap leaves DIR/proc
 # mounted): rm -rf must never walk into a mounted /proc or /dev.
@@ -191,6 +191,16 @@ release_mounts() {
     done
 }
 
+# Installs packages into the root ROOT with its own apt (the root's chroot sees the host's DNS).
+nspawn_extras() {
+    local root=$1; shift
+    [ $# -gt 0 ] || return 0
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    DEBIAN_FRONTEND=noninteractive tests/FastEpmd.SystemTests/Reference/in-root.sh "$root" \
+        apt-get install -y -q --no-install-recommends "$@" &&
+        tests/FastEpmd.SystemTests/Reference/in-root.sh "$root" apt-get clean
+}
+
 nspawn_root() {
     local release=$1 root=out/nspawn/$1 extra=()
     [ "$release" = trixie ] && extra=("${NSPAWN_TRIXIE_EXTRA[@]}")
@@ -198,19 +208,22 @@ nspawn_root() {
     if [ "$release" = bookworm ] && [ ! -e "$root" ] && [ -d out/nspawn/root/usr/lib/systemd ]; then
         mv out/nspawn/root "$root"
     fi
-    local stamp="$NSPAWN_PACKAGES ${extra[*]}"
-    [ -d "$root/usr/lib/systemd" ] && [ "$(cat "$root.packages" 2>/dev/null || echo "$stamp")" = "$stamp" ] && return 0
-    local log=out/nspawn/debootstrap-$release.log
+    local stamp="$NSPAWN_PACKAGES ${extra[*]}" log=out/nspawn/debootstrap-$release.log
+    if [ -d "$root/usr/lib/systemd" ]; then
+        [ "$(cat "$root.packages" 2>/dev/null || echo "$stamp")" = "$stamp" ] && return 0
+        # A root made with fewer extras: add them with its own apt.
+        if [ "$(cut -d' ' -f1 "$root.packages")" = "$NSPAWN_PACKAGES" ] && nspawn_extras "$root" "${extra[@]}" >>"$log" 2>&1; then
+            echo "$stamp" >"$root.packages"
+            return 0
+        fi
+    fi
     mkdir -p out/nspawn
     [ -d "$root.tmp" ] && release_mounts "$root.tmp"
     rm -rf "$root.tmp"
     debootstrap --variant=minbase --include="$NSPAWN_PACKAGES" "$release" "$root.tmp" >"$log" 2>&1 ||
         { release_mounts "$root.tmp"; tail -20 "$log"; return 1; }
     if [ ${#extra[@]} -gt 0 ]; then
-        cp /etc/resolv.conf "$root.tmp/etc/resolv.conf"
-        DEBIAN_FRONTEND=noninteractive tests/FastEpmd.SystemTests/Reference/in-root.sh "$root.tmp" \
-            apt-get install -y -q --no-install-recommends "${extra[@]}" >>"$log" 2>&1 || { tail -20 "$log"; return 1; }
-        tests/FastEpmd.SystemTests/Reference/in-root.sh "$root.tmp" apt-get clean >>"$log" 2>&1
+        nspawn_extras "$root.tmp" "${extra[@]}" >>"$log" 2>&1 || { tail -20 "$log"; return 1; }
     fi
     rm -rf "$root"
     mv "$root.tmp" "$root"
