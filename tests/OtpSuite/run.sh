@@ -186,7 +186,7 @@ awk -v OFS='\t' '
     }
     /^=case / { flush(); c = $2; sub(/^epmd_SUITE:/, "", c); next }
     /^=result / { r = $0; sub(/^=result +/, "", r); inresult = 1; next }
-    /^=elapsed / { e = $2; inresult = 0; next }
+    /^=elapsed / { e = $2; sub(/s$/, "", e); inresult = 0; next }
     /^=/ { inresult = 0; next }
     inresult { line = $0; gsub(/^[ \t]+/, "", line); r = r " " line }
     END { flush() }' "$log" >"$out/results.tsv"
