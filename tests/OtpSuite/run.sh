@@ -160,11 +160,11 @@ rc=0
 env -u ERL_EPMD_PORT -u ERL_EPMD_ADDRESS -u ERL_EPMD_RELAXED_COMMAND_CHECK -u ERL_FLAGS -u ERL_AFLAGS -u ERL_ZFLAGS \
     CT_WRAPPER_DIR="$out/bin" CT_EBIN="$out/ebin" CT_LOGDIR="$out/logs" CT_CONFIG="$out/ssh/ct.config" \
     CT_CASES="${OTP_SUITE_CASES:-}" \
-    timeout -k 10 "${OTP_SUITE_TIMEOUT:-420}" ip netns exec "$ns" "${in_root[@]}" erl -noshell -start_epmd false \
+    timeout -k 10 "${OTP_SUITE_TIMEOUT:-600}" ip netns exec "$ns" "${in_root[@]}" erl -noshell -start_epmd false \
     -env PATH "$out/bin:$PATH" -pa "$out/ebin" -eval "$eval_script" >"$out/erl.log" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then
     tail -40 "$out/erl.log"
-    echo "run.sh: erl exited $rc (124: over ${OTP_SUITE_TIMEOUT:-420} s)"
+    echo "run.sh: erl exited $rc (124: over ${OTP_SUITE_TIMEOUT:-600} s)"
     exit 3
 fi
 end=$(date +%s%N)
