@@ -1,6 +1,7 @@
 // Running out of descriptors and memory. Debian 12's epmd (OTP 25) exits when accept() returns
 // EMFILE (~1,016 connections under `ulimit -n 1024` end every registration on the host: that exit
-// is CVE-2026-42792); Debian 13's (OTP 27 with the 2026 fix) lives on but spins while EMFILE lasts;
+// is CVE-2026-42792); Debian 13's (OTP 27 with the 2026 fix) lives on, its select() loop waking
+// while EMFILE lasts (its CPU is logged: 17% of a core measured);
 // FastEpmd sheds the newcomers with a spare descriptor, does not spin, and serves again once
 // descriptors free up.
 // A client that never reads a 15,000-node NAMES reply must not grow the daemon or stall others.
@@ -48,7 +49,7 @@ public class ExhaustionTests : RobustnessFixture
     }
 
     [Test]
-    public void Debian13sEpmdSurvivesEmfileButSpinsWhileItLasts()
+    public void Debian13sEpmdSurvivesEmfileAndServesAgain()
     {
         var debian13 = Reference.DebianRelease.Debian13;
         if (debian13.Missing.Length > 0) Assert.Fail(debian13.Missing);
@@ -59,7 +60,6 @@ public class ExhaustionTests : RobustnessFixture
             + $"exit code {code?.ToString() ?? "(still running)"}, CPU {cpu:P0} of a core for 2 s at EMFILE; stderr: {otp.Stderr.Trim()}");
         Assert.That(code, Is.Null, "the 2026 fix: EMFILE from accept() no longer exits");
         Assert.That(RawEpmdClient.ClosedByPeer(anchor, 500), Is.False, "the registration survived");
-        Assert.That(cpu, Is.GreaterThan(0.5), "its select() loop spins while accept() fails (FastEpmd's stays under 10%)");
 
         foreach (var s in flood) s.Dispose();
         flood.Clear();
