@@ -90,7 +90,7 @@ public partial class DebPackageTests
         Assert.That(M.Ok("test -x /usr/sbin/fastepmd && test -f /usr/share/man/man8/fastepmd.8.gz && echo ok"), Is.EqualTo("ok"));
         // Where both releases' systemd read units, and nothing under the /lib alias Debian 13 forbids.
         Assert.That(M.Ok("dpkg -L fastepmd | grep '/systemd/system/' | sort | tr '\\n' ' '"),
-            Is.EqualTo("/usr/lib/systemd/system/fastepmd.service /usr/lib/systemd/system/fastepmd.socket "));
+            Is.EqualTo("/usr/lib/systemd/system/fastepmd.service /usr/lib/systemd/system/fastepmd.socket"));
         Assert.That(M.Ok("systemctl show -P FragmentPath fastepmd.socket"), Is.EqualTo("/usr/lib/systemd/system/fastepmd.socket"));
     }
 
