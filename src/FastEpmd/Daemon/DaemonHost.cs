@@ -97,7 +97,7 @@ internal static class DaemonHost
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
         var service = new EpmdService(options, registry, log, maxRegistrations: capacity);
         using var table = new ConnectionTable(capacity);
-        using var poller = new EpollPoller();
+        using var poller = PollerFactory.Create(PollerFactory.ForThisPlatform);
         using var reactor = new EpmdReactor(options, service, poller, table, log);
         foreach (var (fd, _) in listeners) reactor.AddListener(fd);
         if (metrics is { } m) reactor.AddMetricsListener(m.Fd, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());

@@ -9,10 +9,13 @@ using FastEpmd.Diagnostics;
 using FastEpmd.Reactor;
 using FastEpmd.State;
 using Tmds.Linux;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
-public class AdoptionLoopTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class AdoptionLoopTests(PollerBackend backend)
 {
     private static string Alive(string name, int port) =>
         Hex.Format(Hex.Frame(Hex.Cat(Hex.Parse("78"), Hex.U16(port), Hex.Parse("4d 00 0006 0005"), Hex.U16(name.Length), Hex.Ascii(name), Hex.Parse("0002 ab cd"))));
@@ -38,9 +41,9 @@ public class AdoptionLoopTests
 
     private sealed class Handover : IDisposable
     {
-        public Handover(int nodes)
+        public Handover(PollerBackend backend, int nodes)
         {
-            Old = new LoopHarness();
+            Old = new LoopHarness(backend);
             for (int i = 0; i < nodes; i++) Nodes.Add(Old.Register(Alive("node" + i, 7000 + i), Created));
             Names = Old.Request("00 01 6e").Hex;
             Dump = Old.Request("00 01 64").Hex;
@@ -49,7 +52,7 @@ public class AdoptionLoopTests
             // What a store holds: its own copy of each socket. The old loop then lets go of its copies.
             foreach (var (key, fd) in Old.Reactor.RegistrationDescriptors()) Passed.Add((StoreNames.Alive(key), LibC.dup(fd)));
             Old.Reactor.Shutdown(keepRegistrations: true);
-            New = new LoopHarness(log: new Log(0, Logged.Add));
+            New = new LoopHarness(backend, log: new Log(0, Logged.Add));
             New.Reactor.DescriptorStore = Store;
         }
 
@@ -86,7 +89,7 @@ public class AdoptionLoopTests
     [Test]
     public void Adopted_registrations_answer_names_dump_and_port_please_as_before()
     {
-        using var t = new Handover(5);
+        using var t = new Handover(backend, 5);
         t.Apply();
         Assert.That(t.Applied!.Adopted, Is.EqualTo(5));
         Assert.That(t.Logged, Is.Empty);
@@ -100,7 +103,7 @@ public class AdoptionLoopTests
     [Test]
     public void An_adopted_node_that_closes_is_deregistered_and_leaves_the_store()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         t.Apply();
         t.Nodes[0].Close();
         for (int i = 0; i < 20 && t.New.Registry.RegisteredCount == 2; i++) t.New.Step(10);
@@ -115,7 +118,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_node_that_closed_while_no_daemon_ran_is_dropped_as_a_deregistration()
     {
-        using var t = new Handover(3);
+        using var t = new Handover(backend, 3);
         t.Nodes[1].Close();
         t.Apply();
         Assert.That(t.Applied!.Adopted, Is.EqualTo(2));
@@ -129,7 +132,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_node_that_sent_a_byte_while_no_daemon_ran_is_dropped_and_closed()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         t.Nodes[0].Send(new byte[] { 0x01 });
         Thread.Sleep(20);
         t.Apply();
@@ -141,7 +144,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_node_reset_while_no_daemon_ran_is_dropped()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         SocketPairs.Reset(t.Nodes[1]);
         Thread.Sleep(20);
         t.Apply();
@@ -152,7 +155,7 @@ public class AdoptionLoopTests
     [Test]
     public unsafe void A_stored_descriptor_that_is_not_a_socket_drops_its_registration()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         int* pipe = stackalloc int[2];
         Assert.That(LibC.pipe(pipe), Is.Zero);
         int index = t.Passed.FindIndex(p => p.Name == "alive-2");
@@ -169,7 +172,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_name_in_the_image_with_no_descriptor_is_dropped()
     {
-        using var t = new Handover(3);
+        using var t = new Handover(backend, 3);
         int index = t.Passed.FindIndex(p => p.Name == "alive-3");
         LibC.close(t.Passed[index].Fd);
         t.Passed.RemoveAt(index);
@@ -182,7 +185,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_descriptor_with_no_name_or_an_unknown_key_is_closed()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         int node1 = t.Passed.FindIndex(p => p.Name == "alive-2");
         t.Passed[node1] = ("stored", t.Passed[node1].Fd);                    // systemd's name for "no FDNAME"
         t.Passed.Add(("alive-77", LibC.dup(t.FdOf(0))));                     // a key no registration has
@@ -204,7 +207,7 @@ public class AdoptionLoopTests
     [TestCase(0, TestName = "No image at all starts empty and closes every socket")]
     public void A_bad_image_starts_empty(int keep)
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         t.Apply(t.Image.AsSpan(0, keep).ToArray());
         Assert.That(t.Logged.Single(), Does.Contain(keep > 0
             ? "state image not used, starting with no registrations (2 stored sockets closed): state image truncated: 100 of"
@@ -217,7 +220,7 @@ public class AdoptionLoopTests
     [Test]
     public void Registrations_enter_the_store_when_registered_and_leave_on_close_or_stop()
     {
-        using var h = new LoopHarness(new Service.EpmdOptions { RelaxedCommandCheck = true });
+        using var h = new LoopHarness(backend, new Service.EpmdOptions { RelaxedCommandCheck = true });
         var store = new RecordingStore();
         h.Reactor.DescriptorStore = store;
         var a = h.Register(Alive("a", 7000), Created);

@@ -2,11 +2,14 @@
 // around each RunOnce only, so the test's own client sockets are not counted.
 using System.Net.Sockets;
 using FastEpmd.Service;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
 [NonParallelizable]
-public class AllocationTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class AllocationTests(PollerBackend backend)
 {
     private const int WarmUp = 2_000;
     private const int Measured = 10_000;
@@ -136,7 +139,7 @@ public class AllocationTests
     [Test]
     public void Port_please_allocates_nothing()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         h.Register(AliveAlpha, "76 00 65 53 f1 01");
         var request = Hex.Parse("00 06 7a 616c706861");
         var found = Hex.Parse("77 00 9d6d 4d 00 0006 0005 0005 616c706861 0000");
@@ -151,7 +154,7 @@ public class AllocationTests
     [Test]
     public void Names_with_ten_nodes_allocates_nothing()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var expected = new List<byte>(Hex.Parse("00 00 11 11"));
         var lines = new List<byte[]>();
         for (int i = 0; i < 10; i++)
@@ -174,7 +177,7 @@ public class AllocationTests
     {
         // The same ten names come and go: each comes back from the remembered list with the
         // next creation, reusing its record and slab block.
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var requests = Enumerable.Range(0, 10).Select(i =>
         {
             var name = Hex.Ascii("churn" + i);
@@ -201,7 +204,7 @@ public class AllocationTests
     {
         // What -systemd adds per registration with a store: one image slot written, one FDSTORE and
         // one FDSTOREREMOVE handed to the store (here one that only counts).
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         int slots = FastEpmd.State.StateMirror.SlotsFor(h.Table.Capacity, h.Registry.RememberLimit);
         var mirror = new FastEpmd.State.StateMirror(new byte[FastEpmd.State.StateImage.LengthFor(slots)], slots);
         mirror.WriteAll(h.Registry);
@@ -236,7 +239,7 @@ public class AllocationTests
     public void Port_please_from_an_allowed_remote_peer_allocates_nothing()
     {
         // -allow and the per-address cap both run for a non-local peer (MappedLoopback).
-        using var h = new LoopHarness(WithLongAllowList());
+        using var h = new LoopHarness(backend, WithLongAllowList());
         h.Register(AliveAlpha, "76 00 65 53 f1 01");
         int port = MappedLoopback.AddListener(h);
         var request = Hex.Parse("00 06 7a 616c706861");
@@ -252,7 +255,7 @@ public class AllocationTests
     [Test]
     public void Refusing_a_peer_outside_the_list_allocates_nothing()
     {
-        using var h = new LoopHarness(WithLongAllowList());
+        using var h = new LoopHarness(backend, WithLongAllowList());
         int port = MappedLoopback.AddListener(h);
         var request = Hex.Parse("00 06 7a 616c706861");
 
@@ -288,7 +291,7 @@ public class AllocationTests
     public void Names_rebuilt_after_every_registry_change_allocates_nothing()
     {
         // Each round a node comes or goes, so every NAMES builds a new snapshot (in native pages).
-        using var h = new LoopHarness(capacity: 256);
+        using var h = new LoopHarness(backend, capacity: 256);
         for (int i = 0; i < 50; i++)
         {
             var name = Hex.Ascii("rebuild-node-" + i);
@@ -349,7 +352,7 @@ public class AllocationTests
         // Control: the same measurement around a RunOnce that composes debug log lines (string
         // concatenation) is not zero, so a zero above means something.
         var lines = new List<string>();
-        using var h = new LoopHarness(new FastEpmd.Service.EpmdOptions { DebugLevel = 3 }, log: new FastEpmd.Diagnostics.Log(3, lines.Add));
+        using var h = new LoopHarness(backend, new FastEpmd.Service.EpmdOptions { DebugLevel = 3 }, log: new FastEpmd.Diagnostics.Log(3, lines.Add));
         using var client = h.Connect();
         client.Send(Hex.Parse("00 06 7a 616c706861"));
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -1,5 +1,6 @@
 // A real EpmdReactor on a loopback listener, stepped by RunOnce on the test thread, with clocks
-// the test sets. Built as DaemonHost builds it; the listener takes an ephemeral port.
+// the test sets. Built as DaemonHost builds it, over the poller backend the fixture runs
+// (PollerBackends); the listener takes an ephemeral port.
 using System.Net;
 using System.Net.Sockets;
 using FastEpmd.Diagnostics;
@@ -7,6 +8,7 @@ using FastEpmd.Poller;
 using FastEpmd.Reactor;
 using FastEpmd.Registry;
 using FastEpmd.Service;
+using FastEpmd.Tests.Pollers;
 using Tmds.Linux;
 
 namespace FastEpmd.Tests.Loop;
@@ -19,14 +21,14 @@ internal sealed class LoopHarness : IDisposable
     private readonly List<Socket> _clients = new();
     private readonly byte[] _readBuffer = new byte[1 << 20];
 
-    public LoopHarness(EpmdOptions? options = null, int capacity = 64, int rememberLimit = NodeRegistry.DefaultRememberLimit,
+    public LoopHarness(PollerBackend backend, EpmdOptions? options = null, int capacity = 64, int rememberLimit = NodeRegistry.DefaultRememberLimit,
         Log? log = null, int? serverSendBuffer = null)
     {
         Options = options ?? new EpmdOptions();
         Registry = new NodeRegistry(64, rememberLimit);
         Service = new EpmdService(Options, Registry, log ?? Log.Silent, () => NowSeconds);
         Table = new ConnectionTable(capacity);
-        Poller = new EpollPoller();
+        Poller = PollerBackends.Create(backend);
         Reactor = new EpmdReactor(Options, Service, Poller, Table, log ?? Log.Silent, () => NowMs);
         int fd = Listener.Open(SocketPairs.Loopback4, 0);
         if (fd < 0) throw new InvalidOperationException("cannot listen on 127.0.0.1: errno " + -fd);
@@ -49,7 +51,7 @@ internal sealed class LoopHarness : IDisposable
     public NodeRegistry Registry { get; }
     public EpmdService Service { get; }
     public ConnectionTable Table { get; }
-    public EpollPoller Poller { get; }
+    public IPoller Poller { get; }
     public EpmdReactor Reactor { get; }
     public int Port { get; }
     public IPEndPoint Endpoint { get; }
