@@ -4,10 +4,12 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
-using FastEpmd.Adoption;
+using FastEpmd.Restart;
 using FastEpmd.Diagnostics;
-using FastEpmd.Reactor;
-using FastEpmd.State;
+using FastEpmd.Interop;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 using Tmds.Linux;
 using FastEpmd.Tests.Pollers;
 
@@ -43,17 +45,16 @@ public class AdoptionLoopTests(PollerBackend backend)
     {
         public Handover(PollerBackend backend, int nodes)
         {
-            Old = new LoopHarness(backend);
+            Old = new LoopHarness(backend, keepRegistrationsAtStop: true);
             for (int i = 0; i < nodes; i++) Nodes.Add(Old.Register(Alive("node" + i, 7000 + i), Created));
             Names = Old.Request("00 01 6e").Hex;
             Dump = Old.Request("00 01 64").Hex;
             Image = new byte[StateImage.Measure(Old.Registry)];
             StateImage.Encode(Old.Registry, Image);
             // What a store holds: its own copy of each socket. The old loop then lets go of its copies.
-            foreach (var (key, fd) in Old.Reactor.RegistrationDescriptors()) Passed.Add((StoreNames.Alive(key), LibC.dup(fd)));
-            Old.Reactor.Shutdown(keepRegistrations: true);
-            New = new LoopHarness(backend, log: new Log(0, Logged.Add));
-            New.Reactor.DescriptorStore = Store;
+            foreach (var (key, fd) in Old.RegistrationDescriptors()) Passed.Add((StoreNames.Alive(key), LibC.dup(fd)));
+            Old.Loop.Shutdown(0);
+            New = new LoopHarness(backend, log: new Log(0, Logged.Add), store: Store);
         }
 
         public LoopHarness Old { get; }
@@ -72,7 +73,7 @@ public class AdoptionLoopTests(PollerBackend backend)
         public void Apply(byte[]? image = null)
         {
             Applied = InheritedRegistrations.From(image ?? Image, Passed);
-            Applied.Apply(New.Service, New.Reactor, Log(), removeStray: name => Store.Calls.Add("remove-name " + name));
+            Applied.Apply(New.Service, New.Epmd, Store, Log(), removeStray: name => Store.Calls.Add("remove-name " + name));
         }
 
         private Log Log() => new(0, Logged.Add);
@@ -220,9 +221,8 @@ public class AdoptionLoopTests(PollerBackend backend)
     [Test]
     public void Registrations_enter_the_store_when_registered_and_leave_on_close_or_stop()
     {
-        using var h = new LoopHarness(backend, new Service.EpmdOptions { RelaxedCommandCheck = true });
         var store = new RecordingStore();
-        h.Reactor.DescriptorStore = store;
+        using var h = new LoopHarness(backend, new Service.EpmdOptions { RelaxedCommandCheck = true }, store: store, keepRegistrationsAtStop: true);
         var a = h.Register(Alive("a", 7000), Created);
         h.Register(Alive("b", 7001), Created);
         Assert.That(store.Calls, Is.EqualTo(new[] { "store 1", "store 2" }));
@@ -231,7 +231,7 @@ public class AdoptionLoopTests(PollerBackend backend)
         Assert.That(h.Request("00 02 73 62").Hex, Is.EqualTo(Hex.Format(Hex.Ascii("STOPPED"))));
         Assert.That(store.Calls, Is.EqualTo(new[] { "store 1", "store 2", "remove 1", "remove 2" }));
         h.Register(Alive("c", 7002), Created);
-        h.Reactor.Shutdown(keepRegistrations: true);
+        h.Loop.Shutdown(0);
         Assert.That(store.Calls.Last(), Is.EqualTo("store 3"), "a stop that keeps registrations removes nothing");
         Assert.That(h.Registry.RegisteredCount, Is.EqualTo(1), "and deregisters nothing");
     }
