@@ -17,12 +17,16 @@ internal sealed unsafe class EpollPoller : IPoller
     private readonly int _epfd;
     private readonly epoll_event* _events;
     private readonly int _capacity;
+    private readonly Waker _waker;
+    private ulong _wakerToken;
+    private bool _hasWaker;
 
     public EpollPoller(int capacity = 256)
     {
         _epfd = epoll_create1(EPOLL_CLOEXEC);
         if (_epfd < 0) throw new ErrnoException("epoll_create1", Errno.Last);
         _capacity = capacity;
+        _waker = Waker.EventFd();
         _events = (epoll_event*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(capacity * sizeof(epoll_event)));
     }
 
@@ -46,6 +50,15 @@ internal sealed unsafe class EpollPoller : IPoller
             throw new ErrnoException(op == EPOLL_CTL_ADD ? "epoll_ctl(ADD)" : "epoll_ctl(MOD)", Errno.Last);
     }
 
+    public void AddWaker(ulong token)
+    {
+        Add(_waker.ReadFd, token, PollInterest.Read);
+        _wakerToken = token;
+        _hasWaker = true;
+    }
+
+    public void Wake() => _waker.Signal();
+
     public int Wait(Span<PollEvent> events, int timeoutMs)
     {
         int max = Math.Min(events.Length, _capacity);
@@ -66,11 +79,19 @@ internal sealed unsafe class EpollPoller : IPoller
             if ((e & s_errorBits) != 0) flags |= PollFlags.Error;
             events[i] = new PollEvent { Token = _events[i].data.u64, Flags = flags };
         }
+        if (_hasWaker)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (events[i].Token == _wakerToken) _waker.Drain();
+            }
+        }
         return n;
     }
 
     public void Dispose()
     {
+        _waker.Dispose();
         close(_epfd);
         System.Runtime.InteropServices.NativeMemory.Free(_events);
     }

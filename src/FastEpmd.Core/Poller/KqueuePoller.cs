@@ -14,6 +14,9 @@ internal sealed unsafe class KqueuePoller : IPoller
     private readonly int _kq;
     private readonly NativePollEvent* _events;
     private readonly int _capacity;
+    private readonly Waker _waker;
+    private ulong _wakerToken;
+    private bool _hasWaker;
 
     public KqueuePoller(int capacity = 256, KqueueCalls calls = default)
     {
@@ -22,6 +25,7 @@ internal sealed unsafe class KqueuePoller : IPoller
         if (kq < 0) throw new ErrnoException("kqueue", -kq);
         _kq = kq;
         _capacity = capacity;
+        _waker = Waker.Pipe();
         _events = (NativePollEvent*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(capacity * sizeof(NativePollEvent)));
     }
 
@@ -45,17 +49,34 @@ internal sealed unsafe class KqueuePoller : IPoller
     // ENOENT (not watched) is success in the shim; EBADF (already closed) leaves nothing to remove.
     public void Remove(int fd) => _calls.Remove(_kq, fd);
 
+    public void AddWaker(ulong token)
+    {
+        Add(_waker.ReadFd, token, PollInterest.Read);
+        _wakerToken = token;
+        _hasWaker = true;
+    }
+
+    public void Wake() => _waker.Signal();
+
     public int Wait(Span<PollEvent> events, int timeoutMs)
     {
         int n = _calls.Wait(_kq, _events, Math.Min(events.Length, _capacity), timeoutMs);
         if (n < 0) throw new ErrnoException("kevent", -n);
         for (int i = 0; i < n; i++)
             events[i] = new PollEvent { Token = _events[i].Token, Flags = (PollFlags)_events[i].Events };
+        if (_hasWaker)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (events[i].Token == _wakerToken) _waker.Drain();
+            }
+        }
         return n;
     }
 
     public void Dispose()
     {
+        _waker.Dispose();
         Tmds.Linux.LibC.close(_kq);
         System.Runtime.InteropServices.NativeMemory.Free(_events);
     }
