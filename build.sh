@@ -130,7 +130,7 @@ run() {
 # Every Debian package the tests and the build verbs run, named one by one: --no-install-recommends
 # keeps the install small and predictable, so a helper that is only a Recommends (podman's catatonit,
 # slirp4netns, uidmap, fuse-overlayfs; common_test's headers) is listed here itself. README
-# "What ./build.sh test installs" says why each is here.
+# "Tests" says why each is here.
 TEST_PACKAGES=(
     # OTP's epmd beside FastEpmd, real Erlang nodes, OTP's epmd_SUITE (common_test, its headers,
     # dpkg-source to unpack the suite), the libei C node and the Jinterface Java node.

@@ -1,5 +1,5 @@
-// Running out of descriptors and memory. OTP's epmd exits when accept() returns EMFILE (spec 2.2:
-// ~1,016 connections under `ulimit -n 1024` end every registration on the host); FastEpmd sheds
+// Running out of descriptors and memory. OTP's epmd exits when accept() returns EMFILE (about
+// 1,016 connections under `ulimit -n 1024` end every registration on the host); FastEpmd sheds
 // the newcomers with a spare descriptor, does not spin, and serves again once descriptors free up.
 // A client that never reads a 15,000-node NAMES reply must not grow the daemon or stall others.
 using System.Diagnostics;
