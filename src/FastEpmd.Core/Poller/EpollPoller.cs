@@ -18,8 +18,6 @@ internal sealed unsafe class EpollPoller : IPoller
     private readonly epoll_event* _events;
     private readonly int _capacity;
     private readonly Waker _waker;
-    private ulong _wakerToken;
-    private bool _hasWaker;
 
     public EpollPoller(int capacity = 256)
     {
@@ -53,8 +51,8 @@ internal sealed unsafe class EpollPoller : IPoller
     public void AddWaker(ulong token)
     {
         Add(_waker.ReadFd, token, PollInterest.Read);
-        _wakerToken = token;
-        _hasWaker = true;
+        _waker.Token = token;
+        _waker.Watched = true;
     }
 
     public void Wake() => _waker.Signal();
@@ -79,13 +77,7 @@ internal sealed unsafe class EpollPoller : IPoller
             if ((e & s_errorBits) != 0) flags |= PollFlags.Error;
             events[i] = new PollEvent { Token = _events[i].data.u64, Flags = flags };
         }
-        if (_hasWaker)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                if (events[i].Token == _wakerToken) _waker.Drain();
-            }
-        }
+        _waker.DrainIfReported(events, n);
         return n;
     }
 

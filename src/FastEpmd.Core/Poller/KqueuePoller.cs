@@ -15,8 +15,6 @@ internal sealed unsafe class KqueuePoller : IPoller
     private readonly NativePollEvent* _events;
     private readonly int _capacity;
     private readonly Waker _waker;
-    private ulong _wakerToken;
-    private bool _hasWaker;
 
     public KqueuePoller(int capacity = 256, KqueueCalls calls = default)
     {
@@ -52,8 +50,8 @@ internal sealed unsafe class KqueuePoller : IPoller
     public void AddWaker(ulong token)
     {
         Add(_waker.ReadFd, token, PollInterest.Read);
-        _wakerToken = token;
-        _hasWaker = true;
+        _waker.Token = token;
+        _waker.Watched = true;
     }
 
     public void Wake() => _waker.Signal();
@@ -64,13 +62,7 @@ internal sealed unsafe class KqueuePoller : IPoller
         if (n < 0) throw new ErrnoException("kevent", -n);
         for (int i = 0; i < n; i++)
             events[i] = new PollEvent { Token = _events[i].Token, Flags = (PollFlags)_events[i].Events };
-        if (_hasWaker)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                if (events[i].Token == _wakerToken) _waker.Drain();
-            }
-        }
+        _waker.DrainIfReported(events, n);
         return n;
     }
 

@@ -20,6 +20,11 @@ internal sealed unsafe class Waker : IDisposable
     /// <summary>The descriptor the poller watches for reading.</summary>
     public int ReadFd { get; }
 
+    /// <summary>The token the poller reports it under (set by the poller's AddWaker).</summary>
+    public ulong Token { get; set; }
+
+    public bool Watched { get; set; }
+
     public static Waker EventFd()
     {
         int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -44,8 +49,18 @@ internal sealed unsafe class Waker : IDisposable
         write(_writeFd, &one, ReadFd == _writeFd ? sizeof(ulong) : 1);
     }
 
+    /// <summary>Drains the wake-ups when the first n events hold the waker's: the loop sees the event, never the descriptor.</summary>
+    public void DrainIfReported(ReadOnlySpan<PollEvent> events, int n)
+    {
+        if (!Watched) return;
+        for (int i = 0; i < n; i++)
+        {
+            if (events[i].Token == Token) Drain();
+        }
+    }
+
     /// <summary>Consumes every pending wake-up (until EAGAIN), so the descriptor stops being readable.</summary>
-    public void Drain()
+    private void Drain()
     {
         ulong buffer;
         while (read(ReadFd, &buffer, sizeof(ulong)) > 0 && ReadFd != _writeFd)
