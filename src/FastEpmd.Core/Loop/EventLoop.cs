@@ -68,8 +68,11 @@ internal sealed unsafe class EventLoop : IDisposable
     public Log Log => _log;
     public bool StopRequested => _stopRequested;
 
-    /// <summary>Test-only hook, run after each wait (OTP's -delay_accept is the daemon's only user).</summary>
+    /// <summary>Run after each wait (OTP's -delay_accept is the daemon's only user).</summary>
     public Action? AfterWait { get; init; }
+
+    /// <summary>accept4 on a listener: the new descriptor or -errno (Listener.Accept; a test passes a failing one).</summary>
+    public AcceptFunction Accept { get; init; } = Listener.Accept;
 
     /// <summary>The daemon's exit code once the loop stops: 1 when a listener turned out not to be one (OTP).</summary>
     public int ExitCode { get; private set; }
@@ -328,7 +331,7 @@ internal sealed unsafe class EventLoop : IDisposable
         var kind = AcceptErrorKind.QueueEmpty;
         for (int attempt = 0; attempt < AcceptRetries; attempt++)
         {
-            int fd = Listener.Accept(l.Fd, out var peer);
+            int fd = Accept(l.Fd, out var peer);
             if (fd >= 0)
             {
                 l.Backoff.Succeeded();
@@ -375,7 +378,7 @@ internal sealed unsafe class EventLoop : IDisposable
             _spareFd = -1;
             for (; shed < ShedLimit; shed++)
             {
-                int fd = Listener.Accept(listenFd, out _);
+                int fd = Accept(listenFd, out _);
                 if (fd < 0) break;
                 SocketIo.Close(fd);
                 Counters.DroppedForNoDescriptors++;
@@ -478,6 +481,8 @@ internal sealed unsafe class EventLoop : IDisposable
         if (_spareFd >= 0) SocketIo.Close(_spareFd);
     }
 }
+
+internal delegate int AcceptFunction(int listenFd, out PeerAddress peer);
 
 /// <summary>The loop's own counters (what no endpoint sees).</summary>
 internal struct LoopCounters

@@ -54,7 +54,8 @@ public class AdoptionLoopTests(PollerBackend backend)
             // What a store holds: its own copy of each socket. The old loop then lets go of its copies.
             foreach (var (key, fd) in Old.RegistrationDescriptors()) Passed.Add((StoreNames.Alive(key), LibC.dup(fd)));
             Old.Loop.Shutdown(0);
-            New = new LoopHarness(backend, log: new Log(0, Logged.Add), store: Store);
+            New = new LoopHarness(backend, log: new Log(0, Logged.Add), store: Store, mirror: Mirror);
+            Mirror.WriteAll(New.Registry);
         }
 
         public LoopHarness Old { get; }
@@ -66,6 +67,12 @@ public class AdoptionLoopTests(PollerBackend backend)
         public List<(string Name, int Fd)> Passed { get; } = new();
         public List<string> Logged { get; } = new();
         public RecordingStore Store { get; } = new();
+
+        /// <summary>The new loop's state image, as systemd's store keeps it (Image is the old loop's).</summary>
+        public byte[] MirrorMemory { get; } = new byte[StateImage.LengthFor(MirrorSlots)];
+        public StateMirror Mirror => _mirror ??= new StateMirror(MirrorMemory, MirrorSlots);
+        private StateMirror? _mirror;
+        private const int MirrorSlots = 64;
         public InheritedRegistrations? Applied { get; private set; }
 
         public int FdOf(int node) => Passed.Single(p => p.Name == StoreNames.Alive((ulong)node + 1)).Fd;
@@ -99,6 +106,27 @@ public class AdoptionLoopTests(PollerBackend backend)
         Assert.That(t.New.Request("00 06 7a 6e6f646533").Hex, Is.EqualTo("77 00 1b 5b 4d 00 00 06 00 05 00 05 6e 6f 64 65 33 00 02 ab cd"));
         foreach (var node in t.Nodes) Assert.That(LoopHarness.Quiet(node), Is.True, "no node sees its connection end");
         Assert.That(t.Store.Calls, Is.Empty, "adopted sockets are already in the store");
+    }
+
+    [Test]
+    public void An_exception_after_adoption_and_before_the_first_wait_leaves_every_adopted_registration_in_the_store()
+    {
+        using var t = new Handover(backend, 4);
+        // As DaemonHost's start-up: adopt, then something throws before the loop's first wait, and
+        // the using declarations release the endpoint and the loop on the way out.
+        Assert.Throws<InvalidOperationException>(() =>
+        {
+            using var serving = t.New;
+            t.Apply();
+            Assert.That(t.Applied!.Adopted, Is.EqualTo(4));
+            throw new InvalidOperationException("start-up failed after adoption");
+        });
+        Assert.That(t.Store.Calls, Is.Empty, "no socket left the descriptor store");
+        Assert.That(t.New.Registry.RegisteredCount, Is.EqualTo(4), "Dispose deregistered nothing");
+        var image = StateImage.Decode(t.MirrorMemory, out string? reason);
+        Assert.That(reason, Is.Null);
+        Assert.That(image!.Records.Count(r => r.State == FastEpmd.Registry.NodeState.Registered), Is.EqualTo(4),
+            "every adopted registration is still registered in the stored state image");
     }
 
     [Test]

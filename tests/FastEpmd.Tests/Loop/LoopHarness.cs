@@ -29,7 +29,7 @@ internal sealed class LoopHarness : IDisposable
 
     public LoopHarness(PollerBackend backend, EpmdOptions? options = null, int capacity = 64, int rememberLimit = NodeRegistry.DefaultRememberLimit,
         Log? log = null, int? serverSendBuffer = null, IDescriptorStore? store = null, bool keepRegistrationsAtStop = false,
-        IRegistryMirror? mirror = null, IPoller? poller = null)
+        IRegistryMirror? mirror = null, IPoller? poller = null, AcceptFunction? accept = null)
     {
         Options = options ?? new EpmdOptions();
         Log = log ?? Log.Silent;
@@ -37,7 +37,7 @@ internal sealed class LoopHarness : IDisposable
         Service = new EpmdService(Options, Registry, Log, () => NowSeconds, mirror: mirror);
         Table = new ConnectionTable(capacity + MetricsEndpoint.DefaultCapacity + 1);
         Poller = poller ?? PollerBackends.Create(backend);
-        Loop = new EventLoop(Poller, Table, Log, () => NowMs);
+        Loop = new EventLoop(Poller, Table, Log, () => NowMs) { Accept = accept ?? Listener.Accept };
         Epmd = new EpmdEndpoint(Loop, Service, Options, Log, quota: capacity, store: store, keepRegistrationsAtStop: keepRegistrationsAtStop);
         Control = new ControlEndpoint(Loop, Log);
         int fd = Listener.Open(SocketPairs.Loopback4, 0);
@@ -172,8 +172,12 @@ internal sealed class LoopHarness : IDisposable
         }
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         foreach (var c in _clients) c.Dispose();
         Metrics?.Dispose();
         Control.Dispose();
