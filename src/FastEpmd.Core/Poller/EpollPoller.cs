@@ -48,12 +48,7 @@ internal sealed unsafe class EpollPoller : IPoller
             throw new ErrnoException(op == EPOLL_CTL_ADD ? "epoll_ctl(ADD)" : "epoll_ctl(MOD)", Errno.Last);
     }
 
-    public void AddWaker(ulong token)
-    {
-        Add(_waker.ReadFd, token, PollInterest.Read);
-        _waker.Token = token;
-        _waker.Watched = true;
-    }
+    public void AddWaker(ulong token) => _waker.WatchWith(this, token);
 
     public void Wake() => _waker.Signal();
 

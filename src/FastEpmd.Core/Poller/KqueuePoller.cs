@@ -47,12 +47,7 @@ internal sealed unsafe class KqueuePoller : IPoller
     // ENOENT (not watched) is success in the shim; EBADF (already closed) leaves nothing to remove.
     public void Remove(int fd) => _calls.Remove(_kq, fd);
 
-    public void AddWaker(ulong token)
-    {
-        Add(_waker.ReadFd, token, PollInterest.Read);
-        _waker.Token = token;
-        _waker.Watched = true;
-    }
+    public void AddWaker(ulong token) => _waker.WatchWith(this, token);
 
     public void Wake() => _waker.Signal();
 

@@ -20,10 +20,18 @@ internal sealed unsafe class Waker : IDisposable
     /// <summary>The descriptor the poller watches for reading.</summary>
     public int ReadFd { get; }
 
-    /// <summary>The token the poller reports it under (set by the poller's AddWaker).</summary>
-    public ulong Token { get; set; }
+    /// <summary>The token the poller reports it under.</summary>
+    public ulong Token { get; private set; }
 
-    public bool Watched { get; set; }
+    public bool Watched { get; private set; }
+
+    /// <summary>The poller's AddWaker: watches ReadFd for reading under token.</summary>
+    public void WatchWith(IPoller poller, ulong token)
+    {
+        poller.Add(ReadFd, token, PollInterest.Read);
+        Token = token;
+        Watched = true;
+    }
 
     public static Waker EventFd()
     {
