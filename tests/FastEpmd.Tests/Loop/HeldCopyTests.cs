@@ -52,7 +52,7 @@ public class HeldCopyTests(PollerBackend backend)
     {
         // The copy goes to a separate process over SCM_RIGHTS (as a hung -upgrade would hold it),
         // and the test's own copy is closed: only that process keeps the open file alive.
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var node = h.Register(AliveNode, "76 00 65 53 f1 01");
         int copy = CopyOf(h, ConnectionState.Registered);
         string name = "fastepmd-test-held:" + Guid.NewGuid().ToString("N");
