@@ -24,6 +24,8 @@ usage: ./build.sh [verb] [args]
   bench metrics [args]  query CPU per request with -metrics off vs on (scraped every second)
   fuzz SECONDS          coverage-guided fuzzing of the request decoder
   soak MINUTES          churn, queries and faults together against the daemon
+  libkqueue             fetch libkqueue (Debian experimental, private apt state) into out/libkqueue
+                        and build the shim's kqueue file against it (a step of test)
 USAGE
 }
 
@@ -210,7 +212,7 @@ CROSS_PACKAGES=(clang lld gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6
 # Every Debian package the tests and the build verbs run, named one by one: --no-install-recommends
 # keeps the install small and predictable, so a helper that is only a Recommends (podman's catatonit,
 # slirp4netns, uidmap, fuse-overlayfs; common_test's headers) is listed here itself. README
-# "What ./build.sh test installs" says why each is here.
+# "Tests" says why each is here.
 TEST_PACKAGES=(
     # OTP's epmd beside FastEpmd, real Erlang nodes, OTP's epmd_SUITE (common_test, its headers,
     # dpkg-source to unpack the suite), the libei C node and the Jinterface Java node.
@@ -340,6 +342,42 @@ nspawn_roots() {
     return $status
 }
 
+# libkqueue (the kqueue API over epoll), for the loop suite's kqueue run on Linux: Debian ships it
+# only in experimental. apt works on a private state directory (its own sources.list with one
+# experimental line, lists, cache and status under out/libkqueue/apt), so the machine's apt
+# configuration is untouched and nothing is installed system-wide: dpkg-deb unpacks the two
+# packages into out/libkqueue/root, and native-shim's kqueue-test target compiles fe_kqueue.c
+# against them into out/libkqueue/libfastepmd_kqueue.so. The shipped shim keeps its ENOSYS stubs.
+LIBKQUEUE_VERSION=2.3.1-1.1~exp1
+LIBKQUEUE=out/libkqueue
+libkqueue() {
+    local stamp=$LIBKQUEUE/.fetched apt_dir=$LIBKQUEUE/apt
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$LIBKQUEUE_VERSION" ]; then
+        rm -rf "$LIBKQUEUE"
+        mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$LIBKQUEUE/debs"
+        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian experimental main" \
+            >"$apt_dir/sources.list"
+        : >"$apt_dir/status"
+        local apt_opts=(
+            -o Dir::Etc::SourceList="$ROOT/$apt_dir/sources.list"
+            -o Dir::Etc::SourceParts=/dev/null
+            -o Dir::State="$ROOT/$apt_dir"
+            -o Dir::State::Lists="$ROOT/$apt_dir/lists"
+            -o Dir::State::status="$ROOT/$apt_dir/status"
+            -o Dir::Cache="$ROOT/$apt_dir/cache"
+            -o Debug::NoLocking=1
+            -o APT::Sandbox::User=root
+        )
+        apt-get "${apt_opts[@]}" -qq update
+        (cd "$LIBKQUEUE/debs" && apt-get "${apt_opts[@]}" -qq download \
+            "libkqueue-dev=$LIBKQUEUE_VERSION" "libkqueue0t64=$LIBKQUEUE_VERSION")
+        local deb
+        for deb in "$LIBKQUEUE"/debs/*.deb; do dpkg-deb -x "$deb" "$LIBKQUEUE/root"; done
+        echo "$LIBKQUEUE_VERSION" >"$stamp"
+    fi
+    make -s -C native-shim kqueue-test LIBKQUEUE_ROOT="$ROOT/$LIBKQUEUE/root" KQUEUE_TEST_OUT="$ROOT/$LIBKQUEUE"
+}
+
 # The Kubernetes manifest's validators (tests/FastEpmd.SystemTests/Packaging/validate-k8s.mjs),
 # pinned, from npm into out/npm.
 K8S_VALIDATOR_PACKAGES="kubernetes-models@5.1.0 yaml@2.9.1 typescript@5.9.3 kubernetes-types@1.30.0"
@@ -394,6 +432,8 @@ test() {
     build
     rm -rf "$ROOT/out/test-results"
     if [ "$which" = all ] || [ "$which" = unit ]; then
+        # The loop suite's kqueue run (Loop/, PollerKind.Kqueue) loads this library.
+        libkqueue
         run_tests tests/FastEpmd.Tests || status=1
     fi
     if [ "$which" = all ] || [ "$which" = system ]; then
@@ -568,6 +608,7 @@ case "$verb" in
     bench) bench "$@" ;;
     fuzz) fuzz "$@" ;;
     soak) soak "$@" ;;
+    libkqueue) libkqueue ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
 esac

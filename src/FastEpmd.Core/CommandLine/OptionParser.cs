@@ -186,7 +186,8 @@ internal static class OptionParser
 
     private static bool TryStrictPositive(string? text, int max, out int value) => TryStrictInteger(text, 1, max, out value);
 
-    private static bool TryStrictInteger(string? text, int min, int max, out int value)
+    /// <summary>Plain decimal digits (no sign, no spaces) within min..max: FastEpmd's own options are strict.</summary>
+    internal static bool TryStrictInteger(string? text, int min, int max, out int value)
     {
         value = 0;
         if (string.IsNullOrEmpty(text) || text.Length > 10) return false;

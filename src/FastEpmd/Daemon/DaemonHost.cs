@@ -104,7 +104,7 @@ internal static class DaemonHost
         var service = new EpmdService(options, registry, log, maxRegistrations: capacity, mirror: restart?.Mirror);
         // One table: the epmd connections, then room for the metrics endpoint's and the control socket's.
         using var table = new ConnectionTable(capacity + (metrics is null ? 0 : MetricsEndpoint.DefaultCapacity) + 1);
-        using var poller = new EpollPoller();
+        using var poller = PollerFactory.Create(PollerFactory.ForThisPlatform);
         using var loop = new EventLoop(poller, table, log)
         {
             AfterWait = options.DelayAcceptSeconds > 0 ? () => Thread.Sleep(options.DelayAcceptSeconds * 1000) : null,

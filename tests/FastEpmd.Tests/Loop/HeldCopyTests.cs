@@ -8,10 +8,13 @@ using FastEpmd.Endpoints.Epmd;
 using FastEpmd.Interop;
 using FastEpmd.Service;
 using Tmds.Linux;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
-public class HeldCopyTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class HeldCopyTests(PollerBackend backend)
 {
     private readonly OpenDescriptors _open = new();
 
@@ -35,7 +38,7 @@ public class HeldCopyTests
     [Test]
     public void A_registration_whose_node_closes_while_a_copy_is_held_leaves_the_loop_idle()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var node = h.Register(AliveNode, "76 00 65 53 f1 01");
         CopyOf(h, ConnectionState.Registered);
         node.Close();
@@ -49,7 +52,7 @@ public class HeldCopyTests
     {
         // The copy goes to a separate process over SCM_RIGHTS (as a hung -upgrade would hold it),
         // and the test's own copy is closed: only that process keeps the open file alive.
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var node = h.Register(AliveNode, "76 00 65 53 f1 01");
         int copy = CopyOf(h, ConnectionState.Registered);
         string name = "fastepmd-test-held:" + Guid.NewGuid().ToString("N");
@@ -85,7 +88,7 @@ public class HeldCopyTests
     [Test]
     public void A_reader_closed_by_its_peer_while_a_copy_is_held_leaves_the_loop_idle()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var client = h.Send(h.Connect(), "00");   // half a length: the loop waits for more
         h.Step();
         CopyOf(h, ConnectionState.Reading);
@@ -98,7 +101,7 @@ public class HeldCopyTests
     [Test]
     public void An_evicted_connection_whose_copy_is_held_leaves_the_loop_idle()
     {
-        using var h = new LoopHarness(capacity: 1);
+        using var h = new LoopHarness(backend, capacity: 1);
         var oldest = h.Send(h.Connect(), "00");
         h.Step();
         CopyOf(h, ConnectionState.Reading);
@@ -112,7 +115,7 @@ public class HeldCopyTests
     [Test]
     public void A_connection_timed_out_while_a_copy_is_held_leaves_the_loop_idle()
     {
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1 });
+        using var h = new LoopHarness(backend, new EpmdOptions { PacketTimeoutSeconds = 1 });
         var client = h.Send(h.Connect(), "00");
         h.Step();
         CopyOf(h, ConnectionState.Reading);
@@ -126,8 +129,8 @@ public class HeldCopyTests
     [Test]
     public void Registrations_released_at_a_stop_that_keeps_them_leave_the_poller_first()
     {
-        var poller = new FaultyPoller();
-        using var h = new LoopHarness(poller: poller, keepRegistrationsAtStop: true);
+        var poller = new FaultyPoller(backend);
+        using var h = new LoopHarness(backend, poller: poller, keepRegistrationsAtStop: true);
         h.Register(AliveNode, "76 00 65 53 f1 01");
         int slot = h.Table.SlotsOf(0).Single();
         int fd = h.Table[slot].Fd;
