@@ -19,7 +19,7 @@ internal static class DaemonHost
         if (options.Upgrade && (options.Systemd || (options.RunAsDaemon && !Detach.IsDetachedChild)) && !UpgradeTakeover.CanStart(options)) return 1;
         if (options.RunAsDaemon && !Detach.IsDetachedChild) return Detach.StartChildAndWait(args);
         int code = Serve(options);
-        if (options.Systemd) SystemdActivation.Notify($"STATUS=Exited.\nERRNO={code}");
+        if (options.Systemd) SystemdActivation.Notify(RestartStatus.FinalStatus(code));
         return code;
     }
 
@@ -154,8 +154,9 @@ internal static class DaemonHost
             }
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
-        reactor.Shutdown(budgetMs: 90, keepRegistrations: reactor.KeepRegistrationsAtStop);
-        return reactor.ExitCode;
+        bool kept = reactor.KeepRegistrationsAtStop;
+        reactor.Shutdown(budgetMs: 90, keepRegistrations: kept);
+        return RestartStatus.AfterStop(options, kept, reactor.ExitCode);
     }
 
     private static List<(int Fd, string Description)>? SystemdListeners(Log log, out InheritedDescriptors? inherited, out List<string>? names)
