@@ -5,6 +5,8 @@
 // SuccessExitStatus= (a stop job ends clean, and systemd then empties the store itself, closing every
 // node's socket) and in RestartForceExitStatus= (with no stop job, systemd starts a new process,
 // which adopts every registration from the store).
+using FastEpmd.Service;
+
 namespace FastEpmd.Daemon;
 
 internal static class RestartStatus
