@@ -146,7 +146,7 @@ public partial class DebPackageTests
         return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    [Test, Order(9)]
+    [Test, Order(11)]
     public void RemoveBringsDebiansEpmdBack()
     {
         // apt-get remove runs exactly this dpkg step; the machine has no network for apt.
