@@ -53,14 +53,22 @@ public partial class DebPackageTests
     private void AssertServedThroughout(string what, JsonElement probe)
     {
         Assert.That(probe.GetProperty("requests").GetInt32(), Is.GreaterThan(20), what);
-        // A stop and a bind cannot be one step: a connect in between is refused. It must be short.
-        Assert.That(probe.GetProperty("longest_gap_ms").GetDouble(), Is.LessThan(1000), what + ": " + probe);
-        Assert.That(probe.GetProperty("answered").GetInt32(), Is.GreaterThanOrEqualTo(probe.GetProperty("requests").GetInt32() - 3), what + ": " + probe);
+        // A stop and a bind cannot be one step: a connect in between is reset or refused (the
+        // failures counted). The window must be short, and the port served again after it.
+        Assert.That(probe.GetProperty("unserved_ms").GetDouble(), Is.LessThan(1000), what + ": " + probe);
+        Assert.That(probe.GetProperty("served_at_end").GetBoolean(), Is.True, what + ": " + probe);
     }
+
+    private void StartNodeX() => M.Ok("systemd-run --unit=erl-x --setenv=HOME=/root /usr/bin/erl -sname x -setcookie c -noshell");
+
+    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     [Test, Order(12)]
     public void HandInstalledUnitsTakeOverFromARunningDebianEpmdAndGiveItBack()
     {
+        // Where RemoveBringsDebiansEpmdBack leaves the machine; alone, a fresh machine gets there too.
+        if (M.Sh("systemctl is-active erl-x").StdoutText.Trim() != "active") StartNodeX();
+        Assert.That(WaitListed("epmd -names", TimeSpan.FromSeconds(20)), Is.Not.Null, "x registers with OTP's epmd");
         Assert.That(M.Sh("systemctl is-active epmd.socket epmd.service").StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries),
             Is.EqualTo(new[] { "active", "active" }), "Debian's epmd serves before the takeover");
         // README: the binary to /usr/sbin, the units to /etc/systemd/system (the package's binary, the repository's units).
@@ -72,7 +80,7 @@ public partial class DebPackageTests
         Assert.That(takeover, Does.Contain("systemctl enable --now fastepmd.socket"));
         var (probe, run, ms) = WhileProbing(takeover);
         Figure($"hand-installed takeover from a running epmd.socket + epmd.service (`{string.Join("; ", takeover)}`, {ms} ms): "
-            + $"{probe.GetProperty("answered")} of {probe.GetProperty("requests")} NAMES answered, longest gap {probe.GetProperty("longest_gap_ms")} ms");
+            + $"{probe.GetProperty("answered")} of {probe.GetProperty("requests")} NAMES answered; no listener for {probe.GetProperty("unserved_ms")} ms, longest wait between answers {probe.GetProperty("longest_gap_ms")} ms (load {Load()})");
         Assert.That(run.ExitCode, Is.EqualTo(0), run + "\n" + M.Sh("journalctl -u fastepmd.socket -u epmd.socket --no-pager -n 20").StdoutText);
         AssertServedThroughout("takeover", probe);
         Assert.That(M.Sh("systemctl is-active fastepmd.socket").StdoutText.Trim(), Is.EqualTo("active"));
@@ -101,7 +109,7 @@ public partial class DebPackageTests
         Assert.That(M.Sh("systemctl is-active fastepmd.socket").StdoutText.Trim(), Is.EqualTo("active"));
         Assert.That(M.Ok("epmd -names"), Is.EqualTo("epmd: up and running on port 4369 with data:"));
         Assert.That(ServiceActive(), Is.True, "the next query started FastEpmd again");
-        M.Ok("systemctl start erl-x");
+        StartNodeX();
         Assert.That(WaitListed("fastepmd -names", TimeSpan.FromSeconds(20)), Is.Not.Null);
 
         // The README's undo gives the port back to Debian's epmd the same way.
@@ -109,7 +117,7 @@ public partial class DebPackageTests
         Assert.That(undo, Does.Contain("systemctl enable --now epmd.socket"));
         (probe, run, ms) = WhileProbing(undo);
         Figure($"hand-installed units undone, back to epmd.socket (`{string.Join("; ", undo)}`, {ms} ms): "
-            + $"{probe.GetProperty("answered")} of {probe.GetProperty("requests")} NAMES answered, longest gap {probe.GetProperty("longest_gap_ms")} ms");
+            + $"{probe.GetProperty("answered")} of {probe.GetProperty("requests")} NAMES answered; no listener for {probe.GetProperty("unserved_ms")} ms, longest wait between answers {probe.GetProperty("longest_gap_ms")} ms (load {Load()})");
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         AssertServedThroughout("undo", probe);
         Assert.That(M.Sh("systemctl is-active fastepmd.socket fastepmd.service").StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries),
