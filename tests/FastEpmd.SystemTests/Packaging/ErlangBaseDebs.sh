@@ -4,8 +4,8 @@
 # nothing). The package tests install, upgrade, reinstall and remove them in the booted machine
 # (ErlangBaseMaintainerScripts.cs), so that erlang-base's real maintainer scripts run there.
 #
-# apt runs on a private state directory (its own sources.list, lists, cache and status), as
-# tests/OtpSuite/fetch.sh does: the machine's apt configuration and state are untouched.
+# apt runs on a private state directory (tests/private-apt.sh): the machine's apt configuration
+# and state are untouched.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 ROOT=$(pwd)
@@ -17,25 +17,15 @@ if [ -s "$dir/versions" ]; then
 fi
 apt_dir="$ROOT/out/erlang-base/apt-$release"
 rm -rf "$apt_dir" "$dir"
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$dir"
+mkdir -p "$apt_dir" "$dir"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 cat >"$apt_dir/sources.list" <<SOURCES
 deb [signed-by=$keyring] http://deb.debian.org/debian $release main
 deb [signed-by=$keyring] http://deb.debian.org/debian-security $release-security main
 SOURCES
-: >"$apt_dir/status"
-apt_opts=(
-    -o Dir::Etc::SourceList="$apt_dir/sources.list"
-    -o Dir::Etc::SourceParts=/dev/null
-    -o Dir::State="$apt_dir"
-    -o Dir::State::Lists="$apt_dir/lists"
-    -o Dir::State::status="$apt_dir/status"
-    -o Dir::Cache="$apt_dir/cache"
-    -o Debug::NoLocking=1
-    -o APT::Sandbox::User=root
-    -o APT::Architecture=amd64
-    -o APT::Architectures=amd64
-)
+. tests/private-apt.sh
+private_apt "$apt_dir"
+apt_opts+=(-o APT::Architecture=amd64 -o APT::Architectures=amd64)
 apt-get "${apt_opts[@]}" -qq update >&2
 versions=$(apt-cache "${apt_opts[@]}" madison erlang-base | awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -u)
 [ -n "$versions" ] || { echo "ErlangBaseDebs.sh: no erlang-base in $release" >&2; exit 1; }
