@@ -6,7 +6,6 @@
 // the longest time without an answer is the figure. Then OTP's `epmd -kill` with no node registered
 // ends FastEpmd as it ends OTP's epmd, and the socket unit starts the next one.
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
