@@ -139,8 +139,12 @@ TEST_PACKAGES=(
     iproute2 procps util-linux python3 strace
     # The metrics tests scrape with a real Prometheus and check the text with promtool.
     prometheus
-    # Booted Debian machines for the package tests.
+    # Booted Debian machines for the package tests, and the Debian 13 root (debootstrap trixie).
     debootstrap debian-archive-keyring systemd-container
+    # epmd_SUITE's ssh proxy host: the suite's ssh client, and an sshd that run.sh starts in a
+    # network namespace of its own (installing the package starts Debian's ssh.service on a host
+    # with systemd; the tests never use it).
+    openssh-client openssh-server
     # The image in a podman pod: podman and every helper it runs here (runc, not crun, on this
     # kernel; catatonit is a pod's pause process).
     podman runc conmon catatonit uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables
@@ -164,27 +168,87 @@ install_test_deps() {
     fi
 }
 
-# The Debian machine the package test boots: debootstrap once, cached in out/nspawn/root (the test
-# boots an overlay of it, so the cache stays clean). About 3 minutes on a fresh machine.
-NSPAWN_ROOT=out/nspawn/root
+# The Debian roots the tests use, one per release, debootstrapped once and cached in
+# out/nspawn/RELEASE (the booted-machine tests boot an overlay of it, so the cache stays clean):
+# bookworm (Debian 12, OTP 25) and trixie (Debian 13, OTP 27). Each is a booted machine's root
+# (systemd, dbus, erlang-base with Debian's epmd.socket, procps, iproute2); trixie's is also the
+# second reference, run in a chroot (tests/FastEpmd.SystemTests/Reference/in-root.sh). About 2-3
+# minutes each on a fresh machine, side by side.
+NSPAWN_RELEASES=(bookworm trixie)
+NSPAWN_PACKAGES=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2
+# Installed into trixie's root afterwards with its own apt (debootstrap's resolver does not handle
+# their virtual packages): OTP 27's common_test, its headers (erlang-dev) and the ssh client run
+# epmd_SUITE, lintian checks the package as Debian 13 does.
+NSPAWN_TRIXIE_EXTRA=(erlang-common-test erlang-dev openssh-client lintian)
+
+# Unmounts whatever is mounted under DIR, deepest first (a failed debootstrap leaves DIR/proc
+# mounted): rm -rf must never walk into a mounted /proc or /dev.
+release_mounts() {
+    local dir mnt
+    dir=$(readlink -f "$1")
+    awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r mnt; do
+        umount "$mnt" 2>/dev/null || umount -l "$mnt"
+    done
+}
+
+# Installs packages into the root ROOT with its own apt (the root's chroot sees the host's DNS).
+nspawn_extras() {
+    local root=$1; shift
+    [ $# -gt 0 ] || return 0
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    DEBIAN_FRONTEND=noninteractive tests/FastEpmd.SystemTests/Reference/in-root.sh "$root" \
+        apt-get install -y -q --no-install-recommends "$@" &&
+        tests/FastEpmd.SystemTests/Reference/in-root.sh "$root" apt-get clean
+}
+
 nspawn_root() {
-    # A test run that died leaves its overlay (out/nspawn/run-PID) mounted: release those.
+    local release=$1 root=out/nspawn/$1 extra=()
+    [ "$release" = trixie ] && extra=("${NSPAWN_TRIXIE_EXTRA[@]}")
+    # The cache of earlier versions of this script, which made only bookworm's, as out/nspawn/root.
+    if [ "$release" = bookworm ] && [ ! -e "$root" ] && [ -d out/nspawn/root/usr/lib/systemd ]; then
+        mv out/nspawn/root "$root"
+    fi
+    local stamp="$NSPAWN_PACKAGES ${extra[*]}" log=out/nspawn/debootstrap-$release.log
+    if [ -d "$root/usr/lib/systemd" ]; then
+        [ "$(cat "$root.packages" 2>/dev/null || echo "$stamp")" = "$stamp" ] && return 0
+        # A root made with fewer extras: add them with its own apt.
+        if [ "$(cut -d' ' -f1 "$root.packages")" = "$NSPAWN_PACKAGES" ] && nspawn_extras "$root" "${extra[@]}" >>"$log" 2>&1; then
+            echo "$stamp" >"$root.packages"
+            return 0
+        fi
+    fi
+    mkdir -p out/nspawn
+    [ -d "$root.tmp" ] && release_mounts "$root.tmp"
+    rm -rf "$root.tmp"
+    debootstrap --variant=minbase --include="$NSPAWN_PACKAGES" "$release" "$root.tmp" >"$log" 2>&1 ||
+        { release_mounts "$root.tmp"; tail -20 "$log"; return 1; }
+    if [ ${#extra[@]} -gt 0 ]; then
+        nspawn_extras "$root.tmp" "${extra[@]}" >>"$log" 2>&1 || { tail -20 "$log"; return 1; }
+    fi
+    rm -rf "$root"
+    mv "$root.tmp" "$root"
+    echo "$stamp" >"$root.packages"
+}
+
+# Every release's root, side by side.
+nspawn_roots() {
+    # A test run that died leaves its overlays (out/nspawn/run-PID/NAME) mounted: release those.
     local run dir busy
     for run in out/nspawn/run-*; do
         [ -d "$run" ] || continue
         kill -0 "${run##*-}" 2>/dev/null && continue
         busy=0
-        for dir in "$run"/*/; do
+        for dir in "$run"/*/ "$run"/*/*/; do
             if mountpoint -q "$dir"; then umount "$dir" || busy=1; fi
         done
         [ "$busy" -eq 0 ] && rm -rf "$run"
     done
-    [ -d "$NSPAWN_ROOT/usr/lib/systemd" ] && return 0
-    mkdir -p out/nspawn
-    rm -rf "$NSPAWN_ROOT.tmp"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2 \
-        bookworm "$NSPAWN_ROOT.tmp" >out/nspawn/debootstrap.log 2>&1 || { tail -20 out/nspawn/debootstrap.log; return 1; }
-    mv "$NSPAWN_ROOT.tmp" "$NSPAWN_ROOT"
+    local release jobs=() status=0
+    for release in "${NSPAWN_RELEASES[@]}"; do
+        nspawn_root "$release" & jobs+=($!)
+    done
+    for dir in "${jobs[@]}"; do wait "$dir" || status=1; done
+    return $status
 }
 
 # The Kubernetes manifest's validators (tests/FastEpmd.SystemTests/Packaging/validate-k8s.mjs),
@@ -200,8 +264,9 @@ k8s_validator() {
 }
 
 # Each project leaves out/test-results/NAME.trx (every result, Inconclusive and Not Run included)
-# and NAME.discovered (how many tests it has), which .ci/run counts. A test that runs for 6 minutes
-# is a hang: the run fails instead of stalling (the longest, epmd_SUITE's one-time run, takes ~4.5).
+# and NAME.discovered (how many tests it has), which .ci/run counts. A test that runs for 11 minutes
+# is a hang: the run fails instead of stalling (the longest, an epmd_SUITE fixture running its
+# suite itself when run alone, takes 4.5-7 on a busy machine; under ./build.sh test it only waits).
 run_tests() {
     local project=$1; shift
     local name results="$ROOT/out/test-results"
@@ -214,7 +279,7 @@ run_tests() {
     # daemons the signal tests start (and OTP's epmd beside them) need the defaults systemd gives.
     env --default-signal=INT,QUIT dotnet test "$project" -c "$CONFIG" --no-build -nologo \
         --logger "trx;LogFileName=$results/$name.trx" \
-        --blame-hang-timeout 6m --blame-hang-dump-type none "$@"
+        --blame-hang-timeout 11m --blame-hang-dump-type none "$@"
 }
 
 test() {
@@ -223,10 +288,10 @@ test() {
     local status=0 root_job=""
     if [ "$which" = all ] || [ "$which" = system ]; then
         # debootstrap downloads while the build and the unit tests run, and so do erlang-base's own
-        # packages that the booted machine installs, upgrades and removes (about 20 MB per release).
-        { nspawn_root && for release in bookworm trixie; do
+        # packages that the booted machines install, upgrade and remove (about 20 MB per release).
+        { nspawn_roots; r=$?; for release in "${NSPAWN_RELEASES[@]}"; do
             tests/FastEpmd.SystemTests/Packaging/ErlangBaseDebs.sh "$release" >/dev/null ||
-                echo "erlang-base download for $release failed: the erlang-base package test will fail"; done; } & root_job=$!
+                echo "erlang-base download for $release failed: the erlang-base package test will fail"; done; exit $r; } & root_job=$!
     fi
     build
     rm -rf "$ROOT/out/test-results"
@@ -244,26 +309,40 @@ test() {
         package_image
         test_node_image
         k8s_validator
-        wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
+        wait "$root_job" || echo "debootstrap failed: the package and Debian 13 tests will fail (out/nspawn/debootstrap-*.log)"
         rm -f out/packaging-figures.txt
-        # OTP's epmd_SUITE is ~4.5 min of mostly its own sleeps, in a network namespace of its own:
-        # it runs beside the other system tests, and its fixture (Upstream/OtpEpmdSuiteTests.cs)
-        # waits for this run and reports it case by case. A failed fetch is reported there too.
-        local suite_run="$ROOT/out/otp-suite/run-build" suite_job=""
+        # OTP's epmd_SUITE is 4.5-7 min of mostly its own sleeps, in network namespaces of its own:
+        # it runs beside the other system tests, from Debian 12's Erlang and from Debian 13's (in
+        # its root) at once, each with a control run of the two non-local cases against that
+        # release's own epmd. Its fixture (Upstream/OtpEpmdSuiteTests.cs) waits for these runs
+        # and reports them case by case. A failed fetch is reported there too.
+        local suite_prefix="$ROOT/out/otp-suite/build" suite_jobs=() release run bin
         mkdir -p "$ROOT/out/otp-suite"
-        rm -rf "$suite_run" "$suite_run".{out,err,exit}
-        if tests/OtpSuite/fetch.sh >/dev/null 2>"$suite_run.err"; then
-            { env --default-signal=INT,QUIT tests/OtpSuite/run.sh "$FASTEPMD_BIN" "$suite_run" \
-                >"$suite_run.out" 2>>"$suite_run.err"; echo $? >"$suite_run.exit"; } &
-            suite_job=$!
-            export FASTEPMD_OTP_SUITE_RUN="$suite_run"
+        rm -rf "$suite_prefix"-*
+        if tests/OtpSuite/fetch.sh >/dev/null 2>"$suite_prefix.err"; then
+            for release in "${NSPAWN_RELEASES[@]}"; do
+                for run in "" -control; do
+                    bin=$FASTEPMD_BIN
+                    [ "$run" = -control ] && bin=/usr/bin/epmd   # with OTP_SUITE_ROOT, the root's
+                    (
+                        [ "$release" = bookworm ] || export OTP_SUITE_ROOT="$ROOT/out/nspawn/$release"
+                        [ "$run" = -control ] && export OTP_SUITE_CASES="no_nonlocal_register no_nonlocal_kill"
+                        dir="$suite_prefix-$release$run"
+                        rc=0
+                        env --default-signal=INT,QUIT tests/OtpSuite/run.sh "$bin" "$dir" >"$dir.out" 2>"$dir.err" || rc=$?
+                        echo "$rc" >"$dir.exit"
+                    ) &
+                    suite_jobs+=($!)
+                done
+            done
+            export FASTEPMD_OTP_SUITE_RUN="$suite_prefix"
         fi
         run_tests tests/FastEpmd.SystemTests || status=1
         unset FASTEPMD_OTP_SUITE_RUN
-        [ -n "$suite_job" ] && wait "$suite_job"
+        for run in "${suite_jobs[@]}"; do wait "$run" || true; done
         [ -f out/packaging-figures.txt ] && sed 's/^/  figure /' out/packaging-figures.txt
         # OTP's epmd_SUITE, case by case (Upstream/OtpEpmdSuiteTests.cs writes it).
-        cat "$ROOT/out/test-results/epmd_SUITE.txt" 2>/dev/null || true
+        cat "$ROOT"/out/test-results/epmd_SUITE-*.txt 2>/dev/null || true
     fi
     return $status
 }

@@ -45,7 +45,7 @@ public partial class DebPackageTests
     private static string DebVersion(string deb) =>
         CliRun.Run("dpkg-deb", new[] { "-f", deb, "Version" }).StdoutText.Trim();
 
-    [Test, Order(7)]
+    [Test, Order(8)]
     public void ErlangBaseInstallUpgradeReinstallAndRemoveKeepEveryRegistration()
     {
         string installed = M.Ok("dpkg-query -W -f '${Version}' erlang-base");
@@ -92,7 +92,7 @@ public partial class DebPackageTests
     private Func<bool> Restarted(string oldPid) => () =>
         ServiceActive() && M.Ok("systemctl show -P MainPID fastepmd.service") is var pid && pid != oldPid && pid != "0";
 
-    [Test, Order(10)]
+    [Test, Order(11)]
     public void StopStillClosesEveryNodesConnectionAndEmptiesTheStore()
     {
         // A stop job ends the process with the same status 75: systemd must take it as a clean stop,

@@ -1,6 +1,6 @@
 // The units installed by hand (README, "Install by hand") on a host where Debian's epmd runs:
 // epmd.socket and epmd.service active, node x registered with OTP's epmd (where
-// RemoveBringsDebiansEpmdBack leaves the machine). The README's own commands, read from its code
+// RemoveAndPurgeBringDebiansEpmdBack leaves the machine). The README's own commands, read from its code
 // blocks, take 4369 over in one transaction (Conflicts= plus ordering: the stop of OTP's epmd
 // finishes before fastepmd.socket binds) and give it back the same way, while NAMES runs in a loop;
 // the longest time without an answer is the figure. Then OTP's `epmd -kill` with no node registered
@@ -62,10 +62,10 @@ public partial class DebPackageTests
 
     private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
-    [Test, Order(12)]
+    [Test, Order(13)]
     public void HandInstalledUnitsTakeOverFromARunningDebianEpmdAndGiveItBack()
     {
-        // Where RemoveBringsDebiansEpmdBack leaves the machine; alone, a fresh machine gets there too.
+        // Where RemoveAndPurgeBringDebiansEpmdBack leaves the machine; alone, a fresh machine gets there too.
         if (M.Sh("systemctl is-active erl-x").StdoutText.Trim() != "active") StartNodeX();
         Assert.That(WaitListed("epmd -names", TimeSpan.FromSeconds(20)), Is.Not.Null, "x registers with OTP's epmd");
         Assert.That(M.Sh("systemctl is-active epmd.socket epmd.service").StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries),
