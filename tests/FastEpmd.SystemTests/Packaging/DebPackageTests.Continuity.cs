@@ -108,11 +108,13 @@ public partial class DebPackageTests
 
         foreach (var name in s_otpNodes)
             M.Ok($"systemd-run --unit=erl-{name} --setenv=HOME=/root /usr/bin/erl -sname {name} -setcookie c -noshell");
-        var cnode = InMachineNet(Path.Combine(_nodesDir, "cnode"), new[] { "cnode", "7777", "300" });
+        // The nodes live at most 900 s: through these restarts and ErlangBaseMaintainerScripts' five
+        // dpkg runs, which take several minutes on a busy machine.
+        var cnode = InMachineNet(Path.Combine(_nodesDir, "cnode"), new[] { "cnode", "7777", "900" });
         _hostNodes.Add(cnode);
-        var jnode = InMachineNet("java", new[] { "-cp", jar, Path.Combine(NodesSource, "JNode.java"), "jnode", "300" });
+        var jnode = InMachineNet("java", new[] { "-cp", jar, Path.Combine(NodesSource, "JNode.java"), "jnode", "900" });
         _hostNodes.Add(jnode);
-        _holder = InMachineNet("python3", new[] { Helper, "hold", RawNodes.ToString(CultureInfo.InvariantCulture), "300" });
+        _holder = InMachineNet("python3", new[] { Helper, "hold", RawNodes.ToString(CultureInfo.InvariantCulture), "900" });
         var creations = JsonDocument.Parse(ReadLine(_holder, TimeSpan.FromSeconds(30), "the raw holder")).RootElement.GetProperty("creations");
         _rawCreations = creations.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetUInt32());
         Assert.That(ReadLine(cnode, TimeSpan.FromSeconds(20), "the C node"), Does.StartWith("published"));
