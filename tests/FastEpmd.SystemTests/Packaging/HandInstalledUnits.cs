@@ -58,7 +58,9 @@ public partial class DebPackageTests
         Assert.That(probe.GetProperty("served_at_end").GetBoolean(), Is.True, what + ": " + probe);
     }
 
-    private void StartNodeX() => M.Ok("systemd-run --unit=erl-x --setenv=HOME=/root /usr/bin/erl -sname x -setcookie c -noshell");
+    /// <summary>Node x again; an erl stopped by SIGTERM leaves its transient unit loaded as failed until reset.</summary>
+    private void StartNodeX() => M.Ok("systemctl stop erl-x 2>/dev/null; systemctl reset-failed erl-x 2>/dev/null; "
+        + "systemd-run --unit=erl-x --setenv=HOME=/root /usr/bin/erl -sname x -setcookie c -noshell");
 
     private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
