@@ -58,9 +58,15 @@ public partial class DebPackageTests
         Assert.That(probe.GetProperty("served_at_end").GetBoolean(), Is.True, what + ": " + probe);
     }
 
-    /// <summary>Node x again; an erl stopped by SIGTERM leaves its transient unit loaded as failed until reset.</summary>
-    private void StartNodeX() => M.Ok("systemctl stop erl-x 2>/dev/null; systemctl reset-failed erl-x 2>/dev/null; "
-        + "systemd-run --unit=erl-x --setenv=HOME=/root /usr/bin/erl -sname x -setcookie c -noshell");
+    private string _xUnit = "erl-x";
+    private int _xStarts;
+
+    /// <summary>Node x again, in a unit of a new name (a stopped transient unit can stay loaded a while).</summary>
+    private void StartNodeX()
+    {
+        _xUnit = $"erl-x{++_xStarts}";
+        M.Ok($"systemd-run --unit={_xUnit} --setenv=HOME=/root /usr/bin/erl -sname x -setcookie c -noshell");
+    }
 
     private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
@@ -97,7 +103,7 @@ public partial class DebPackageTests
 
         // With no node registered, OTP's `epmd -kill` ends FastEpmd as it ends OTP's epmd: "Killed",
         // exit 0, a clean stop (no restart); the socket unit keeps the port and starts the next one.
-        M.Ok("systemctl stop erl-x");
+        M.Ok($"systemctl stop {_xUnit}");
         var clock = Stopwatch.StartNew();
         while (Regex.IsMatch(M.Sh("fastepmd -names").StdoutText, "name x at") && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(100);
         string restarts = M.Ok("systemctl show -P NRestarts fastepmd.service");
@@ -126,6 +132,6 @@ public partial class DebPackageTests
         Assert.That(M.Sh("systemctl is-active epmd.socket").StdoutText.Trim(), Is.EqualTo("active"));
         Assert.That(WaitListed("epmd -names", TimeSpan.FromSeconds(15)), Is.Not.Null, "x registers with OTP's epmd again");
         Assert.That(M.Ok("ss -Htlnp 'sport = :4369'"), Does.Contain("\"epmd\""));
-        M.Sh("systemctl stop erl-x");
+        M.Sh($"systemctl stop {_xUnit}");
     }
 }
