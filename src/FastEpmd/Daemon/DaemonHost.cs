@@ -23,7 +23,7 @@ internal static class DaemonHost
         if (options.Upgrade && (options.Systemd || (options.RunAsDaemon && !Detach.IsDetachedChild)) && !UpgradeTakeover.CanStart(options)) return 1;
         if (options.RunAsDaemon && !Detach.IsDetachedChild) return Detach.StartChildAndWait(args);
         int code = Serve(options);
-        if (options.Systemd) SystemdActivation.Notify($"STATUS=Exited.\nERRNO={code}");
+        if (options.Systemd) SystemdActivation.Notify(RestartStatus.FinalStatus(code));
         return code;
     }
 
@@ -172,8 +172,9 @@ internal static class DaemonHost
             }
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
+        bool kept = epmd.KeepRegistrationsAtStop;
         loop.Shutdown(budgetMs: 90);
-        return loop.ExitCode;
+        return RestartStatus.AfterStop(options, kept, loop.ExitCode);
     }
 
     private static List<(int Fd, string Description)>? SystemdListeners(Log log, out InheritedDescriptors? inherited, out List<string>? names)

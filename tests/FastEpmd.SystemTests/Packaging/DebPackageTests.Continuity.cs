@@ -108,11 +108,13 @@ public partial class DebPackageTests
 
         foreach (var name in s_otpNodes)
             M.Ok($"systemd-run --unit=erl-{name} --setenv=HOME=/root /usr/bin/erl -sname {name} -setcookie c -noshell");
-        var cnode = InMachineNet(Path.Combine(_nodesDir, "cnode"), new[] { "cnode", "7777", "300" });
+        // The nodes live at most 900 s: through these restarts and ErlangBaseMaintainerScripts' five
+        // dpkg runs, which take several minutes on a busy machine.
+        var cnode = InMachineNet(Path.Combine(_nodesDir, "cnode"), new[] { "cnode", "7777", "900" });
         _hostNodes.Add(cnode);
-        var jnode = InMachineNet("java", new[] { "-cp", jar, Path.Combine(NodesSource, "JNode.java"), "jnode", "300" });
+        var jnode = InMachineNet("java", new[] { "-cp", jar, Path.Combine(NodesSource, "JNode.java"), "jnode", "900" });
         _hostNodes.Add(jnode);
-        _holder = InMachineNet("python3", new[] { Helper, "hold", RawNodes.ToString(CultureInfo.InvariantCulture), "300" });
+        _holder = InMachineNet("python3", new[] { Helper, "hold", RawNodes.ToString(CultureInfo.InvariantCulture), "900" });
         var creations = JsonDocument.Parse(ReadLine(_holder, TimeSpan.FromSeconds(30), "the raw holder")).RootElement.GetProperty("creations");
         _rawCreations = creations.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetUInt32());
         Assert.That(ReadLine(cnode, TimeSpan.FromSeconds(20), "the C node"), Does.StartWith("published"));
@@ -139,7 +141,7 @@ public partial class DebPackageTests
     /// Runs the lookup loop around one disruption and checks that nothing changed for any node:
     /// every lookup answered, NAMES and DUMP (fd numbers aside) identical, the same 100 connections.
     /// </summary>
-    private void NothingNoticed(string what, string disruption, Func<bool> serviceBack)
+    private void NothingNoticed(string what, string disruption, Func<bool> serviceBack, bool newProcess = true)
     {
         Assert.That(_holder, Is.Not.Null, "the nodes were not set up (Order 6 failed)");
         var before = HelperOnce("snapshot");
@@ -174,7 +176,7 @@ public partial class DebPackageTests
             + $"{summary.GetProperty("max_ms").GetDouble()} ms (the gap), median {summary.GetProperty("median_ms").GetDouble()} ms; "
             + $"`{disruption}` took {actionMs} ms, service back after {backMs} ms; "
             + M.Ok("journalctl -u fastepmd.service -o cat --no-pager -n 30 | grep 'registrations adopted' | tail -1"));
-        Assert.That(newPid, Is.Not.EqualTo(oldPid), what + " must start a new process");
+        Assert.That(newPid != oldPid, Is.EqualTo(newProcess), what + (newProcess ? " must start a new process" : " must keep the process"));
         Assert.That(answered, Is.EqualTo(requests), string.Join("; ", summary.GetProperty("failures").EnumerateArray()));
         Assert.That(requests, Is.GreaterThan(10));
         Assert.That(after.GetProperty("names").GetString(), Is.EqualTo(before.GetProperty("names").GetString()), "NAMES byte for byte");
@@ -211,7 +213,7 @@ public partial class DebPackageTests
         Assert.That(M.Ok("dpkg-query -W -f '${Version}' fastepmd"), Does.EndWith("+restarttest1"));
     }
 
-    [Test, Order(8)]
+    [Test, Order(9)]
     public void RemembersCreationsAcrossTheRestarts()
     {
         // The daemon kept raw000's creation through four new processes: its next registration gets the next one.

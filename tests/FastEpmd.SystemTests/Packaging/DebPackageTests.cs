@@ -167,7 +167,7 @@ public partial class DebPackageTests
         Assert.That(M.Ok("epmd -names"), Does.Match(@"name x at port \d+"));
     }
 
-    [Test, Order(9)]
+    [Test, Order(10)]
     public void SecurityExposureIsAtMostTwo()
     {
         double ours = SecurityScore("fastepmd.service");
@@ -183,7 +183,7 @@ public partial class DebPackageTests
         return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    [Test, Order(10)]
+    [Test, Order(12)]
     public void RemoveAndPurgeBringDebiansEpmdBack()
     {
         // apt-get remove runs exactly this dpkg step; the machine has no network for apt.
