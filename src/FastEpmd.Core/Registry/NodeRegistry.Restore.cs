@@ -14,7 +14,7 @@ internal sealed partial class NodeRegistry
         if (_used != 0) throw new InvalidOperationException("restore needs an empty registry");
         int slots = state.SlotCount;
         foreach (var restored in state.Records) slots = Math.Max(slots, restored.Slot + 1);
-        if (_records.Length < slots) Array.Resize(ref _records, slots);
+        if (!_records.TryEnsure(slots)) throw new InsufficientMemoryException($"no memory for {slots} node records");
         _used = slots;
         for (int i = 0; i < slots; i++) _records[i] = new NodeRecord { State = NodeState.Free, Block = -1, Prev = -1, Next = -1 };
 
