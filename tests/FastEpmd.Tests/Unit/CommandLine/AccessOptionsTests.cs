@@ -120,7 +120,6 @@ public class AccessOptionsTests
     [TestCase("0")]
     [TestCase("129")]
     [TestCase("-1")]
-    [TestCase("064")]
     [TestCase("")]
     public void Bad_peer_prefix6_prints_the_usage(string text) => AssertUsage(Parse(null, "-peer_prefix6", text));
 }
