@@ -28,10 +28,11 @@ internal sealed class RobustNetns : IDisposable
 
     public static bool IsRoot => geteuid() == 0;
 
-    public static RobustNetns Create()
+    /// <param name="owner">A word in both namespaces' names, so suites running side by side never collide.</param>
+    public static RobustNetns Create(string owner = "rb")
     {
         string tag = $"{Environment.ProcessId}-{Random.Shared.Next(100000)}";
-        var ns = new RobustNetns($"fe-rb-{tag}-s", $"fe-rb-{tag}-c", Random.Shared.Next(256));
+        var ns = new RobustNetns($"fe-{owner}-{tag}-s", $"fe-{owner}-{tag}-c", Random.Shared.Next(256));
         try
         {
             Ip($"netns add {ns.Server}");
