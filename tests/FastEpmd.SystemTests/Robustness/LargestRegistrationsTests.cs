@@ -38,7 +38,7 @@ public class LargestRegistrationsTests
         var command = $"ulimit -n 20000 && exec '{Binaries.FastEpmd}' -port {port} -metrics 127.0.0.1:{metricsPort}";
         using var daemon = DaemonProcess.Start("/bin/bash", new[] { "-c", command }, null, port: port);
         Metrics.WaitForMetrics(metricsPort, daemon);
-        long idleRss = RobustProc.RssBytes(daemon.Pid), idleVm = Status(daemon.Pid, "VmSize");
+        long idleRss = ProcessStats.RssBytes(daemon.Pid), idleVm = Status(daemon.Pid, "VmSize");
         long idleHeap = Metrics.Gauge(metricsPort, "fastepmd_managed_heap_bytes");
 
         var psi = new ProcessStartInfo("prlimit", new[] { "--nofile=20000:20000", "python3", Helper, port.ToString(CultureInfo.InvariantCulture), Nodes.ToString(CultureInfo.InvariantCulture) })
@@ -64,7 +64,7 @@ public class LargestRegistrationsTests
                 $"helper: {string.Join(" | ", lines.TakeLast(3))} {(helper.HasExited ? helper.StandardError.ReadToEnd() : "")}; daemon exited={daemon.HasExited} {daemon.Stderr}");
             TestContext.Out.WriteLine($"{Nodes} registrations in {total.Elapsed.TotalSeconds:F1} s");
 
-            long heldRss = RobustProc.RssBytes(daemon.Pid), heldVm = Status(daemon.Pid, "VmSize");
+            long heldRss = ProcessStats.RssBytes(daemon.Pid), heldVm = Status(daemon.Pid, "VmSize");
             long heldHeap = Metrics.Gauge(metricsPort, "fastepmd_managed_heap_bytes");
 
             var expected = Enumerable.Range(0, Nodes).Select(NameOf).ToHashSet();
@@ -86,8 +86,8 @@ public class LargestRegistrationsTests
                 Is.EqualTo(Nodes), "every node dumped once, as OTP's `active name     <NAME> at port P, fd = F\\n\\0`");
 
             Assert.That(daemon.HasExited, Is.False, daemon.Stderr);
-            string figures = $"idle: RSS {RobustProc.MB(idleRss)}, VmSize {RobustProc.MB(idleVm)}, managed heap {RobustProc.MB(idleHeap)}; " +
-                $"{Nodes} largest nodes: RSS {RobustProc.MB(heldRss)}, VmSize {RobustProc.MB(heldVm)}, managed heap {RobustProc.MB(heldHeap)}; " +
+            string figures = $"idle: RSS {ProcessStats.MB(idleRss)}, VmSize {ProcessStats.MB(idleVm)}, managed heap {ProcessStats.MB(idleHeap)}; " +
+                $"{Nodes} largest nodes: RSS {ProcessStats.MB(heldRss)}, VmSize {ProcessStats.MB(heldVm)}, managed heap {ProcessStats.MB(heldHeap)}; " +
                 $"NAMES {names.Data.Length} B, DUMP {dump.Data.Length} B; {total.Elapsed.TotalSeconds:F1} s";
             TestContext.Out.WriteLine(figures);
             Assert.That(idleHeap, Is.GreaterThan(0), "fastepmd_managed_heap_bytes in /metrics");

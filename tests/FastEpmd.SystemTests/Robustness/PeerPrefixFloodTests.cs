@@ -32,17 +32,17 @@ public class PeerPrefixFloodTests : RobustnessFixture
     [Test]
     public void Two_hundred_addresses_of_one_64_hold_at_most_the_cap_and_everyone_else_is_served()
     {
-        if (!RobustNetns.IsRoot) Assert.Ignore("network namespaces need root (ip netns add)");
-        var ns = Track(RobustNetns.Create("mem"));
-        ns.AddAddress(ns.Server, RobustNetns.ServerLink, Server6 + "/48");
-        ns.AddAddress(ns.Client, RobustNetns.ClientLink, Legit6 + "/48");
-        for (int i = 0; i < Addresses; i++) ns.AddAddress(ns.Client, RobustNetns.ClientLink, Attacker(i) + "/48");
+        if (!NetNamespace.IsRoot) Assert.Ignore("network namespaces need root (ip netns add)");
+        var ns = Track(NetNamespace.Create("mem"));
+        ns.AddAddress(ns.Server, NetNamespace.ServerLink, Server6 + "/48");
+        ns.AddAddress(ns.Client, NetNamespace.ClientLink, Legit6 + "/48");
+        for (int i = 0; i < Addresses; i++) ns.AddAddress(ns.Client, NetNamespace.ClientLink, Attacker(i) + "/48");
         int port = Ports.Free();
         // -defer_accept 0: a silent connection is accepted (and counted) at once.
         var daemon = Track(ns.StartDaemon(Binaries.FastEpmd, port, "-max_per_peer", Cap.ToString(), "-defer_accept", "0"));
-        var node = Track(RobustNetns.RunIn(ns.Server, () => RobustClient.RegisterOk(port, "localnode", 5555, out _)));
+        var node = Track(NetNamespace.RunIn(ns.Server, () => RawEpmdClient.RegisterOk(port, "localnode", 5555, out _)));
 
-        var flood = RobustNetns.RunIn(ns.Client, () =>
+        var flood = NetNamespace.RunIn(ns.Client, () =>
         {
             var sockets = new List<Socket>();
             for (int round = 0; round < PerAddress; round++)
@@ -74,18 +74,18 @@ public class PeerPrefixFloodTests : RobustnessFixture
         Assert.That(held, Is.LessThanOrEqualTo(Cap), "one /64 is one peer");
         Assert.That(held, Is.EqualTo(Cap), "and it gets its cap");
 
-        var served = RobustNetns.RunIn(ns.Client, () => new[] { ns.ClientAddress, Legit6 }.Select(source =>
+        var served = NetNamespace.RunIn(ns.Client, () => new[] { ns.ClientAddress, Legit6 }.Select(source =>
         {
             var from = IPAddress.Parse(source);
             using var s = new Socket(from.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             s.Bind(new IPEndPoint(from, 0));
             s.Connect(IPAddress.Parse(from.AddressFamily == AddressFamily.InterNetwork ? ns.ServerAddress : Server6), port);
             s.Send(Requests.PortPlease("localnode"));
-            return Hex.Format(RobustClient.ReadToEnd(s, 3000).Data);
+            return Hex.Format(RawEpmdClient.ReadToEnd(s, 3000).Data);
         }).ToList());
-        string found = Hex.Format(RobustClient.Port2Found("localnode", 5555));
+        string found = Hex.Format(Replies.Port2Found("localnode", 5555));
         Assert.That(served, Is.EqualTo(new[] { found, found }), "a remote IPv4 client and an IPv6 one of another /64 are answered");
-        var local = RobustNetns.RunIn(ns.Server, () => RobustClient.Query(port, Requests.PortPlease("localnode")));
+        var local = NetNamespace.RunIn(ns.Server, () => RawEpmdClient.Query(port, Requests.PortPlease("localnode")));
         Assert.That(Hex.Format(local.Data), Is.EqualTo(found), "local lookups are answered");
         Assert.That(daemon.HasExited, Is.False, daemon.Stderr);
     }

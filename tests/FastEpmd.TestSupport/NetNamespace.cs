@@ -6,11 +6,11 @@ using System.Runtime.InteropServices;
 
 namespace FastEpmd.Testing;
 
-internal sealed class RobustNetns : IDisposable
+public sealed class NetNamespace : IDisposable
 {
     private const int CloneNewNet = 0x40000000;
 
-    private RobustNetns(string server, string client, int subnet)
+    private NetNamespace(string server, string client, int subnet)
     {
         Server = server;
         Client = client;
@@ -29,10 +29,10 @@ internal sealed class RobustNetns : IDisposable
     public static bool IsRoot => geteuid() == 0;
 
     /// <param name="owner">A word in both namespaces' names, so suites running side by side never collide.</param>
-    public static RobustNetns Create(string owner = "rb")
+    public static NetNamespace Create(string owner = "rb")
     {
         string tag = $"{Environment.ProcessId}-{Random.Shared.Next(100000)}";
-        var ns = new RobustNetns($"fe-{owner}-{tag}-s", $"fe-{owner}-{tag}-c", Random.Shared.Next(256));
+        var ns = new NetNamespace($"fe-{owner}-{tag}-s", $"fe-{owner}-{tag}-c", Random.Shared.Next(256));
         try
         {
             Ip($"netns add {ns.Server}");
