@@ -3,7 +3,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using FastEpmd.Reactor;
+using FastEpmd.Interop;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 

@@ -1,6 +1,6 @@
 // -metrics ADDRESS:PORT: "9100" (loopback), "0.0.0.0:9100", "[::1]:9100". Strict like the other
 // FastEpmd-only options: a port of 1-65535 in plain decimal, an address inet_pton accepts.
-using FastEpmd.Reactor;
+using FastEpmd.Interop;
 
 namespace FastEpmd.CommandLine;
 

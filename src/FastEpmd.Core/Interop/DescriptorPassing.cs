@@ -1,8 +1,6 @@
 // SCM_RIGHTS records on a connected non-blocking AF_UNIX socket, for the -upgrade handoff: the
 // shim's fe_fd_send/fe_fd_recv (cmsg macros stay in C) with errno turned into IoStatus. Received
 // descriptors are close-on-exec; a record cut short closes whatever did arrive (EMSGSIZE).
-using FastEpmd.Reactor;
-
 namespace FastEpmd.Interop;
 
 internal static unsafe class DescriptorPassing

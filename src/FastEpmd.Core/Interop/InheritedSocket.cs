@@ -86,7 +86,7 @@ internal static unsafe class InheritedSocket
         socklen_t length = (socklen_t)sizeof(sockaddr_storage);
         if (getpeername(fd, (sockaddr*)&address, &length) == 0)
             return "a connected TCP socket (as from Accept=yes), not a listening one";
-        return Reactor.Listener.LocalPort(fd) > 0
+        return Listener.LocalPort(fd) > 0
             ? "a bound TCP socket that is not listening"
             : "an unbound TCP socket, not a listening one";
     }

@@ -2,23 +2,21 @@
 // to its own index with its creation, key and sequence; NAMES order (newest registration first) and
 // the remembered FIFO come back from the sequences. Restored registrations have no owner until the
 // service adopts each one onto a live connection (or drops it).
-using FastEpmd.State;
-
 namespace FastEpmd.Registry;
 
 internal sealed partial class NodeRegistry
 {
-    /// <summary>Fills an empty registry from a decoded image.</summary>
-    public void Restore(DecodedState state)
+    /// <summary>Fills an empty registry with restored records (a decoded image's).</summary>
+    public void Restore(int slotCount, IReadOnlyList<RestoredRecord> records)
     {
         if (_used != 0) throw new InvalidOperationException("restore needs an empty registry");
-        int slots = state.SlotCount;
-        foreach (var restored in state.Records) slots = Math.Max(slots, restored.Slot + 1);
+        int slots = slotCount;
+        foreach (var restored in records) slots = Math.Max(slots, restored.Slot + 1);
         if (!_records.TryEnsure(slots)) throw new InsufficientMemoryException($"no memory for {slots} node records");
         _used = slots;
         for (int i = 0; i < slots; i++) _records[i] = new NodeRecord { State = NodeState.Free, Block = -1, Prev = -1, Next = -1 };
 
-        foreach (var restored in state.Records)
+        foreach (var restored in records)
         {
             int record = restored.Slot;
             ref var r = ref _records[record];
@@ -38,7 +36,7 @@ internal sealed partial class NodeRegistry
             _lastSequence = Math.Max(_lastSequence, restored.Sequence);
         }
 
-        var bySequence = new List<RestoredRecord>(state.Records);
+        var bySequence = new List<RestoredRecord>(records);
         bySequence.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
         foreach (var restored in bySequence)
         {

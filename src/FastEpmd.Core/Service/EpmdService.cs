@@ -1,10 +1,11 @@
-// Every decision and every registry change: a complete request (or the close of a connection) and
-// what the reactor knows about it go in; reply bytes, what to do with this connection and any effect
-// on another connection come out. No syscalls and no calls back: the reactor owns all I/O.
+// Every decision and every registry change: a complete request (or the close of a connection, a
+// restored registration, a handoff) and what the endpoint knows about it go in; reply bytes, what to
+// do with this connection and any effect on another connection come out. No I/O and no calls back:
+// the epmd endpoint owns the sockets. The one syscall below it is ReplySnapshots' page mapping,
+// through Interop.NativePages.
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Registry;
-using FastEpmd.State;
 using FastEpmd.Wire;
 
 namespace FastEpmd.Service;
@@ -15,27 +16,26 @@ internal sealed class EpmdService
     private readonly NodeRegistry _registry;
     private readonly Log _log;
     private readonly Func<long> _unixSeconds;
-    private StateMirror? _mirror;
+    private readonly IRegistryMirror? _mirror;
+    private Dictionary<ulong, int>? _restoredByKey;
 
     /// <param name="maxRegistrations">The connection table's size: the reply budget holds two NAMES of that many.</param>
+    /// <param name="mirror">Keeps a copy of every registry change (the state image of systemd's store), or null.</param>
     public EpmdService(EpmdOptions options, NodeRegistry registry, Log log, Func<long>? unixSeconds = null,
-        int maxRegistrations = 0)
+        int maxRegistrations = 0, IRegistryMirror? mirror = null)
     {
         _options = options;
         _registry = registry;
         _log = log;
+        _mirror = mirror;
         _unixSeconds = unixSeconds ?? (static () => DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         Snapshots = new ReplySnapshots(ReplySnapshots.BudgetFor(options.ReplyMemoryMb, maxRegistrations));
     }
 
     public NodeRegistry Registry => _registry;
 
-    /// <summary>Keeps a state image current from now on (systemd's descriptor store); null stops it.</summary>
-    public StateMirror? Mirror
-    {
-        get => _mirror;
-        set => _mirror = value;
-    }
+    /// <summary>The copy every registry change goes to, or null.</summary>
+    public IRegistryMirror? Mirror => _mirror;
 
     /// <summary>The NAMES/DUMP replies a Decision.Snapshot names.</summary>
     public ReplySnapshots Snapshots { get; }
@@ -50,7 +50,10 @@ internal sealed class EpmdService
     /// The registry was handed to a new daemon (-upgrade): this one only answers what it still has
     /// in flight, and a change here (ALIVE2, KILL, STOP) would be lost, so it is closed unanswered.
     /// </summary>
-    public bool HandedOver { get; set; }
+    public bool HandedOver { get; private set; }
+
+    /// <summary>The registry now lives in a new daemon: from here on nothing changes it.</summary>
+    public void HandOver() => HandedOver = true;
 
     /// <summary>The accept-time rules for a connection table of the given size.</summary>
     public PeerAdmission CreateAdmission(int slots) => new(_options, slots, Refusals);
@@ -156,7 +159,54 @@ internal sealed class EpmdService
         Changed(record);
     }
 
-    /// <summary>A restored registration (NodeRegistry.Restore) is alive on the reactor's connection token, fd.</summary>
+    /// <summary>
+    /// Fills the empty registry with what a previous process left (a decoded state image): every
+    /// record at its own index, owned by no connection until AdoptRestored. Each slot the image lost
+    /// (a torn write) is one line and, in the mirror, an empty slot.
+    /// </summary>
+    public void Restore(int slotCount, IReadOnlyList<RestoredRecord> records, IReadOnlyList<(int Slot, string Why)> dropped)
+    {
+        _registry.Restore(slotCount, records);
+        _restoredByKey = new Dictionary<ulong, int>();
+        foreach (var restored in records)
+        {
+            if (restored.State == NodeState.Registered) _restoredByKey[restored.Key] = restored.Slot;
+        }
+        foreach (var (slot, why) in dropped)
+        {
+            if (_log.On(0)) _log.Write(0, $"state image slot {slot} dropped: {why}");
+            Changed(slot);
+        }
+    }
+
+    /// <summary>New keys start above this one (a passed descriptor may name a key no slot holds any more).</summary>
+    public void ReserveKeysThrough(ulong key) => _registry.ReserveKeysThrough(key);
+
+    /// <summary>A restored registration, not yet adopted, has this key.</summary>
+    public bool HasRestored(ulong key) => _restoredByKey is { } byKey && byKey.ContainsKey(key);
+
+    /// <summary>The restored registration whose socket is named by key, taken (once) for adoption; -1 when none has it.</summary>
+    public int TakeRestored(ulong key)
+    {
+        _registry.ReserveKeysThrough(key);
+        return _restoredByKey is { } byKey && byKey.Remove(key, out int record) ? record : -1;
+    }
+
+    /// <summary>Every restored registration no socket was passed for is dropped; how many.</summary>
+    public int DropUnadopted()
+    {
+        if (_restoredByKey is not { } byKey) return 0;
+        int dropped = 0;
+        foreach (int record in byKey.Values)
+        {
+            DropRestored(record, "no descriptor was passed for it");
+            dropped++;
+        }
+        _restoredByKey = null;
+        return dropped;
+    }
+
+    /// <summary>A restored registration (Restore) is alive on the endpoint's connection token, fd.</summary>
     public void AdoptRestored(int record, ulong token, int fd)
     {
         _registry.Adopt(record, token, fd);

@@ -2,7 +2,6 @@
 // a non-blocking SEQPACKET socket, each waiting at most until one deadline for the whole handoff.
 // The old daemon's loop does nothing else meanwhile: that is what freezes its state.
 using FastEpmd.Interop;
-using FastEpmd.Reactor;
 
 namespace FastEpmd.Upgrade;
 

@@ -2,7 +2,6 @@
 // image and every descriptor, then accept or refuse once the caller has checked the state. Whatever
 // fails, the descriptors received so far are closed and the old daemon serves on.
 using FastEpmd.Interop;
-using FastEpmd.Reactor;
 
 namespace FastEpmd.Upgrade;
 

@@ -2,12 +2,16 @@
 // as OTP's epmd gives them.
 using System.Runtime.InteropServices;
 using System.Text;
-using FastEpmd.Adoption;
+using FastEpmd.CommandLine;
 using FastEpmd.Diagnostics;
+using FastEpmd.Endpoints.Control;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.Endpoints.Metrics;
 using FastEpmd.Interop;
+using FastEpmd.Loop;
 using FastEpmd.Poller;
-using FastEpmd.Reactor;
 using FastEpmd.Registry;
+using FastEpmd.Restart;
 using FastEpmd.Service;
 
 namespace FastEpmd.Daemon;
@@ -88,30 +92,42 @@ internal static class DaemonHost
 
     /// <summary>
     /// Serves until stopped. What a previous process left is taken back first: under systemd the
-    /// store's descriptors (stored), or a handoff's image and ALIVE sockets (handoff).
+    /// store's descriptors (stored), or a handoff's image and ALIVE sockets (handoff). Everything is
+    /// wired through constructors: the restart state first, then the service and the endpoints.
     /// </summary>
     public static int ServeListeners(EpmdOptions options, Log log, List<(int Fd, string Description)> listeners,
         (int Fd, string Description)? metrics, int capacity, List<(string Name, int Fd)>? stored = null,
         InheritedRegistrations? handoff = null, int controlFd = -1)
     {
         var registry = new NodeRegistry(64, options.DebugLevel > 0 ? NodeRegistry.DebugRememberLimit : NodeRegistry.DefaultRememberLimit);
-        var service = new EpmdService(options, registry, log, maxRegistrations: capacity);
-        using var table = new ConnectionTable(capacity);
+        using var restart = options.Systemd ? StoredRegistrations.Open(options, log, capacity, registry.RememberLimit, stored) : null;
+        var service = new EpmdService(options, registry, log, maxRegistrations: capacity, mirror: restart?.Mirror);
+        // One table: the epmd connections, then room for the metrics endpoint's and the control socket's.
+        using var table = new ConnectionTable(capacity + (metrics is null ? 0 : MetricsEndpoint.DefaultCapacity) + 1);
         using var poller = new EpollPoller();
-        using var reactor = new EpmdReactor(options, service, poller, table, log);
-        foreach (var (fd, _) in listeners) reactor.AddListener(fd);
-        if (metrics is { } m) reactor.AddMetricsListener(m.Fd, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        using var storedRegistrations = options.Systemd ? StoredRegistrations.Start(options, log, service, reactor, capacity, stored) : null;
-        handoff?.Apply(service, reactor, log, removeStray: null);
+        using var loop = new EventLoop(poller, table, log)
+        {
+            AfterWait = options.DelayAcceptSeconds > 0 ? () => Thread.Sleep(options.DelayAcceptSeconds * 1000) : null,
+        };
+        using var epmd = new EpmdEndpoint(loop, service, options, log, quota: capacity, store: restart?.Store,
+            keepRegistrationsAtStop: restart?.Store != null);
+        using var metricsEndpoint = metrics is null ? null
+            : new MetricsEndpoint(loop, epmd, log, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                acceptBatch: options.AcceptBatch);
+        using var control = new ControlEndpoint(loop, log);
+        foreach (var (fd, _) in listeners) epmd.AddListener(fd);
+        if (metrics is { } m) metricsEndpoint!.AddListener(m.Fd);
+        restart?.Adopt(service, epmd, log);
+        handoff?.Apply(service, epmd, store: null, log, removeStray: null);
         // Under -systemd the service manager restarts and keeps descriptors; -upgrade is for the rest.
         if (controlFd < 0 && !options.Systemd) controlFd = UpgradeControl.OpenListener(options, log);
-        if (controlFd >= 0) reactor.AddControlListener(controlFd);
-        string? continuity = storedRegistrations?.Summary
+        if (controlFd >= 0 && !control.AddListener(controlFd)) SocketIo.Close(controlFd);
+        string? continuity = restart?.Summary
             ?? (handoff == null ? null : $"{handoff.Adopted} registrations adopted, {handoff.Dropped} dropped");
 
         // Signal handlers only poke the loop's eventfd; the loop does the work.
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; reactor.RequestStop(); });
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; reactor.RequestStop(); });
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; loop.RequestStop(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; loop.RequestStop(); });
         using var hangup = options.RunAsDaemon
             ? PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => ctx.Cancel = true)
             : null;
@@ -131,14 +147,16 @@ internal static class DaemonHost
             SystemdActivation.Notify($"READY=1\nSTATUS=Processing port mapping requests...\nMAINPID={Environment.ProcessId}");
         Detach.SignalReady();
 
-        while (!reactor.StopRequested)
+        IRestartable[] endpoints = metricsEndpoint is null ? [epmd, control] : [epmd, metricsEndpoint, control];
+        while (!loop.StopRequested)
         {
             try
             {
-                reactor.RunOnce();
-                if (reactor.TakeUpgradeRequest() is { } upgrade && UpgradeControl.HandOff(upgrade, reactor, service, log))
+                loop.RunOnce();
+                if (control.TakeUpgradeRequest() is { } upgrade && UpgradeControl.HandOff(upgrade, endpoints, service, log))
                 {
-                    reactor.HandOver(UpgradeControl.HandOverBudgetMs);
+                    foreach (var endpoint in endpoints) endpoint.LetGo();
+                    loop.Shutdown(UpgradeControl.HandOverBudgetMs);
                     return 0;
                 }
             }
@@ -154,8 +172,8 @@ internal static class DaemonHost
             }
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
-        reactor.Shutdown(budgetMs: 90, keepRegistrations: reactor.KeepRegistrationsAtStop);
-        return reactor.ExitCode;
+        loop.Shutdown(budgetMs: 90);
+        return loop.ExitCode;
     }
 
     private static List<(int Fd, string Description)>? SystemdListeners(Log log, out InheritedDescriptors? inherited, out List<string>? names)

@@ -1,6 +1,6 @@
 // What systemd passed at start, by name: the socket unit's listeners, and the descriptors its store
 // kept for us (the state memfd and the ALIVE sockets, see SystemdStore).
-using FastEpmd.State;
+using FastEpmd.Restart;
 
 namespace FastEpmd.Daemon;
 

@@ -2,7 +2,6 @@
 // descriptors as the one LISTEN_FDNAMES names "metrics" (it is then not an epmd listener).
 using FastEpmd.CommandLine;
 using FastEpmd.Interop;
-using FastEpmd.Reactor;
 using FastEpmd.Service;
 
 namespace FastEpmd.Daemon;

@@ -3,7 +3,7 @@
 // in place when it is valid and big enough; otherwise a fresh one replaces it in the store.
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
-using FastEpmd.State;
+using FastEpmd.Restart;
 
 namespace FastEpmd.Daemon;
 
@@ -63,7 +63,7 @@ internal sealed class StateFile : IDisposable
         if (map == null)
         {
             if (log.On(0)) log.Write(0, "descriptor store not used: " + error);
-            Reactor.SocketIo.Close(fd);
+            SocketIo.Close(fd);
             return null;
         }
         return new StateFile(fd, map, slotCount, fresh: true);
@@ -73,7 +73,7 @@ internal sealed class StateFile : IDisposable
     public void CloseDescriptor()
     {
         if (Fd < 0) return;
-        Reactor.SocketIo.Close(Fd);
+        SocketIo.Close(Fd);
         Fd = -1;
     }
 

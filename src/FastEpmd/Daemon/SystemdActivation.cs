@@ -2,6 +2,7 @@
 // listening sockets (and what the descriptor store kept) from fd 3 on, LISTEN_FDNAMES their names;
 // NOTIFY_SOCKET takes plain datagrams (READY=1, STATUS=..., FDSTORE=1 with a descriptor).
 using System.Text;
+using FastEpmd.Interop;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -56,7 +57,7 @@ internal static unsafe class SystemdActivation
                 return null;
             }
             // Our reactor needs non-blocking listeners; systemd hands them over blocking.
-            Reactor.SocketIo.MakeNonBlocking(fd);
+            SocketIo.MakeNonBlocking(fd);
         }
         foreach (var (_, fd) in passed.Stored) fcntl(fd, F_SETFD, FD_CLOEXEC);
         return passed;

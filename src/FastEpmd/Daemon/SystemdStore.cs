@@ -6,9 +6,9 @@
 // what it is sent. Messages are built in a fixed buffer: storing allocates nothing.
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
-using FastEpmd.Reactor;
+using FastEpmd.Endpoints.Epmd;
 using FastEpmd.Service;
-using FastEpmd.State;
+using FastEpmd.Restart;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 

@@ -5,9 +5,10 @@
 using System.Diagnostics;
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
-using FastEpmd.Reactor;
+using FastEpmd.Endpoints.Control;
+using FastEpmd.Loop;
+using FastEpmd.Restart;
 using FastEpmd.Service;
-using FastEpmd.State;
 using FastEpmd.Upgrade;
 
 namespace FastEpmd.Daemon;
@@ -30,24 +31,19 @@ internal static class UpgradeControl
         return -1;
     }
 
-    /// <summary>Runs the handoff a new process asked for; true when it took everything (we exit 0 then).</summary>
-    public static bool HandOff(in UpgradeRequest request, EpmdReactor reactor, EpmdService service, Log log)
+    /// <summary>Runs the handoff a new process asked for; true when it took everything (the endpoints let go, we exit 0).</summary>
+    public static bool HandOff(in UpgradeRequest request, IReadOnlyList<IRestartable> endpoints, EpmdService service, Log log)
     {
         var watch = Stopwatch.StartNew();
         var channel = new HandoffChannel(request.Fd, HandoffTimeoutMs);
-        var state = AdoptedState.Export(reactor, service);
-        var descriptors = new List<HandedDescriptor>();
-        foreach (var (fd, kind) in state.Listeners)
-            descriptors.Add(new HandedDescriptor(kind == ListenerKind.Metrics ? DescriptorRole.MetricsListener : DescriptorRole.EpmdListener, 0, fd));
-        if (reactor.ControlFd >= 0) descriptors.Add(new HandedDescriptor(DescriptorRole.ControlListener, 0, reactor.ControlFd));
-        foreach (var (key, fd) in state.Alive) descriptors.Add(new HandedDescriptor(DescriptorRole.Alive, key, fd));
+        var state = InheritedRegistrations.Export(service, endpoints);
         ushort format = HandoffSender.ChooseFormat([StateImage.CurrentVersion], request.Hello.Formats);
 
-        bool accepted = HandoffSender.Run(channel, request.Hello, format, state.Image, descriptors);
+        bool accepted = HandoffSender.Run(channel, request.Hello, format, state.Image, state.Descriptors);
         SocketIo.Close(request.Fd);
         if (accepted)
         {
-            if (log.On(0)) log.Write(0, $"handed over to pid {request.PeerPid}: {state.Alive.Count} registrations, {descriptors.Count} descriptors, state format {format}, {state.Image.Length} bytes, in {watch.ElapsedMilliseconds} ms; exiting");
+            if (log.On(0)) log.Write(0, $"handed over to pid {request.PeerPid}: {state.Registrations} registrations, {state.Descriptors.Count} descriptors, state format {format}, {state.Image.Length} bytes, in {watch.ElapsedMilliseconds} ms; exiting");
             return true;
         }
         if (log.On(0)) log.Write(0, $"upgrade by pid {request.PeerPid} did not happen ({channel.Error}); serving on");

@@ -3,9 +3,8 @@
 // binary cannot read is refused and the old daemon serves on; every refusal is one line, exit 1.
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
-using FastEpmd.Reactor;
 using FastEpmd.Service;
-using FastEpmd.State;
+using FastEpmd.Restart;
 using FastEpmd.Upgrade;
 
 namespace FastEpmd.Daemon;
@@ -57,7 +56,8 @@ internal static class UpgradeTakeover
         // The old daemon gone before reading this still leaves everything with us: serve.
         if (!receiver.Accept() && log.On(0)) log.Write(0, "-upgrade: the old daemon did not take the accept (" + receiver.Error + "); serving");
         receiver.Dispose();
-        return AdoptedState.Serve(options, log, listeners, metrics, image, alive, control);
+        return DaemonHost.ServeListeners(options, log, listeners, metrics, DaemonHost.TableSize(options),
+            handoff: InheritedRegistrations.FromHandoff(image, alive), controlFd: control);
     }
 
     /// <summary>

@@ -33,7 +33,7 @@ public class AdmissionLoopTests
         Assert.That(e.Data, Is.Empty);
         Assert.That(e.Reset, Is.True, "closed with the request unread (RST), not after reading it (FIN)");
         Assert.That(h.Service.Refusals.NotAllowed, Is.EqualTo(1));
-        Assert.That(h.Table.Count, Is.EqualTo(1), "only the registration holds a slot");
+        Assert.That(h.Epmd.Count, Is.EqualTo(1), "only the registration holds a slot");
 
         using var allowed = MappedLoopback.Connect(port, 3);
         allowed.Send(Hex.Parse(PortPleaseAlpha));
@@ -71,7 +71,7 @@ public class AdmissionLoopTests
                 s.Send(new byte[] { 0 });   // half a length: the slot stays taken
                 h.Step();
             }
-            Assert.That(h.Table.Count, Is.EqualTo(3));
+            Assert.That(h.Epmd.Count, Is.EqualTo(3));
 
             using (var over = MappedLoopback.Connect(port, 2))
             {
@@ -81,7 +81,7 @@ public class AdmissionLoopTests
                 Assert.That(e.Reset, Is.True);
             }
             Assert.That(h.Service.Refusals.OverPeerCap, Is.EqualTo(1));
-            Assert.That(h.Table.Count, Is.EqualTo(3), "the refused connection took no slot and evicted no one");
+            Assert.That(h.Epmd.Count, Is.EqualTo(3), "the refused connection took no slot and evicted no one");
 
             // Another address and local peers are not capped by it.
             using (var other = MappedLoopback.Connect(port, 4))
@@ -93,8 +93,8 @@ public class AdmissionLoopTests
 
             // A close gives the slot back to the address.
             held[0].Dispose();
-            for (int step = 0; step < 50 && h.Table.Count > 2; step++) h.Step(10);
-            Assert.That(h.Table.Count, Is.EqualTo(2));
+            for (int step = 0; step < 50 && h.Epmd.Count > 2; step++) h.Step(10);
+            Assert.That(h.Epmd.Count, Is.EqualTo(2));
             using var again = MappedLoopback.Connect(port, 2);
             again.Send(Hex.Parse(PortPleaseAlpha));
             Assert.That(h.Run(again).Hex, Is.EqualTo("77 01"));

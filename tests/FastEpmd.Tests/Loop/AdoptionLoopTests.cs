@@ -4,10 +4,12 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
-using FastEpmd.Adoption;
+using FastEpmd.Restart;
 using FastEpmd.Diagnostics;
-using FastEpmd.Reactor;
-using FastEpmd.State;
+using FastEpmd.Interop;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 using Tmds.Linux;
 
 namespace FastEpmd.Tests.Loop;
@@ -40,17 +42,17 @@ public class AdoptionLoopTests
     {
         public Handover(int nodes)
         {
-            Old = new LoopHarness();
+            Old = new LoopHarness(keepRegistrationsAtStop: true);
             for (int i = 0; i < nodes; i++) Nodes.Add(Old.Register(Alive("node" + i, 7000 + i), Created));
             Names = Old.Request("00 01 6e").Hex;
             Dump = Old.Request("00 01 64").Hex;
             Image = new byte[StateImage.Measure(Old.Registry)];
             StateImage.Encode(Old.Registry, Image);
             // What a store holds: its own copy of each socket. The old loop then lets go of its copies.
-            foreach (var (key, fd) in Old.Reactor.RegistrationDescriptors()) Passed.Add((StoreNames.Alive(key), LibC.dup(fd)));
-            Old.Reactor.Shutdown(keepRegistrations: true);
-            New = new LoopHarness(log: new Log(0, Logged.Add));
-            New.Reactor.DescriptorStore = Store;
+            foreach (var (key, fd) in Old.RegistrationDescriptors()) Passed.Add((StoreNames.Alive(key), LibC.dup(fd)));
+            Old.Loop.Shutdown(0);
+            New = new LoopHarness(log: new Log(0, Logged.Add), store: Store, mirror: Mirror);
+            Mirror.WriteAll(New.Registry);
         }
 
         public LoopHarness Old { get; }
@@ -62,6 +64,12 @@ public class AdoptionLoopTests
         public List<(string Name, int Fd)> Passed { get; } = new();
         public List<string> Logged { get; } = new();
         public RecordingStore Store { get; } = new();
+
+        /// <summary>The new loop's state image, as systemd's store keeps it (Image is the old loop's).</summary>
+        public byte[] MirrorMemory { get; } = new byte[StateImage.LengthFor(MirrorSlots)];
+        public StateMirror Mirror => _mirror ??= new StateMirror(MirrorMemory, MirrorSlots);
+        private StateMirror? _mirror;
+        private const int MirrorSlots = 64;
         public InheritedRegistrations? Applied { get; private set; }
 
         public int FdOf(int node) => Passed.Single(p => p.Name == StoreNames.Alive((ulong)node + 1)).Fd;
@@ -69,7 +77,7 @@ public class AdoptionLoopTests
         public void Apply(byte[]? image = null)
         {
             Applied = InheritedRegistrations.From(image ?? Image, Passed);
-            Applied.Apply(New.Service, New.Reactor, Log(), removeStray: name => Store.Calls.Add("remove-name " + name));
+            Applied.Apply(New.Service, New.Epmd, Store, Log(), removeStray: name => Store.Calls.Add("remove-name " + name));
         }
 
         private Log Log() => new(0, Logged.Add);
@@ -95,6 +103,27 @@ public class AdoptionLoopTests
         Assert.That(t.New.Request("00 06 7a 6e6f646533").Hex, Is.EqualTo("77 00 1b 5b 4d 00 00 06 00 05 00 05 6e 6f 64 65 33 00 02 ab cd"));
         foreach (var node in t.Nodes) Assert.That(LoopHarness.Quiet(node), Is.True, "no node sees its connection end");
         Assert.That(t.Store.Calls, Is.Empty, "adopted sockets are already in the store");
+    }
+
+    [Test]
+    public void An_exception_after_adoption_and_before_the_first_wait_leaves_every_adopted_registration_in_the_store()
+    {
+        using var t = new Handover(4);
+        // As DaemonHost's start-up: adopt, then something throws before the loop's first wait, and
+        // the using declarations release the endpoint and the loop on the way out.
+        Assert.Throws<InvalidOperationException>(() =>
+        {
+            using var serving = t.New;
+            t.Apply();
+            Assert.That(t.Applied!.Adopted, Is.EqualTo(4));
+            throw new InvalidOperationException("start-up failed after adoption");
+        });
+        Assert.That(t.Store.Calls, Is.Empty, "no socket left the descriptor store");
+        Assert.That(t.New.Registry.RegisteredCount, Is.EqualTo(4), "Dispose deregistered nothing");
+        var image = StateImage.Decode(t.MirrorMemory, out string? reason);
+        Assert.That(reason, Is.Null);
+        Assert.That(image!.Records.Count(r => r.State == FastEpmd.Registry.NodeState.Registered), Is.EqualTo(4),
+            "every adopted registration is still registered in the stored state image");
     }
 
     [Test]
@@ -217,9 +246,8 @@ public class AdoptionLoopTests
     [Test]
     public void Registrations_enter_the_store_when_registered_and_leave_on_close_or_stop()
     {
-        using var h = new LoopHarness(new Service.EpmdOptions { RelaxedCommandCheck = true });
         var store = new RecordingStore();
-        h.Reactor.DescriptorStore = store;
+        using var h = new LoopHarness(new Service.EpmdOptions { RelaxedCommandCheck = true }, store: store, keepRegistrationsAtStop: true);
         var a = h.Register(Alive("a", 7000), Created);
         h.Register(Alive("b", 7001), Created);
         Assert.That(store.Calls, Is.EqualTo(new[] { "store 1", "store 2" }));
@@ -228,7 +256,7 @@ public class AdoptionLoopTests
         Assert.That(h.Request("00 02 73 62").Hex, Is.EqualTo(Hex.Format(Hex.Ascii("STOPPED"))));
         Assert.That(store.Calls, Is.EqualTo(new[] { "store 1", "store 2", "remove 1", "remove 2" }));
         h.Register(Alive("c", 7002), Created);
-        h.Reactor.Shutdown(keepRegistrations: true);
+        h.Loop.Shutdown(0);
         Assert.That(store.Calls.Last(), Is.EqualTo("store 3"), "a stop that keeps registrations removes nothing");
         Assert.That(h.Registry.RegisteredCount, Is.EqualTo(1), "and deregisters nothing");
     }

@@ -48,7 +48,7 @@ public class AllocationTests
     private static long MeasuredStep(LoopHarness h, int step)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
-        h.Reactor.RunOnce(step == 0 ? 0 : 10);
+        h.Loop.RunOnce(step == 0 ? 0 : 10);
         return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
@@ -125,7 +125,7 @@ public class AllocationTests
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(2), creation);
         long total = ServeOne(h, client, reply, keep: true);
         client.Dispose();
-        return total + ProcessClose(h, () => h.Registry.RegisteredCount == 0 && h.Table.Count == 0);
+        return total + ProcessClose(h, () => h.Registry.RegisteredCount == 0 && h.Epmd.Count == 0);
     }
 
     internal static void Report(string what, long allocated, TimeSpan elapsed)
@@ -201,13 +201,11 @@ public class AllocationTests
     {
         // What -systemd adds per registration with a store: one image slot written, one FDSTORE and
         // one FDSTOREREMOVE handed to the store (here one that only counts).
-        using var h = new LoopHarness();
-        int slots = FastEpmd.State.StateMirror.SlotsFor(h.Table.Capacity, h.Registry.RememberLimit);
-        var mirror = new FastEpmd.State.StateMirror(new byte[FastEpmd.State.StateImage.LengthFor(slots)], slots);
-        mirror.WriteAll(h.Registry);
-        h.Service.Mirror = mirror;
+        int slots = FastEpmd.Restart.StateMirror.SlotsFor(64, FastEpmd.Registry.NodeRegistry.DefaultRememberLimit);
+        var mirror = new FastEpmd.Restart.StateMirror(new byte[FastEpmd.Restart.StateImage.LengthFor(slots)], slots);
         var store = new AdoptionLoopTests.RecordingStore { Recording = false };
-        h.Reactor.DescriptorStore = store;
+        using var h = new LoopHarness(capacity: 64, mirror: mirror, store: store);
+        mirror.WriteAll(h.Registry);
         var request = Hex.Frame(Hex.Cat(Hex.Parse("78 0bb8 4d 00 0006 0005 0005"), Hex.Ascii("churn"), Hex.Parse("0000")));
         uint creation = (uint)LoopHarness.StartSeconds + 1;
         var reply = new byte[6];
@@ -246,7 +244,7 @@ public class AllocationTests
             ServeMany(h, count, () => MappedLoopback.Connect(port, 2), _ => (request, found)));
         Assert.That(allocated, Is.EqualTo(0));
         Assert.That(h.Service.Refusals.NotAllowed, Is.Zero);
-        Assert.That(h.Reactor.Admission.Caps.Addresses, Is.Zero, "every close released its count");
+        Assert.That(h.Epmd.Admission.Caps.Addresses, Is.Zero, "every close released its count");
     }
 
     [Test]
@@ -267,7 +265,7 @@ public class AllocationTests
                 for (int step = 0; step < 200 && !closed; step++)
                 {
                     long before = GC.GetAllocatedBytesForCurrentThread();
-                    h.Reactor.RunOnce(step == 0 ? 0 : 10);
+                    h.Loop.RunOnce(step == 0 ? 0 : 10);
                     total += GC.GetAllocatedBytesForCurrentThread() - before;
                     if (!client.Poll(0, SelectMode.SelectRead)) continue;
                     try { closed = client.Receive(_buffer) == 0; }
@@ -353,7 +351,7 @@ public class AllocationTests
         using var client = h.Connect();
         client.Send(Hex.Parse("00 06 7a 616c706861"));
         long before = GC.GetAllocatedBytesForCurrentThread();
-        h.Reactor.RunOnce(0);
+        h.Loop.RunOnce(0);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.That(lines, Is.Not.Empty);
         Assert.That(allocated, Is.GreaterThan(64));

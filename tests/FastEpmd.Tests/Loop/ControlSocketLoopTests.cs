@@ -1,7 +1,10 @@
 // The -upgrade control socket inside the real loop: a trusted Hello is parked for the daemon;
 // garbage, a second asker and a silent one are closed; a flood of them leaves epmd clients served.
+using FastEpmd.Endpoints.Control;
 using FastEpmd.Interop;
-using FastEpmd.Reactor;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 using FastEpmd.Upgrade;
 using static Tmds.Linux.LibC;
 
@@ -23,7 +26,7 @@ public unsafe class ControlSocketLoopTests
         string name = UniqueName();
         int fd = UnixSocket.Listen(name);
         Assert.That(fd, Is.GreaterThanOrEqualTo(0), "listen: " + Errno.Describe(-fd));
-        loop.Reactor.AddControlListener(fd);
+        loop.Control.AddListener(fd);
         return (loop, name);
     }
 
@@ -61,8 +64,8 @@ public unsafe class ControlSocketLoopTests
     /// <summary>Steps until a Hello is parked, takes it (its descriptor closed at TearDown).</summary>
     private UpgradeRequest AwaitRequest(LoopHarness loop)
     {
-        for (int i = 0; i < 20 && loop.Reactor.PendingUpgrade is null; i++) loop.Step(5);
-        var request = loop.Reactor.TakeUpgradeRequest();
+        for (int i = 0; i < 20 && loop.Control.PendingUpgrade is null; i++) loop.Step(5);
+        var request = loop.Control.TakeUpgradeRequest();
         Assert.That(request, Is.Not.Null, "a Hello parked for the daemon");
         _open.Track(request!.Value.Fd);
         return request.Value;
@@ -85,7 +88,7 @@ public unsafe class ControlSocketLoopTests
         var request = AwaitRequest(loop);
         Assert.That(request.Hello.Formats, Is.EqualTo(new ushort[] { 1 }));
         Assert.That(request.PeerPid, Is.EqualTo(Environment.ProcessId));
-        Assert.That(loop.Reactor.TakeUpgradeRequest(), Is.Null, "taken once");
+        Assert.That(loop.Control.TakeUpgradeRequest(), Is.Null, "taken once");
     }
 
     [Test]
@@ -96,7 +99,7 @@ public unsafe class ControlSocketLoopTests
         int fd = Dial(name);
         SendRecord(fd, "GET / HTTP/1.0\r\n\r\n"u8);
         Assert.That(ClosedByDaemon(loop, fd), Is.True);
-        Assert.That(loop.Reactor.PendingUpgrade, Is.Null);
+        Assert.That(loop.Control.PendingUpgrade, Is.Null);
         AssertStillServes(loop);
     }
 
@@ -120,7 +123,7 @@ public unsafe class ControlSocketLoopTests
         using var owned = loop;
         int fd = Dial(name);
         loop.Step(5);
-        loop.NowMs += EpmdReactor.HelloTimeoutMs - 1;
+        loop.NowMs += ControlEndpoint.HelloTimeoutMs - 1;
         loop.Step(0);
         Assert.That(SocketIo.Receive(fd, new byte[8], out _, out _), Is.EqualTo(IoStatus.WouldBlock), "not yet");
         loop.NowMs += 2;

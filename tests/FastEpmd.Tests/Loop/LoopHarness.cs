@@ -1,10 +1,16 @@
-// A real EpmdReactor on a loopback listener, stepped by RunOnce on the test thread, with clocks
-// the test sets. Built as DaemonHost builds it; the listener takes an ephemeral port.
+// A real loop with its epmd and control endpoints (and a metrics endpoint on demand) on a loopback
+// listener, stepped by RunOnce on the test thread, with clocks the test sets. Built as DaemonHost
+// builds it; the listener takes an ephemeral port.
 using System.Net;
 using System.Net.Sockets;
 using FastEpmd.Diagnostics;
+using FastEpmd.Endpoints.Control;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.Endpoints.Metrics;
+using FastEpmd.Interop;
+using FastEpmd.Loop;
 using FastEpmd.Poller;
-using FastEpmd.Reactor;
+using FastEpmd.CommandLine;
 using FastEpmd.Registry;
 using FastEpmd.Service;
 using Tmds.Linux;
@@ -20,14 +26,18 @@ internal sealed class LoopHarness : IDisposable
     private readonly byte[] _readBuffer = new byte[1 << 20];
 
     public LoopHarness(EpmdOptions? options = null, int capacity = 64, int rememberLimit = NodeRegistry.DefaultRememberLimit,
-        Log? log = null, int? serverSendBuffer = null)
+        Log? log = null, int? serverSendBuffer = null, IDescriptorStore? store = null, bool keepRegistrationsAtStop = false,
+        IRegistryMirror? mirror = null, IPoller? poller = null, AcceptFunction? accept = null)
     {
         Options = options ?? new EpmdOptions();
+        Log = log ?? Log.Silent;
         Registry = new NodeRegistry(64, rememberLimit);
-        Service = new EpmdService(Options, Registry, log ?? Log.Silent, () => NowSeconds);
-        Table = new ConnectionTable(capacity);
-        Poller = new EpollPoller();
-        Reactor = new EpmdReactor(Options, Service, Poller, Table, log ?? Log.Silent, () => NowMs);
+        Service = new EpmdService(Options, Registry, Log, () => NowSeconds, mirror: mirror);
+        Table = new ConnectionTable(capacity + MetricsEndpoint.DefaultCapacity + 1);
+        Poller = poller ?? new EpollPoller();
+        Loop = new EventLoop(Poller, Table, Log, () => NowMs) { Accept = accept ?? Listener.Accept };
+        Epmd = new EpmdEndpoint(Loop, Service, Options, Log, quota: capacity, store: store, keepRegistrationsAtStop: keepRegistrationsAtStop);
+        Control = new ControlEndpoint(Loop, Log);
         int fd = Listener.Open(SocketPairs.Loopback4, 0);
         if (fd < 0) throw new InvalidOperationException("cannot listen on 127.0.0.1: errno " + -fd);
         Port = Listener.LocalPort(fd);
@@ -41,20 +51,40 @@ internal sealed class LoopHarness : IDisposable
                     throw new InvalidOperationException("SO_SNDBUF: errno " + LibC.errno);
             }
         }
-        Reactor.AddListener(fd);
+        Epmd.AddListener(fd);
         Endpoint = new IPEndPoint(IPAddress.Loopback, Port);
+    }
+
+    /// <summary>Serves the metrics endpoint on listenFd from this loop.</summary>
+    public MetricsEndpoint AddMetricsListener(int listenFd, string version, long startUnixMs, int capacity = MetricsEndpoint.DefaultCapacity)
+    {
+        Metrics ??= new MetricsEndpoint(Loop, Epmd, Log, version, startUnixMs, capacity, Options.AcceptBatch);
+        Metrics.AddListener(listenFd);
+        return Metrics;
+    }
+
+    /// <summary>Every registration's (key, fd), as a handoff exports them; the descriptors stay the loop's.</summary>
+    public List<(ulong Key, int Fd)> RegistrationDescriptors()
+    {
+        var held = new List<HeldDescriptor>();
+        Epmd.Export(held);
+        return held.Where(d => d.Role == HeldRole.Connection).Select(d => (d.Key, d.Fd)).ToList();
     }
 
     public EpmdOptions Options { get; }
     public NodeRegistry Registry { get; }
     public EpmdService Service { get; }
+    public Log Log { get; }
     public ConnectionTable Table { get; }
-    public EpollPoller Poller { get; }
-    public EpmdReactor Reactor { get; }
+    public IPoller Poller { get; }
+    public EventLoop Loop { get; }
+    public EpmdEndpoint Epmd { get; }
+    public ControlEndpoint Control { get; }
+    public MetricsEndpoint? Metrics { get; private set; }
     public int Port { get; }
     public IPEndPoint Endpoint { get; }
 
-    /// <summary>The reactor's monotonic clock (ms); only the test moves it.</summary>
+    /// <summary>The loop's monotonic clock (ms); only the test moves it.</summary>
     public long NowMs { get; set; } = StartMs;
 
     /// <summary>The wall clock (s) that seeds creations.</summary>
@@ -76,10 +106,10 @@ internal sealed class LoopHarness : IDisposable
         return client;
     }
 
-    public int Step(int timeoutMs = 0) => Reactor.RunOnce(timeoutMs);
+    public int Step(int timeoutMs = 0) => Loop.RunOnce(timeoutMs);
 
     /// <summary>
-    /// Steps the reactor and reads what the client receives, until the server closes the
+    /// Steps the loop and reads what the client receives, until the server closes the
     /// connection, expected bytes have arrived (kept connections), or maxSteps steps passed.
     /// </summary>
     public Exchange Run(Socket client, int expectBytes = -1, int maxSteps = 100)
@@ -87,7 +117,7 @@ internal sealed class LoopHarness : IDisposable
         var data = new List<byte>();
         for (int step = 1; step <= maxSteps; step++)
         {
-            Reactor.RunOnce(step == 1 ? 0 : 10);
+            Loop.RunOnce(step == 1 ? 0 : 10);
             while (client.Poll(0, SelectMode.SelectRead))
             {
                 int n;
@@ -140,10 +170,17 @@ internal sealed class LoopHarness : IDisposable
         }
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         foreach (var c in _clients) c.Dispose();
-        Reactor.Dispose();
+        Metrics?.Dispose();
+        Control.Dispose();
+        Epmd.Dispose();
+        Loop.Dispose();
         Poller.Dispose();
         Table.Dispose();
         Service.Snapshots.Dispose();

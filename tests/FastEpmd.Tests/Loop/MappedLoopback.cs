@@ -22,7 +22,7 @@ internal static class MappedLoopback
         if (fd < 0) throw new InvalidOperationException("dup: errno " + LibC.errno);
         int flags = LibC.fcntl(fd, LibC.F_GETFL);
         LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK);
-        h.Reactor.AddListener(fd);
+        h.Epmd.AddListener(fd);
         return port;
     }
 

@@ -1,10 +1,14 @@
 // The metrics responder on a real reactor: scrapes over real loopback sockets, stepped on the
 // test thread. A scrape allocates nothing once warm; /healthz turns 503 once the epmd listeners
 // are closed during shutdown; a flood on the metrics port never takes an epmd slot.
+using FastEpmd.Endpoints.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using FastEpmd.Reactor;
+using FastEpmd.Interop;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 
 namespace FastEpmd.Tests.Loop;
 
@@ -15,11 +19,11 @@ public class MetricsLoopTests
 
     private readonly byte[] _buffer = new byte[65536];
 
-    private static IPEndPoint AddMetrics(LoopHarness h, int capacity = MetricsConnectionTable.DefaultCapacity)
+    private static IPEndPoint AddMetrics(LoopHarness h, int capacity = MetricsEndpoint.DefaultCapacity)
     {
         int fd = Listener.Open(SocketPairs.Loopback4, 0);
         Assert.That(fd, Is.GreaterThanOrEqualTo(0));
-        h.Reactor.AddMetricsListener(fd, "1.2.3", 1_700_000_000_500, capacity);
+        h.AddMetricsListener(fd, "1.2.3", 1_700_000_000_500, capacity);
         return new IPEndPoint(IPAddress.Loopback, Listener.LocalPort(fd));
     }
 
@@ -40,7 +44,7 @@ public class MetricsLoopTests
         for (int step = 0; step < 200; step++)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
-            h.Reactor.RunOnce(step == 0 ? 0 : 10);
+            h.Loop.RunOnce(step == 0 ? 0 : 10);
             allocated += GC.GetAllocatedBytesForCurrentThread() - before;
             while (s.Poll(0, SelectMode.SelectRead))
             {
@@ -120,7 +124,7 @@ public class MetricsLoopTests
         var metrics = AddMetrics(h);
         var (response, _) = Exchange(h, metrics, "GET /metrics HTTP/1.1\r\nX: " + new string('a', 9000) + "\r\n\r\n");
         Assert.That(response, Is.Empty);
-        Assert.That(h.Reactor.MetricsCounters.TooLarge, Is.EqualTo(1));
+        Assert.That(h.Metrics!.Counters.TooLarge, Is.EqualTo(1));
     }
 
     [Test]
@@ -131,15 +135,15 @@ public class MetricsLoopTests
         using var s = Open(metrics);
         s.Send("GET /metr"u8.ToArray());
         h.Step();
-        Assert.That(h.Reactor.MetricsTable!.Count, Is.EqualTo(1));
-        h.NowMs += EpmdReactor.MetricsDeadlineMs - 1;
+        Assert.That(h.Metrics!.Count, Is.EqualTo(1));
+        h.NowMs += MetricsEndpoint.DeadlineMs - 1;
         h.Step();
-        Assert.That(h.Reactor.MetricsTable.Count, Is.EqualTo(1));
+        Assert.That(h.Metrics!.Count, Is.EqualTo(1));
         h.NowMs += 1;
         h.Step();
-        Assert.That(h.Reactor.MetricsTable.Count, Is.Zero);
+        Assert.That(h.Metrics!.Count, Is.Zero);
         Assert.That(LoopHarness.ClosedSilently(s), Is.True);
-        Assert.That(h.Reactor.MetricsCounters.Deadlines, Is.EqualTo(1));
+        Assert.That(h.Metrics!.Counters.Deadlines, Is.EqualTo(1));
     }
 
     [Test]
@@ -157,9 +161,9 @@ public class MetricsLoopTests
                 h.NowMs += 1;
                 h.Step();
             }
-            Assert.That(h.Reactor.MetricsTable!.Count, Is.EqualTo(4));
-            Assert.That(h.Reactor.MetricsCounters.DroppedForFullTable, Is.EqualTo(8));
-            Assert.That(h.Table.Count, Is.EqualTo(1), "only the registration holds an epmd slot");
+            Assert.That(h.Metrics!.Count, Is.EqualTo(4));
+            Assert.That(h.Metrics!.Counters.DroppedForFullTable, Is.EqualTo(8));
+            Assert.That(h.Epmd.Count, Is.EqualTo(1), "only the registration holds an epmd slot");
             Assert.That(LoopHarness.ClosedSilently(flood[0]), Is.True, "the oldest went first");
             var port = h.Request("00 06 7a 616c706861");
             Assert.That(port.Hex, Does.StartWith("77 00"), "epmd clients are still served");
@@ -181,11 +185,11 @@ public class MetricsLoopTests
 
         using var probe = Open(metrics);
         h.Step();   // accepted, waiting for its request
-        h.Reactor.RequestStop();
+        h.Loop.RequestStop();
         h.Step();
-        Assert.That(h.Reactor.StopRequested, Is.True);
+        Assert.That(h.Loop.StopRequested, Is.True);
         probe.Send("GET /healthz HTTP/1.1\r\n\r\n"u8.ToArray());
-        h.Reactor.Shutdown(budgetMs: 90);
+        h.Loop.Shutdown(budgetMs: 90);
         Assert.That(probe.Poll(1_000_000, SelectMode.SelectRead), Is.True);
         int n = probe.Receive(_buffer);
         var response = Encoding.ASCII.GetString(_buffer, 0, n);

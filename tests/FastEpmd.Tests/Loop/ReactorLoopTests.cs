@@ -154,18 +154,18 @@ public class ReactorLoopTests
         using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 3 });
         var client = h.Connect();
         h.Step();
-        Assert.That(h.Table.Count, Is.EqualTo(1), "accepted");
+        Assert.That(h.Epmd.Count, Is.EqualTo(1), "accepted");
 
         h.NowMs = LoopHarness.StartMs + 3_999;
         h.Step();
         Assert.That(LoopHarness.Quiet(client), Is.True, "closed before the deadline");
-        Assert.That(h.Table.Count, Is.EqualTo(1));
+        Assert.That(h.Epmd.Count, Is.EqualTo(1));
 
         h.NowMs = LoopHarness.StartMs + 4_001;
         h.Step();
         Assert.That(LoopHarness.ClosedSilently(client), Is.True, "still open after the deadline");
-        Assert.That(h.Table.Count, Is.EqualTo(0));
-        Assert.That(h.Reactor.Counters.Timeouts, Is.EqualTo(1));
+        Assert.That(h.Epmd.Count, Is.EqualTo(0));
+        Assert.That(h.Epmd.Counters.Timeouts, Is.EqualTo(1));
     }
 
     [Test]
@@ -206,8 +206,8 @@ public class ReactorLoopTests
         h.NowMs = last + 3_001;
         h.Step();
         Assert.That(LoopHarness.ClosedSilently(client), Is.True, "3 s of silence after the last byte");
-        Assert.That(h.Reactor.Counters.Timeouts, Is.EqualTo(1));
-        Assert.That(h.Reactor.Counters.RequestDeadlines, Is.EqualTo(0));
+        Assert.That(h.Epmd.Counters.Timeouts, Is.EqualTo(1));
+        Assert.That(h.Epmd.Counters.RequestDeadlines, Is.EqualTo(0));
     }
 
     [Test]
@@ -232,8 +232,8 @@ public class ReactorLoopTests
         h.NowMs = LoopHarness.StartMs + 5_001;
         h.Step();
         Assert.That(LoopHarness.ClosedSilently(client), Is.True, "a client sending a byte every 600 ms outlived the 5 s deadline");
-        Assert.That(h.Reactor.Counters.RequestDeadlines, Is.EqualTo(1));
-        Assert.That(h.Reactor.Counters.Timeouts, Is.EqualTo(0));
+        Assert.That(h.Epmd.Counters.RequestDeadlines, Is.EqualTo(1));
+        Assert.That(h.Epmd.Counters.Timeouts, Is.EqualTo(0));
     }
 
     [Test]
@@ -341,7 +341,7 @@ public class ReactorLoopTests
         SocketPairs.Reset(node);
         for (int i = 0; i < 5; i++) h.Step(5);
         Assert.That(h.Registry.RegisteredCount, Is.EqualTo(0));
-        Assert.That(h.Table.Count, Is.EqualTo(0));
+        Assert.That(h.Epmd.Count, Is.EqualTo(0));
         Assert.That(h.Request("00 01 6e").Hex, Is.EqualTo(NamesHeader));
     }
 
@@ -359,7 +359,7 @@ public class ReactorLoopTests
             idle[i] = h.Connect();
             h.Step();
         }
-        Assert.That(h.Table.Count, Is.EqualTo(4));
+        Assert.That(h.Epmd.Count, Is.EqualTo(4));
 
         h.NowMs += 10;
         var names = h.Request("00 01 6e");
@@ -368,19 +368,19 @@ public class ReactorLoopTests
         Assert.That(LoopHarness.Quiet(idle[1]), Is.True);
         Assert.That(LoopHarness.Quiet(idle[2]), Is.True);
         Assert.That(LoopHarness.Quiet(node), Is.True);
-        Assert.That(h.Reactor.Counters.DroppedForFullTable, Is.EqualTo(1));
+        Assert.That(h.Epmd.Counters.DroppedForFullTable, Is.EqualTo(1));
 
         // Fill the freed slot, then again: now idle[1] is the oldest.
         h.NowMs += 10;
         var late = h.Connect();
         h.Step();
-        Assert.That(h.Table.Count, Is.EqualTo(4));
+        Assert.That(h.Epmd.Count, Is.EqualTo(4));
         h.NowMs += 10;
         Assert.That(h.Request("00 06 7a 616c706861").Hex, Is.EqualTo(H(AlphaFound)));
         Assert.That(LoopHarness.ClosedSilently(idle[1]), Is.True);
         Assert.That(LoopHarness.Quiet(idle[2]), Is.True);
         Assert.That(LoopHarness.Quiet(late), Is.True);
-        Assert.That(h.Reactor.Counters.DroppedForFullTable, Is.EqualTo(2));
+        Assert.That(h.Epmd.Counters.DroppedForFullTable, Is.EqualTo(2));
         Assert.That(h.Registry.FindRegistered("alpha"u8), Is.Not.EqualTo(-1));
     }
 
@@ -409,7 +409,7 @@ public class ReactorLoopTests
         var e = h.Request("00 01 6e");
         Assert.That(e.Closed, Is.True);
         Assert.That(e.Data, Is.Empty);
-        Assert.That(h.Reactor.Counters.DroppedForFullTable, Is.EqualTo(1));
+        Assert.That(h.Epmd.Counters.DroppedForFullTable, Is.EqualTo(1));
         Assert.That(LoopHarness.Quiet(a), Is.True);
         Assert.That(LoopHarness.Quiet(b), Is.True);
         Assert.That(h.Registry.RegisteredCount, Is.EqualTo(2));
@@ -437,7 +437,7 @@ public class ReactorLoopTests
         for (int i = 0; i < 3 && h.Registry.RegisteredCount > 0; i++) h.Step(5);
         Assert.That(h.Registry.FindRegistered("alpha"u8), Is.EqualTo(-1));
         Assert.That(h.Registry.RememberedCount, Is.EqualTo(1));
-        Assert.That(h.Table.Count, Is.EqualTo(0));
+        Assert.That(h.Epmd.Count, Is.EqualTo(0));
         if (how is "half-close" or "byte" or "second request")
             Assert.That(LoopHarness.ClosedSilently(node), Is.True, "epmd closes it, with no reply");
         Assert.That(h.Request(PortPleaseAlpha).Hex, Is.EqualTo("77 01"));
@@ -476,16 +476,16 @@ public class ReactorLoopTests
         var taker = h.Send(h.Connect(), AliveBeta);
         dying.Close();
         Assert.That(h.Run(taker, expectBytes: 6).Hex, Is.EqualTo(H("76 00 65 53 f1 02")));
-        Assert.That(h.Reactor.Counters.DeadOwnersDropped, Is.EqualTo(1), "the dead-owner path was taken");
+        Assert.That(h.Epmd.Counters.DeadOwnersDropped, Is.EqualTo(1), "the dead-owner path was taken");
         Assert.That(h.Registry[h.Registry.FindRegistered("beta"u8)].Owner, Is.Not.EqualTo(0UL));
 
         var refused = h.Register(AliveAlpha, Refused);
-        Assert.That(h.Reactor.Counters.DeadOwnersDropped, Is.EqualTo(1));
+        Assert.That(h.Epmd.Counters.DeadOwnersDropped, Is.EqualTo(1));
         h.Step();
         Assert.That(LoopHarness.Quiet(live), Is.True);
         Assert.That(LoopHarness.Quiet(taker), Is.True);
         Assert.That(h.Registry.RegisteredCount, Is.EqualTo(2));
-        Assert.That(h.Table.Count, Is.EqualTo(3), "live, taker and the refused duplicate");
+        Assert.That(h.Epmd.Count, Is.EqualTo(3), "live, taker and the refused duplicate");
     }
 
     [TestCase("registered")]
@@ -513,7 +513,7 @@ public class ReactorLoopTests
         Assert.That(e.Hex, Is.EqualTo(Text("STOPPED")));
         Assert.That(LoopHarness.ClosedSilently(node), Is.True, "the node sees EOF");
         Assert.That(h.Registry.FindRegistered("alpha"u8), Is.EqualTo(-1));
-        Assert.That(h.Table.Count, Is.EqualTo(0));
+        Assert.That(h.Epmd.Count, Is.EqualTo(0));
         Assert.That(h.Request("00 06 73 616c706861").Hex, Is.EqualTo(Text("NOEXISTSTOPPED")));
     }
 
@@ -523,22 +523,22 @@ public class ReactorLoopTests
         using var h = new LoopHarness();
         var node = h.Register(AliveAlpha, AliveAlphaOk);
         Assert.That(h.Request("00 01 6b").Hex, Is.EqualTo(Text("NO")));
-        Assert.That(h.Reactor.StopRequested, Is.False);
+        Assert.That(h.Loop.StopRequested, Is.False);
         node.Close();
         h.Step(5);
         Assert.That(h.Request("00 01 6b").Hex, Is.EqualTo(Text("OK")));
-        Assert.That(h.Reactor.StopRequested, Is.True);
+        Assert.That(h.Loop.StopRequested, Is.True);
     }
 
     [Test]
     public void Request_stop_from_another_thread_wakes_the_loop()
     {
         using var h = new LoopHarness();
-        var t = new Thread(() => h.Reactor.RequestStop());
+        var t = new Thread(() => h.Loop.RequestStop());
         t.Start();
         t.Join();
         h.Step(5000);
-        Assert.That(h.Reactor.StopRequested, Is.True);
+        Assert.That(h.Loop.StopRequested, Is.True);
     }
 
     [Test]
@@ -548,7 +548,7 @@ public class ReactorLoopTests
         var a = h.Register(AliveAlpha, AliveAlphaOk);
         var idle = h.Connect();
         h.Step();
-        h.Reactor.Shutdown();
+        h.Loop.Shutdown(0);
         Assert.That(LoopHarness.ClosedSilently(a), Is.True);
         Assert.That(LoopHarness.ClosedSilently(idle), Is.True);
         Assert.That(h.Registry.RegisteredCount, Is.EqualTo(0));
@@ -581,7 +581,7 @@ public class ReactorLoopTests
 
         var first = h.Send(h.Connect(receiveBuffer: 2048), "00 01 6e");
         h.Step();
-        Assert.That(h.Table.UsedSlots().Count(slot => h.Table[slot].State == FastEpmd.Reactor.ConnectionState.Writing),
+        Assert.That(h.Table.SlotsOf(0).Count(slot => h.Epmd[slot].State == FastEpmd.Endpoints.Epmd.ConnectionState.Writing),
             Is.EqualTo(1), "the reply fit the socket: this test no longer covers a parked write");
 
         nodes[50].Close();                 // n050 leaves (line 49 counted from the newest)
@@ -621,8 +621,8 @@ public class ReactorLoopTests
             peak = Math.Max(peak, h.Service.Snapshots.MappedBytes);
             Assert.That(h.Service.Snapshots.MappedBytes, Is.LessThanOrEqualTo(budget), $"after reader {i}");
         }
-        TestContext.Out.WriteLine($"peak reply memory {peak} of {budget}; shed {h.Reactor.Counters.SnapshotReadersShed} readers");
-        Assert.That(h.Reactor.Counters.SnapshotReadersShed, Is.GreaterThanOrEqualTo(10));
+        TestContext.Out.WriteLine($"peak reply memory {peak} of {budget}; shed {h.Epmd.Counters.SnapshotReadersShed} readers");
+        Assert.That(h.Epmd.Counters.SnapshotReadersShed, Is.GreaterThanOrEqualTo(10));
         Assert.That(LoopHarness.Quiet(readers[^1]) || readers[^1].Available > 0, Is.True, "the newest reader is kept");
         Assert.That(ClosedOrReset(readers[0]), Is.True, "the oldest reader was closed");
         Assert.That(h.Registry.RegisteredCount, Is.EqualTo(90), "no registration is ever touched");
@@ -683,7 +683,7 @@ public class ReactorLoopTests
             Assert.That(e.Hex, Is.EqualTo(H(AlphaFound)));
             Assert.That(e.Closed, Is.True);
         }
-        Assert.That(h.Table.Count, Is.EqualTo(1), "only the registration is left");
+        Assert.That(h.Epmd.Count, Is.EqualTo(1), "only the registration is left");
     }
 
     /// <summary>Reads a little from each reader per loop step until all of them see EOF.</summary>

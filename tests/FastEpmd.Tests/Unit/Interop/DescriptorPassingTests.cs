@@ -1,7 +1,9 @@
 // SCM_RIGHTS over real socketpairs: descriptors arrive as working copies, close-on-exec, and every
 // errno path ends in a status (EAGAIN, a gone peer, too many descriptors, a cut control buffer).
 using FastEpmd.Interop;
-using FastEpmd.Reactor;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 

@@ -1,6 +1,6 @@
 // The metrics responder's request parser as a pure function of the bytes buffered so far.
 using System.Text;
-using FastEpmd.Metrics;
+using FastEpmd.Endpoints.Metrics;
 
 namespace FastEpmd.Tests.Unit.Metrics;
 

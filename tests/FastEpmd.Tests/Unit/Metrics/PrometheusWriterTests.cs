@@ -1,7 +1,10 @@
 // The exposition writer: 0.0.4 text, and an honest overflow flag when the buffer is short.
 using System.Text;
-using FastEpmd.Metrics;
-using FastEpmd.Reactor;
+using FastEpmd.Endpoints.Metrics;
+using FastEpmd.Interop;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 using FastEpmd.Service;
 
 namespace FastEpmd.Tests.Unit.Metrics;
@@ -44,9 +47,9 @@ public class PrometheusWriterTests
     [Test]
     public void TheWholeExposition_FitsTheResponseBuffer_AndNamesEveryFamilyOnce()
     {
-        var buffer = new byte[MetricsConnectionTable.BufferSize];
-        var w = new PrometheusWriter(buffer.AsSpan(FastEpmd.Metrics.HttpResponse.HeaderRoom));
-        var counters = new ReactorCounters { Accepted = long.MaxValue, BytesSent = long.MaxValue };
+        var buffer = new byte[MetricsEndpoint.BufferSize];
+        var w = new PrometheusWriter(buffer.AsSpan(FastEpmd.Endpoints.Metrics.HttpResponse.HeaderRoom));
+        var counters = new EpmdCounters { Accepted = long.MaxValue, BytesSent = long.MaxValue };
         var view = new MetricsView
         {
             Reactor = counters,
@@ -64,7 +67,7 @@ public class PrometheusWriterTests
         };
         MetricsExposition.Write(ref w, in view);
         Assert.That(w.Overflow, Is.False);
-        var text = Encoding.ASCII.GetString(buffer, FastEpmd.Metrics.HttpResponse.HeaderRoom, w.Length);
+        var text = Encoding.ASCII.GetString(buffer, FastEpmd.Endpoints.Metrics.HttpResponse.HeaderRoom, w.Length);
         var types = text.Split('\n').Where(l => l.StartsWith("# TYPE ")).Select(l => l.Split(' ')[2]).ToList();
         Assert.That(types, Is.Unique);
         Assert.That(types, Does.Contain("fastepmd_registrations").And.Contain("fastepmd_duplicate_refusals_total")

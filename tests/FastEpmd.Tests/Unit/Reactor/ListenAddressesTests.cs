@@ -1,5 +1,8 @@
 // Which addresses to listen on, from -address (spec 5.2). Planning only: nothing binds here.
-using FastEpmd.Reactor;
+using FastEpmd.Interop;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 using FastEpmd.Service;
 
 namespace FastEpmd.Tests.Unit.Reactor;

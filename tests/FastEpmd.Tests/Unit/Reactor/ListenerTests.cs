@@ -1,5 +1,8 @@
 // Listener.Open over real sockets: the errno of a failed bind survives the options set around it.
-using FastEpmd.Reactor;
+using FastEpmd.Interop;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 

@@ -1,7 +1,9 @@
 // SocketIo over real sockets: each errno case classified once, and no SIGPIPE from a send.
 using System.Diagnostics;
 using FastEpmd.Interop;
-using FastEpmd.Reactor;
+using FastEpmd.Loop;
+using FastEpmd.Endpoints.Epmd;
+using FastEpmd.CommandLine;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 

@@ -4,7 +4,7 @@ using System.Text;
 using FastEpmd.Diagnostics;
 using FastEpmd.Registry;
 using FastEpmd.Service;
-using FastEpmd.State;
+using FastEpmd.Restart;
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.State;
@@ -20,7 +20,7 @@ public class RegistryRestoreTests
         var decoded = StateImage.Decode(image, out string? reason);
         Assert.That(reason, Is.Null);
         var restored = new NodeRegistry(64, rememberLimit);
-        restored.Restore(decoded!);
+        restored.Restore(decoded!.SlotCount, decoded.Records);
         // Each restored registration gets its connection back (same fd, so DUMP compares whole).
         for (int r = restored.FirstRegistered; r >= 0; r = restored.NextInList(r))
             restored.Adopt(r, 1000 + (ulong)r, registry[r].Fd);
@@ -112,7 +112,7 @@ public class RegistryRestoreTests
         image[StateSlot.OffsetOf(torn) + 3] = 1;
         var decoded = StateImage.Decode(image, out _)!;
         var restored = new NodeRegistry();
-        restored.Restore(decoded);
+        restored.Restore(decoded.SlotCount, decoded.Records);
         Assert.That(restored.FindRegistered("n4"u8), Is.EqualTo(-1));
         Assert.That(restored.RegisteredCount, Is.EqualTo(registry.RegisteredCount - 1));
         Register(restored, "into-the-hole", 6500, 5);

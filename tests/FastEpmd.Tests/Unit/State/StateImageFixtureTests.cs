@@ -4,7 +4,7 @@ using System.Text;
 using FastEpmd.Diagnostics;
 using FastEpmd.Registry;
 using FastEpmd.Service;
-using FastEpmd.State;
+using FastEpmd.Restart;
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.State;
@@ -46,7 +46,8 @@ public class StateImageFixtureTests
     public void Version_1_fixture_restores_to_these_replies()
     {
         var registry = new NodeRegistry();
-        registry.Restore(StateImage.Decode(Fixture(), out _)!);
+        var decoded = StateImage.Decode(Fixture(), out _)!;
+        registry.Restore(decoded.SlotCount, decoded.Records);
         registry.Adopt(registry.FindRegistered("alpha"u8), 11, 7);
         registry.Adopt(registry.FindRegistered("beta"u8), 12, 8);
         var service = new EpmdService(new EpmdOptions(), registry, Log.Silent, () => 1_700_000_000);

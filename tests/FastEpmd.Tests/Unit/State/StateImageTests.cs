@@ -3,7 +3,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using FastEpmd.Registry;
-using FastEpmd.State;
+using FastEpmd.Restart;
 
 namespace FastEpmd.Tests.Unit.State;
 

@@ -5,7 +5,7 @@ using System.Text;
 using FastEpmd.Diagnostics;
 using FastEpmd.Registry;
 using FastEpmd.Service;
-using FastEpmd.State;
+using FastEpmd.Restart;
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.State;
@@ -22,12 +22,11 @@ public class StateMirrorTests
     public void A_mirror_fed_by_the_service_decodes_to_the_whole_encode()
     {
         var registry = new NodeRegistry(64, NodeRegistry.DebugRememberLimit);
-        var service = new EpmdService(new EpmdOptions(), registry, Log.Silent, () => T0);
         int slots = StateMirror.SlotsFor(32, registry.RememberLimit);
         var memory = new byte[StateImage.LengthFor(slots)];
         var mirror = new StateMirror(memory, slots);
         mirror.WriteAll(registry);
-        service.Mirror = mirror;
+        var service = new EpmdService(new EpmdOptions(), registry, Log.Silent, () => T0, mirror: mirror);
         var reply = new byte[Limits.MaxSmallReply];
         var random = new Random(13);
         var owners = new Dictionary<int, ulong>();

@@ -1,0 +1,141 @@
+// Every epoll_ctl call site of the loop survives a refusal (ENOMEM, ENOSPC), through a test double
+// over the real poller: a connection the poller will not watch is closed with one log line, a
+// control connection likewise, a listener that cannot be added is logged and the others serve, and
+// a listener whose pause or resume is refused after an accept error leaves the poller (no spin) and
+// comes back by its backoff timer. Each test ends with a lookup answered: the loop lives.
+using System.Net.Sockets;
+using FastEpmd.Diagnostics;
+using FastEpmd.Interop;
+using FastEpmd.Loop;
+using FastEpmd.Upgrade;
+
+namespace FastEpmd.Tests.Loop;
+
+public class PollerFaultTests
+{
+    private const string NamesRequest = "00 01 6e";
+    private const string NamesHeader = "00 00 11 11";
+    private readonly OpenDescriptors _open = new();
+
+    [TearDown]
+    public void CloseAll() => _open.CloseAll();
+
+    private static bool IsConnection(ulong token) => LoopToken.KindOf(token) == TokenKind.Connection;
+
+    private static bool IsListener(ulong token) => LoopToken.KindOf(token) == TokenKind.Listener;
+
+    private static void AssertServes(LoopHarness h)
+    {
+        var e = h.Request(NamesRequest);
+        Assert.That(e.Hex, Does.StartWith(NamesHeader), "the loop still answers NAMES");
+        Assert.That(e.Closed, Is.True);
+    }
+
+    [TestCase(28)]   // ENOSPC: max_user_watches reached
+    [TestCase(12)]   // ENOMEM
+    public void A_connection_the_poller_will_not_watch_is_closed_and_the_loop_serves_on(int errno)
+    {
+        var lines = new List<string>();
+        var poller = new FaultyPoller { Errno = errno, FailAdd = (_, token) => IsConnection(token) };
+        using var h = new LoopHarness(log: new Log(0, lines.Add), poller: poller);
+        var silent = h.Connect();   // accepted, nothing to read: the loop asks the poller to watch it
+        h.Step();
+        Assert.That(poller.Refused, Is.EqualTo(1));
+        Assert.That(LoopHarness.ClosedSilently(silent), Is.True, "the connection it could not watch is closed");
+        Assert.That(h.Epmd.Count, Is.Zero);
+        Assert.That(lines, Has.Count.EqualTo(1));
+        Assert.That(lines[0], Does.Contain("cannot watch fd").And.Contain("epoll_ctl(ADD)"));
+        Assert.That(h.Loop.Counters.PollerRefusals, Is.EqualTo(1));
+
+        poller.FailAdd = null;
+        AssertServes(h);
+    }
+
+    [Test]
+    public void A_control_connection_the_poller_will_not_watch_is_closed_and_the_next_asker_is_heard()
+    {
+        var poller = new FaultyPoller { FailAdd = (_, token) => IsConnection(token) };
+        using var h = new LoopHarness(poller: poller);
+        string name = "fastepmd-test:" + Guid.NewGuid().ToString("N");
+        int listener = UnixSocket.Listen(name);
+        Assert.That(listener, Is.GreaterThanOrEqualTo(0));
+        Assert.That(h.Control.AddListener(listener), Is.True);
+
+        int first = _open.Track(UnixSocket.Connect(name));
+        h.Step(5);
+        Assert.That(poller.Refused, Is.EqualTo(1));
+        Assert.That(SocketIo.Receive(first, new byte[8], out _, out _), Is.EqualTo(IoStatus.PeerClosed), "closed, not parked");
+        Assert.That(h.Control.PendingUpgrade, Is.Null);
+
+        poller.FailAdd = null;
+        int second = _open.Track(UnixSocket.Connect(name));
+        var hello = new byte[HandoffWire.MaxHelloLength];
+        int length = HandoffWire.WriteHello(hello, 1000, new ushort[] { 1 });
+        Assert.That(DescriptorPassing.Send(second, hello.AsSpan(0, length), default, out _), Is.EqualTo(IoStatus.Done));
+        for (int i = 0; i < 20 && h.Control.PendingUpgrade is null; i++) h.Step(5);
+        var request = h.Control.TakeUpgradeRequest();
+        Assert.That(request, Is.Not.Null, "the next asker's Hello is parked");
+        _open.Track(request!.Value.Fd);
+        AssertServes(h);
+    }
+
+    [Test]
+    public void A_listener_the_poller_refuses_is_logged_and_the_others_serve()
+    {
+        var lines = new List<string>();
+        var poller = new FaultyPoller();
+        using var h = new LoopHarness(log: new Log(0, lines.Add), poller: poller);
+        int second = Listener.Open(SocketPairs.Loopback4, 0);
+        _open.Track(second);
+        poller.FailAdd = (_, token) => IsListener(token);
+        Assert.That(h.Epmd.AddListener(second), Is.False);
+        Assert.That(lines.Single(), Does.Contain("cannot watch listener fd " + second));
+        poller.FailAdd = null;
+        AssertServes(h);
+    }
+
+    [Test]
+    public void A_listener_whose_pause_and_resume_are_refused_leaves_the_poller_and_comes_back_by_its_timer()
+    {
+        // accept4 fails with EIO (a persistent error: the listener pauses with backoff) while the
+        // poller refuses both the pause (MOD to nothing) and the resume (ADD back).
+        bool acceptFails = true;
+        int acceptCalls = 0;
+        int Accept(int fd, out PeerAddress peer)
+        {
+            acceptCalls++;
+            if (acceptFails)
+            {
+                peer = default;
+                return -Errno.EIO;
+            }
+            return Listener.Accept(fd, out peer);
+        }
+        var poller = new FaultyPoller();
+        using var h = new LoopHarness(poller: poller, accept: Accept);
+        poller.FailModify = (_, token, _) => IsListener(token);
+        poller.FailAdd = (_, token) => IsListener(token);
+        var client = h.Send(h.Connect(), NamesRequest);
+        for (int i = 0; i < 20 && acceptCalls == 0; i++) h.Step(10);
+        Assert.That(acceptCalls, Is.EqualTo(1));
+        Assert.That(poller.Removed, Does.Contain(h.Loop.ListenerFd(0)), "a refused pause takes the listener out of the poller");
+        for (int i = 0; i < 5; i++) Assert.That(h.Step(0), Is.Zero, "no event while paused: no spin");
+        Assert.That(acceptCalls, Is.EqualTo(1));
+
+        // Its backoff is over, the resume is refused: it stays out and tries again later.
+        h.NowMs += ListenerBackoff.FirstDelayMs;
+        h.Step(0);
+        int refused = poller.Refused;
+        Assert.That(refused, Is.GreaterThanOrEqualTo(2));
+        Assert.That(h.Step(0), Is.Zero);
+
+        // The faults stop: the next backoff step watches it again and the queued client is served.
+        poller.FailAdd = null;
+        poller.FailModify = null;
+        acceptFails = false;
+        h.NowMs += ListenerBackoff.MaxDelayMs;
+        var e = h.Run(client);
+        Assert.That(e.Hex, Does.StartWith(NamesHeader));
+        AssertServes(h);
+    }
+}
