@@ -38,6 +38,10 @@ public class SyscallFaultTests
         };
         foreach (var (syscall, errno, when) in cases)
             yield return new TestCaseData(syscall, errno, when).SetName($"{syscall}_{errno}_when_{when.Replace("..", "_to_")}");
+        // epoll_ctl failing where main did not guard it: pausing and resuming a listener after a
+        // persistent accept error (EACCES pauses it), and adding a control-socket connection.
+        foreach (var errno in new[] { "ENOMEM", "ENOSPC" })
+            yield return new TestCaseData("accept4,epoll_ctl", errno, "1..30").SetName($"epoll_ctl_{errno}_while_a_listener_pauses_and_resumes");
     }
 
     private static byte[] Alive(string name, int port) => Requests.Alive(name, port: port, hi: 6, lo: 5);
@@ -57,7 +61,10 @@ public class SyscallFaultTests
                 nodes.Add(node);
             }
 
-            using (var strace = Strace.Attach(daemon.Pid, $"inject={syscall}:error={errno}:when={when}", $"trace={syscall}"))
+            var inject = syscall == "accept4,epoll_ctl"
+                ? new[] { "inject=accept4:error=EACCES:when=1..3", $"inject=epoll_ctl:error={errno}:when={when}" }
+                : new[] { $"inject={syscall}:error={errno}:when={when}" };
+            using (Strace.Attach(daemon.Pid, $"trace={syscall}", inject))
             {
                 Traffic(daemon, rounds: 12);
             }
@@ -81,7 +88,7 @@ public class SyscallFaultTests
     public void A_failing_mmap_of_record_memory_refuses_that_registration_only()
     {
         using var daemon = DaemonProcess.StartFastEpmd("-d");
-        using (Strace.Attach(daemon.Pid, "inject=mmap:error=ENOMEM", "trace=mmap"))
+        using (Strace.Attach(daemon.Pid, "trace=mmap", "inject=mmap:error=ENOMEM"))
         {
             using var refused = daemon.Connect();
             refused.Send(Alive("refused", 4000));
@@ -118,10 +125,11 @@ public class SyscallFaultTests
     private static void Traffic(DaemonProcess daemon, int rounds)
     {
         var timeout = TimeSpan.FromMilliseconds(400);
-        for (int i = 0; i < rounds; i++)
+        for (int i = 0; i < rounds && !daemon.HasExited; i++)
         {
             Try(() => daemon.Request(Requests.PortPlease("held1"), timeout));
             Try(() => daemon.Request(Requests.Names, timeout));
+            Try(() => ControlConnection(daemon.Port));
             Try(() =>
             {
                 using var temp = daemon.Connect();
@@ -129,6 +137,14 @@ public class SyscallFaultTests
                 temp.ReadExactly(2, timeout);
             });
         }
+    }
+
+    /// <summary>Connects to the -upgrade control socket (@fastepmd-upgrade:PORT) and hangs up: the loop adds that connection to epoll.</summary>
+    private static void ControlConnection(int port)
+    {
+        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        s.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint("\0fastepmd-upgrade:" + port));
+        Thread.Sleep(5);
     }
 
     private static void Try(Action action)
@@ -170,9 +186,12 @@ public class SyscallFaultTests
 
         private Strace(Process process) => _process = process;
 
-        public static Strace Attach(int pid, string inject, string trace)
+        public static Strace Attach(int pid, string trace, params string[] injections)
         {
-            var psi = new ProcessStartInfo("strace", new[] { "-o", "/dev/null", "-e", trace, "-e", inject, "-p", pid.ToString() })
+            var argv = new List<string> { "-o", "/dev/null", "-e", trace };
+            foreach (var inject in injections) argv.AddRange(new[] { "-e", inject });
+            argv.AddRange(new[] { "-p", pid.ToString() });
+            var psi = new ProcessStartInfo("strace", argv)
             {
                 RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
             };
