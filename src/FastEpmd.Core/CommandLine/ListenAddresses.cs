@@ -1,4 +1,4 @@
-// Which addresses to listen on (spec 5.2), decided from the options alone.
+// Which addresses to listen on, as OTP chooses them, decided from the options alone.
 //   no list:        0.0.0.0 and ::
 //   -address LIST:  127.0.0.1 and ::1 (best effort), then each listed address
 //   -loopback_only: 127.0.0.1 and ::1

@@ -42,22 +42,10 @@ internal sealed partial class NodeRegistry
         {
             int record = restored.Slot;
             ref var r = ref _records[record];
-            if (r.State == NodeState.Registered)
-            {
-                // Oldest first, each pushed at the head: the newest ends first, as Register leaves it.
-                r.Next = _registeredHead;
-                if (_registeredHead >= 0) _records[_registeredHead].Prev = record;
-                _registeredHead = record;
-                RegisteredCount++;
-            }
-            else
-            {
-                r.Prev = _rememberedTail;
-                if (_rememberedTail >= 0) _records[_rememberedTail].Next = record;
-                else _rememberedHead = record;
-                _rememberedTail = record;
-                RememberedCount++;
-            }
+            // Oldest first, as Register and Unregister linked them: the newest registration ends
+            // at the head, the newest remembered name at the tail.
+            if (r.State == NodeState.Registered) LinkRegistered(record);
+            else LinkRemembered(record);
         }
         // Holes (dropped or never used slots) are reused lowest first.
         for (int i = slots - 1; i >= 0; i--)

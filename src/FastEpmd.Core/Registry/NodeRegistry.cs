@@ -139,11 +139,7 @@ internal sealed partial class NodeRegistry
         r.Owner = owner;
         r.Key = ++_lastKey;
         r.Sequence = ++_lastSequence;
-        r.Prev = -1;
-        r.Next = _registeredHead;
-        if (_registeredHead >= 0) _records[_registeredHead].Prev = record;
-        _registeredHead = record;
-        RegisteredCount++;
+        LinkRegistered(record);
         Version++;
         return RegisterStatus.Registered;
     }
@@ -161,12 +157,7 @@ internal sealed partial class NodeRegistry
         r.State = NodeState.Remembered;
         r.Owner = 0;
         r.Sequence = ++_lastSequence;
-        r.Next = -1;
-        r.Prev = _rememberedTail;
-        if (_rememberedTail >= 0) _records[_rememberedTail].Next = record;
-        else _rememberedHead = record;
-        _rememberedTail = record;
-        RememberedCount++;
+        LinkRemembered(record);
         Version++;
     }
 

@@ -3,7 +3,9 @@
 // -upgrade that received it, systemd's store, a fork), a socket closed without EPOLL_CTL_DEL keeps
 // reporting its dead token and the loop spins. Here the copy is a dup() the test holds, which keeps
 // the open file alive exactly as another process's copy does; the loop must then wait quietly.
+using System.Diagnostics;
 using FastEpmd.Endpoints.Epmd;
+using FastEpmd.Interop;
 using FastEpmd.Service;
 using Tmds.Linux;
 
@@ -40,6 +42,44 @@ public class HeldCopyTests
         for (int i = 0; i < 20 && h.Registry.RegisteredCount == 1; i++) h.Step(10);
         Assert.That(h.Registry.RegisteredCount, Is.Zero, "the close is the deregistration");
         AssertQuiet(h);
+    }
+
+    [Test]
+    public void A_registration_whose_socket_another_process_holds_leaves_the_loop_idle_when_its_node_closes()
+    {
+        // The copy goes to a separate process over SCM_RIGHTS (as a hung -upgrade would hold it),
+        // and the test's own copy is closed: only that process keeps the open file alive.
+        using var h = new LoopHarness();
+        var node = h.Register(AliveNode, "76 00 65 53 f1 01");
+        int copy = CopyOf(h, ConnectionState.Registered);
+        string name = "fastepmd-test-held:" + Guid.NewGuid().ToString("N");
+        const string Holder = "import socket,sys\n"
+            + "s=socket.socket(socket.AF_UNIX,socket.SOCK_SEQPACKET); s.bind('\\0'+sys.argv[1]); s.listen(1); print('ready',flush=True)\n"
+            + "c,_=s.accept(); fds=socket.recv_fds(c,16,4)[1]; print('held',len(fds),flush=True)\n"
+            + "sys.stdin.read()\n";
+        var psi = new ProcessStartInfo("python3") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(Holder);
+        psi.ArgumentList.Add(name);
+        using var holder = Process.Start(psi)!;
+        try
+        {
+            Assert.That(holder.StandardOutput.ReadLine(), Is.EqualTo("ready"));
+            int channel = _open.Track(UnixSocket.Connect(name));
+            Assert.That(DescriptorPassing.Send(channel, "x"u8, new[] { copy }, out _), Is.EqualTo(IoStatus.Done));
+            Assert.That(holder.StandardOutput.ReadLine(), Is.EqualTo("held 1"));
+            _open.CloseAll();   // our copy and the channel: the other process's copy is the only one left
+
+            node.Close();
+            for (int i = 0; i < 20 && h.Registry.RegisteredCount == 1; i++) h.Step(10);
+            Assert.That(h.Registry.RegisteredCount, Is.Zero);
+            AssertQuiet(h);
+        }
+        finally
+        {
+            holder.StandardInput.Close();
+            if (!holder.WaitForExit(5000)) holder.Kill();
+        }
     }
 
     [Test]

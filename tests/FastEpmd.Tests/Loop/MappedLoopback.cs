@@ -1,6 +1,6 @@
 // A non-local peer without leaving loopback: a dual-stack IPv6 listener on ::ffff:127.0.0.1 sees
 // a client bound to 127.0.0.X (X != 1) as ::ffff:127.0.0.X, which is neither ::1 nor the
-// socket's own address, so OTP's rule (spec 4) calls it non-local. This is how systemd's
+// socket's own address, so OTP's rule (local: 127.0.0.0/8, ::1 or the socket's own address) calls it non-local. This is how systemd's
 // dual-stack sockets see such a client.
 using System.Net;
 using System.Net.Sockets;

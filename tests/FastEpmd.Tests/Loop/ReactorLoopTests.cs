@@ -320,7 +320,7 @@ public class ReactorLoopTests
     [Test]
     public void Duplicate_that_resets_before_its_reply_does_not_evict_the_owner()
     {
-        // OTP unregisters by name when the reply write fails, evicting the real owner (spec 3.4).
+        // OTP unregisters by name when the reply write fails, so a duplicate that resets evicts the real owner; we drop only a record the socket owns.
         using var h = new LoopHarness();
         var owner = h.Register(AliveAlpha, AliveAlphaOk);
         var attacker = h.Send(h.Connect(), AliveAlpha);
