@@ -213,8 +213,9 @@ public class ReactorLoopTests
     [Test]
     public void Dribbler_that_never_goes_idle_is_closed_at_the_request_deadline()
     {
-        // OTP refreshes its idle timer on every read, so one byte a second keeps a connection
-        // forever (CVE-2026-42792). The whole-request deadline counts from accept and ends it.
+        // OTP 25 refreshes its idle timer on every read, so one byte a second keeps a connection
+        // forever (slow-loris: how CVE-2026-42792's EMFILE exit is reached, not the CVE itself).
+        // The whole-request deadline counts from accept and ends it.
         using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1, RequestDeadlineMs = 5_000 });
         var client = h.Connect();
         h.Step();
