@@ -157,6 +157,11 @@ internal static class OptionParser
                     options = options with { MaxPerPeer = perPeer };
                     i += 2;
                     break;
+                case "-peer_prefix6":
+                    if (!TryStrictInteger(value, 1, 128, out int prefix6)) return ParseResult.Usage(options);
+                    options = options with { PeerPrefix6 = prefix6 };
+                    i += 2;
+                    break;
 
                 default:
                     return ParseResult.Usage(options);

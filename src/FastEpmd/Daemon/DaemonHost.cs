@@ -81,6 +81,15 @@ internal static class DaemonHost
             Detach.SignalReady();
             return 1;
         }
+        catch (ErrnoException e)
+        {
+            // A start-up descriptor the kernel refuses (epoll_create1, eventfd): one line and exit 1, never an abort.
+            foreach (var (fd, _) in listeners) SocketIo.Close(fd);
+            if (metrics is { } open) SocketIo.Close(open.Fd);
+            Fatal(log, "cannot start: " + e.Message);
+            Detach.SignalReady();
+            return 1;
+        }
     }
 
     /// <summary>The connection table's size: -max_connections, else what RLIMIT_NOFILE (raised to its hard limit) allows.</summary>
