@@ -15,7 +15,7 @@ namespace FastEpmd.SystemTests.Interop;
 [Parallelizable(ParallelScope.Self)]
 public class ReleaseNodesTests
 {
-    private static readonly TimeSpan s_nodeStart = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan s_nodeStart = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan s_reply = TimeSpan.FromSeconds(10);
 
     private readonly DebianRelease _release;
