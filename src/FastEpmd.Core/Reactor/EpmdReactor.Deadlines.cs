@@ -24,7 +24,7 @@ internal sealed partial class EpmdReactor
         if (request >= 0) next = Math.Min(next, _table[request].Request.DeadlineMs);
         next = Math.Min(next, NextListenerResumeMs());
         next = Math.Min(next, NextMetricsDeadline());
-        next = Math.Min(next, _controlHelloDeadlineMs);
+        next = Math.Min(next, NextControlDeadline());
         long wait = next == long.MaxValue ? -1 : Math.Max(0, next - now);
         if (requested >= 0 && (wait < 0 || wait > requested)) wait = requested;
         return (int)Math.Min(wait, int.MaxValue);

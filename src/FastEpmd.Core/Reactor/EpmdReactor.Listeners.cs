@@ -74,6 +74,7 @@ internal sealed partial class EpmdReactor
     /// <summary>Watches again each listener whose pause is over (all of them, or its own backoff).</summary>
     private void ResumeListeners()
     {
+        if (_frozen) return;   // a handoff's freeze: Thaw watches them again
         bool allResume = _listenersPausedUntil >= 0 && _now >= _listenersPausedUntil;
         if (allResume)
         {

@@ -14,6 +14,7 @@ internal sealed partial class EpmdReactor
     /// </param>
     public void Shutdown(int budgetMs = 0, bool keepRegistrations = false)
     {
+        EndSessionAtStop();
         CloseListeners(ListenerKind.Epmd);
         foreach (int slot in _table.UsedSlots())
         {

@@ -4,8 +4,8 @@
 // of the class is split by idea: EpmdReactor.Listeners (listener kinds and their registration),
 // .AcceptGate (admit or refuse an accepted fd), .DescriptorExhaustion (EMFILE shedding), .Eviction
 // (full table), .Reads, .Decisions (carrying out what the service decided), .Writes, .Connections
-// (poller interest and close), .Deadlines, .Shutdown, .Control (the -upgrade control socket) and
-// .HandOver (after a handoff).
+// (poller interest and close), .Deadlines, .Shutdown, .Control (the -upgrade control socket and
+// the freeze a handoff needs) and .HandOver (after a handoff).
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Poller;
@@ -75,7 +75,7 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
         for (int i = 0; i < n && !_stopRequested; i++) Dispatch(in _events[i]);
         ExpireDeadlines();
         ExpireMetricsDeadlines();
-        ExpireControlHello();
+        ExpireControl();
         ResumeListeners();
         return n;
     }
@@ -94,7 +94,7 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
                 OnMetricsEvent(ev.Token);
                 break;
             case TokenKind.Control:
-                OnControlEvent(PollToken.IndexOf(ev.Token));
+                OnControlEvent(PollToken.IndexOf(ev.Token), ev.Flags);
                 break;
             case TokenKind.Waker:
                 ulong value;
@@ -119,7 +119,8 @@ internal sealed unsafe partial class EpmdReactor : IDisposable
                 break;
             case ConnectionState.Registered:
             case ConnectionState.RefusedAlive:
-                OnAliveEvent(slot);
+                if (_frozen) Defer(slot);
+                else OnAliveEvent(slot);
                 break;
         }
     }

@@ -8,7 +8,12 @@
 //   old -> new  Batch     "FEUP" 'D' | n u16 | (role u8, key u64) * n  + n descriptors (SCM_RIGHTS)
 //   old -> new  End       "FEUP" 'E'
 //   new -> old  Accept    "FEUP" 'K'                                  (or Refuse)
+//   old -> new  Commit    "FEUP" 'C'   the old daemon has stopped for good: serve (or Refuse: it serves on)
+//   new -> old  Serving   "FEUP" 'S'   sent before the new process serves; the old one exits on it
 //   either      Refuse    "FEUP" 'R' | reason, UTF-8 (at most MaxReason bytes)
+// Who serves at each step is in the README ("Upgrades without systemd"): the old daemon until it
+// sends Commit, and again only if the new process goes away before Serving; the new one after
+// Commit (or once the old process is dead), never before.
 using System.Buffers.Binary;
 using System.Text;
 
@@ -23,6 +28,8 @@ internal enum HandoffType : byte
     Batch = (byte)'D',
     End = (byte)'E',
     Accept = (byte)'K',
+    Commit = (byte)'C',
+    Serving = (byte)'S',
     Refuse = (byte)'R',
 }
 
@@ -45,7 +52,8 @@ internal readonly record struct HandoffOffer(ushort Protocol, ushort Format, uin
 
 internal static class HandoffWire
 {
-    public const ushort Protocol = 1;
+    /// <summary>2: Commit and Serving fence the handover (1 had neither; a daemon of 1 is refused).</summary>
+    public const ushort Protocol = 2;
     public const int HeaderLength = 5;
     public const int MaxChunk = 60 * 1024;
 

@@ -105,7 +105,11 @@ internal static class DaemonHost
         handoff?.Apply(service, reactor, log, removeStray: null);
         // Under -systemd the service manager restarts and keeps descriptors; -upgrade is for the rest.
         if (controlFd < 0 && !options.Systemd) controlFd = UpgradeControl.OpenListener(options, log);
-        if (controlFd >= 0) reactor.AddControlListener(controlFd);
+        if (controlFd >= 0)
+        {
+            reactor.AddControlListener(controlFd);
+            UpgradeControl.Enable(reactor, service);
+        }
         string? continuity = storedRegistrations?.Summary
             ?? (handoff == null ? null : $"{handoff.Adopted} registrations adopted, {handoff.Dropped} dropped");
 
@@ -136,9 +140,9 @@ internal static class DaemonHost
             try
             {
                 reactor.RunOnce();
-                if (reactor.TakeUpgradeRequest() is { } upgrade && UpgradeControl.HandOff(upgrade, reactor, service, log))
+                if (reactor.HandedOff)
                 {
-                    reactor.HandOver(UpgradeControl.HandOverBudgetMs);
+                    reactor.HandOver();
                     return 0;
                 }
             }
@@ -153,8 +157,15 @@ internal static class DaemonHost
                 Environment.FailFast("fastepmd: event loop failed", e);
             }
         }
+        if (reactor.Committed)
+        {
+            // Stopped after Commit: the new process owns everything; serving or deregistering would undo that.
+            reactor.HandOver();
+            return 0;
+        }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
         reactor.Shutdown(budgetMs: 90, keepRegistrations: reactor.KeepRegistrationsAtStop);
+        if (controlFd >= 0) UpgradeControl.RemoveSocketFile(options);
         return reactor.ExitCode;
     }
 
