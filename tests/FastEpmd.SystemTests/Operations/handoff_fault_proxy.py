@@ -10,6 +10,7 @@ signal them; their pids come from SO_PEERCRED):
   DIR:TYPE:kill-sender    SIGKILL the process that sent it, and drop it
   DIR:TYPE:kill-receiver  forward it, then SIGKILL the process it was for
   new:H:formats=N,M       rewrite the Hello's list of readable state formats
+  old:O:format=N          rewrite the Offer's state format
 
 DIR is "new" (records the new process sends) or "old"; TYPE is the record's type letter (H Hello,
 O Offer, G Go, I Image, D descriptor batch, E End, K Accept, C Commit, S Serving, R Refuse). A rule
@@ -90,6 +91,9 @@ def pump(source, target, direction, rules, pids, done):
                     drop = True
                 elif what == "kill-receiver":
                     kill_receiver = True
+                elif what.startswith("format="):
+                    data = data[:7] + struct.pack(">H", int(what[7:])) + data[9:]
+                    action = "format rewritten to " + what[7:]
                 elif what.startswith("formats="):
                     data = rewrite_formats(data, what[8:])
                     action = "formats rewritten to " + what[8:]
