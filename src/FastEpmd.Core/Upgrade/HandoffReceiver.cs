@@ -72,6 +72,19 @@ internal sealed class HandoffReceiver : IDisposable
         if (offer.Descriptors > descriptorRoom) return Refuse($"{offer.Descriptors} descriptors, room for {descriptorRoom}");
         if (offer.ImageLength > int.MaxValue / 2) return Refuse($"a state image of {offer.ImageLength} bytes");
         if (!_channel.SendType(HandoffType.Go)) return null;
+        // Go froze the old daemon; its second Offer has the exact sizes of what comes now.
+        if (!_channel.Receive(out record, out stray)) return null;
+        foreach (int fd in stray) SocketIo.Close(fd);
+        if (HandoffWire.TypeOf(record) == HandoffType.Refuse)
+        {
+            _channel.Fail("the running daemon declined: " + HandoffWire.Reason(record));
+            return null;
+        }
+        var first = offer;
+        if (!HandoffWire.TryReadOffer(record, out offer) || offer.Protocol != first.Protocol || offer.Format != first.Format)
+            return Refuse("the running daemon's second offer does not match its first");
+        if (offer.Descriptors > descriptorRoom) return Refuse($"{offer.Descriptors} descriptors, room for {descriptorRoom}");
+        if (offer.ImageLength > int.MaxValue / 2) return Refuse($"a state image of {offer.ImageLength} bytes");
 
         var received = new ReceivedHandoff { Format = offer.Format, OldPid = offer.Pid, Image = new byte[offer.ImageLength] };
         if (!ReceiveImage(received.Image) || !ReceiveDescriptors(received, (int)offer.Descriptors))

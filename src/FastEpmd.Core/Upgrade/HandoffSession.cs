@@ -1,7 +1,9 @@
 // The running daemon's side of -upgrade, one step per readiness event or loop turn: nothing here
-// waits. A trusted Hello freezes the daemon (the host stops accepting and defers its registrations'
-// events), lets the one-shot connections it had accepted finish, and then takes its state: from
-// then on the registry cannot change, so the image and the descriptors sent are the state. The
+// waits. A trusted Hello gets an Offer (sizes as of now) while the daemon serves on; only Go
+// freezes it (the host stops accepting and defers its registrations' events), lets the one-shot
+// connections it had accepted finish, and then takes its state, offered again with its exact
+// sizes: from then on the registry cannot change, so the image and the descriptors sent are the
+// state. A client that says Hello and nothing more costs nothing. The
 // fence: the daemon serves on after any failure up to Commit; it sends Commit only on the new
 // process's Accept, and after that it serves again only if the new process goes away before it
 // says Serving (it cannot have served then). Each step has a deadline; a new process that misses
@@ -42,9 +44,12 @@ internal interface IHandoffHost
 
 internal enum HandoffStep
 {
+    /// <summary>First Offer sent; serving on.</summary>
+    AwaitGo,
+
     /// <summary>Frozen; one-shot connections already accepted are finishing.</summary>
     Draining,
-    AwaitGo,
+
     Sending,
     AwaitAccept,
 
@@ -80,6 +85,7 @@ internal sealed class HandoffSession
     private HandoffPayload? _payload;
     private int _imageSent;
     private int _descriptorsSent;
+    private bool _frozen;
 
     public HandoffSession(int fd, in HandoffHello hello, int peerPid, IHandoffHost host, Log log, long nowMs)
     {
@@ -92,12 +98,11 @@ internal sealed class HandoffSession
         if (hello.Protocol != HandoffWire.Protocol)
         {
             Abort($"this daemon speaks handoff protocol {HandoffWire.Protocol}, not {hello.Protocol}",
-                $"the new process speaks handoff protocol {hello.Protocol}", thaw: false);
+                $"the new process speaks handoff protocol {hello.Protocol}");
             return;
         }
-        _host.Freeze();
         _host.WatchControl(Fd, write: false);
-        Enter(HandoffStep.Draining, nowMs, DrainMs);
+        if (Offer(_host.Export(in hello))) Enter(HandoffStep.AwaitGo, nowMs, GoMs);
     }
 
     public int Fd { get; }
@@ -117,7 +122,10 @@ internal sealed class HandoffSession
         {
             if (!_host.Drained && nowMs < DeadlineMs) return;
             if (!_host.Drained) _host.CloseUndrained();
-            Offer(nowMs);
+            _payload = _host.Export(in _hello);
+            if (!Offer(_payload)) return;
+            Enter(HandoffStep.Sending, nowMs, SendStallMs);
+            Pump(nowMs);
             return;
         }
         if (Over || nowMs < DeadlineMs) return;
@@ -169,8 +177,9 @@ internal sealed class HandoffSession
         switch (Step)
         {
             case HandoffStep.AwaitGo when type == HandoffType.Go:
-                Enter(HandoffStep.Sending, nowMs, SendStallMs);
-                Pump(nowMs);
+                _host.Freeze();
+                _frozen = true;
+                Enter(HandoffStep.Draining, nowMs, DrainMs);
                 return;
             case HandoffStep.AwaitAccept when type == HandoffType.Accept:
                 Commit(nowMs);
@@ -186,20 +195,18 @@ internal sealed class HandoffSession
             Abort("unexpected " + got, $"unexpected {got} record at step {Step}");
     }
 
-    private void Offer(long nowMs)
+    /// <summary>Sends an Offer of this payload (the first as of now, the second exact and frozen); false when aborted.</summary>
+    private bool Offer(HandoffPayload payload)
     {
-        var payload = _host.Export(in _hello);
         if (_hello.DescriptorRoom < payload.Descriptors.Count)
         {
             Abort($"{payload.Descriptors.Count} descriptors to hand over, room for {_hello.DescriptorRoom}",
                 $"the new process has room for {_hello.DescriptorRoom} descriptors, not {payload.Descriptors.Count} (ulimit -n)");
-            return;
+            return false;
         }
-        _payload = payload;
         var offer = new HandoffOffer(HandoffWire.Protocol, payload.Format, (uint)payload.Image.Length, (uint)payload.Descriptors.Count,
             Environment.ProcessId);
-        if (!SendOrAbort(_record.AsSpan(0, HandoffWire.WriteOffer(_record, in offer)), default)) return;
-        Enter(HandoffStep.AwaitGo, nowMs, GoMs);
+        return SendOrAbort(_record.AsSpan(0, HandoffWire.WriteOffer(_record, in offer)), default);
     }
 
     /// <summary>Sends what the socket takes now: image chunks, descriptor batches, End.</summary>
@@ -283,7 +290,7 @@ internal sealed class HandoffSession
     }
 
     /// <summary>Serves on: tells the new process why (best effort), thaws the host, one log line.</summary>
-    public void Abort(string toPeer, string why, bool thaw = true)
+    public void Abort(string toPeer, string why)
     {
         if (Over) return;
         if (toPeer.Length > 0)
@@ -293,7 +300,8 @@ internal sealed class HandoffSession
         }
         Error = why;
         Step = HandoffStep.Aborted;
-        if (thaw) _host.Thaw();
+        if (_frozen) _host.Thaw();
+        _frozen = false;
         if (_log.On(0)) _log.Write(0, $"upgrade by pid {PeerPid} did not happen ({why}); serving on");
     }
 

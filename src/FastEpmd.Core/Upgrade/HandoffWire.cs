@@ -4,6 +4,7 @@
 //   new -> old  Hello     "FEUP" 'H' | protocol u16 | descriptor room u32 | n u8 | formats u16 * n
 //   old -> new  Offer     "FEUP" 'O' | protocol u16 | format u16 | image length u32 | descriptors u32 | pid i32
 //   new -> old  Go        "FEUP" 'G'                                  (or Refuse)
+//   old -> new  Offer     again, frozen now, with the exact sizes of what follows (the first was as of the Hello)
 //   old -> new  Image     "FEUP" 'I' | up to MaxChunk image bytes     (until image length is sent)
 //   old -> new  Batch     "FEUP" 'D' | n u16 | (role u8, key u64) * n  + n descriptors (SCM_RIGHTS)
 //   old -> new  End       "FEUP" 'E'
