@@ -232,6 +232,37 @@ public class UpgradeTests
     }
 
     [Test]
+    public void A_same_uid_process_sharing_the_network_but_not_the_mounts_cannot_reach_the_control_socket_and_the_daemons_own_side_can()
+    {
+        // The sidecar layout: the application's container shares the pod's network namespace and
+        // uid, not its mounts. unshare -m plus a tmpfs over the run directory makes that here. An
+        // abstract socket (main until fb5f249) was reachable from there.
+        Assume.That(Environment.UserName, Is.EqualTo("root"), "unshare -m and mount need root");
+        var old = Own(DaemonProcess.StartFastEpmd("-d"));
+        var raw = RegisterRaw(old, 3);
+        string port = old.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { "--mount", "--propagation", "private", "sh", "-c",
+            "mkdir -p /run/fastepmd && mount -t tmpfs -o mode=0700 sidecar /run/fastepmd && exec \"$0\" -upgrade -port \"$1\"", old.Binary, port })
+            psi.ArgumentList.Add(a);
+        using var sidecar = Process.Start(psi)!;
+        string stderr = sidecar.StandardError.ReadToEnd();
+        Assert.That(sidecar.WaitForExit(10_000), Is.True);
+        Assert.That(sidecar.ExitCode, Is.EqualTo(1), stderr);
+        Assert.That(stderr, Does.EndWith($"-upgrade: no daemon answers on the upgrade control socket /run/fastepmd/control-{port}.sock\n"));
+        Assert.That(old.HasExited, Is.False);
+        Assert.That(old.Stderr, Does.Not.Contain("upgrade"), "the daemon never heard of it");
+        AssertOpenAndUnread(raw);
+
+        // The documented command, from the daemon's own side.
+        var fresh = StartNew(old);
+        Assert.That(old.WaitExit(s_exit), Is.EqualTo(0), OneLine(old.Stderr) + " / " + OneLine(fresh.Stderr));
+        Assert.That(fresh.HasExited, Is.False);
+        AssertOpenAndUnread(raw);
+        Assert.That(Text(fresh.Request(Requests.PortPlease("raw0")).Data)[0], Is.EqualTo('w'));
+    }
+
+    [Test]
     public void Another_user_cannot_take_a_root_daemons_registrations()
     {
         Assume.That(Environment.UserName, Is.EqualTo("root"), "needs root to run the stranger as nobody");

@@ -75,8 +75,8 @@ public class HandoffWireTests
     [Test]
     public void The_sender_writes_the_newest_format_the_receiver_reads_else_its_own_newest()
     {
-        Assert.That(HandoffSender.ChooseFormat(new ushort[] { 1, 2 }, new ushort[] { 1 }), Is.EqualTo(1));
-        Assert.That(HandoffSender.ChooseFormat(new ushort[] { 1, 2 }, new ushort[] { 3, 2, 1 }), Is.EqualTo(2));
-        Assert.That(HandoffSender.ChooseFormat(new ushort[] { 2 }, new ushort[] { 7 }), Is.EqualTo(2));
+        Assert.That(HandoffSession.ChooseFormat(new ushort[] { 1, 2 }, new ushort[] { 1 }), Is.EqualTo(1));
+        Assert.That(HandoffSession.ChooseFormat(new ushort[] { 1, 2 }, new ushort[] { 3, 2, 1 }), Is.EqualTo(2));
+        Assert.That(HandoffSession.ChooseFormat(new ushort[] { 2 }, new ushort[] { 7 }), Is.EqualTo(2));
     }
 }
