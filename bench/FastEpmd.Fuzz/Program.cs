@@ -1,14 +1,14 @@
 // Fuzz driver for the request path. Verbs:
 //   afl                    under afl-fuzz, with FastEpmd.Core.dll instrumented by `sharpfuzz`
 //   libfuzzer              under libfuzzer-dotnet (same instrumentation)
-//   random SECONDS [SEED]  no coverage: RobustFrames' seeded mutations for that long
-//   corpus DIR             writes the seed corpus (RobustFrames.Seeds) for afl-fuzz -i
+//   random SECONDS [SEED]  no coverage: FuzzCorpus' seeded mutations for that long
+//   corpus DIR             writes the seed corpus (FuzzCorpus.Seeds) for afl-fuzz -i
 //   replay FILE...         runs saved inputs (a crash from findings/) once each
 // Every mode runs DecoderHarness: a broken rule throws, and a throw is a crash.
 using System.Diagnostics;
 using System.Globalization;
+using FastEpmd.Fuzzing;
 using FastEpmd.Testing;
-using FastEpmd.Tests.Fuzz;
 using SharpFuzz;
 
 namespace FastEpmd.Fuzz;
@@ -37,7 +37,7 @@ internal static class Program
             case "corpus" when args.Length == 2:
                 Directory.CreateDirectory(args[1]);
                 int n = 0;
-                foreach (var seed in RobustFrames.Seeds()) File.WriteAllBytes(Path.Combine(args[1], $"seed-{n++:D3}"), seed);
+                foreach (var seed in FuzzCorpus.Seeds()) File.WriteAllBytes(Path.Combine(args[1], $"seed-{n++:D3}"), seed);
                 Console.WriteLine($"{n} seed inputs in {args[1]}");
                 return 0;
             case "replay" when args.Length >= 2:
@@ -65,7 +65,7 @@ internal static class Program
     private static int Random(double seconds, int seed, string crashDir)
     {
         Console.WriteLine($"random/mutational fuzzing for {seconds} s, seed {seed} (no coverage feedback)");
-        var frames = new RobustFrames(seed);
+        var frames = new FuzzCorpus(seed);
         var sw = Stopwatch.StartNew();
         long total = 0;
         var next = TimeSpan.FromSeconds(10);

@@ -35,7 +35,7 @@ internal static class Program
         if (report.LostRegistrations > 0) failures.Add($"{report.LostRegistrations} lost registrations");
         if (report.LeftoverRegistrations > 0) failures.Add($"{report.LeftoverRegistrations} churned registrations left behind");
         if (report.FdsAfter != report.FdsBaseline) failures.Add($"descriptors {report.FdsBaseline} -> {report.FdsAfter}");
-        if (report.RssAfter > report.RssBaseline + 4L * 1024 * 1024) failures.Add($"RSS {RobustProc.MB(report.RssBaseline)} -> {RobustProc.MB(report.RssAfter)}");
+        if (report.RssAfter > report.RssBaseline + 4L * 1024 * 1024) failures.Add($"RSS {ProcessStats.MB(report.RssBaseline)} -> {ProcessStats.MB(report.RssAfter)}");
         if (!report.Problems.IsEmpty) failures.Add($"{report.Problems.Count} problems");
         Console.WriteLine(failures.Count == 0 ? "soak: PASS" : "soak: FAIL: " + string.Join("; ", failures));
         return failures.Count == 0 ? 0 : 1;

@@ -3,11 +3,11 @@ namespace FastEpmd.SystemTests.Cli;
 
 internal sealed class RegisteredNode : IDisposable
 {
-    private readonly RawClient _connection;
+    private readonly RawEpmdClient _connection;
 
     public string Name { get; }
 
-    private RegisteredNode(RawClient connection, string name)
+    private RegisteredNode(RawEpmdClient connection, string name)
     {
         _connection = connection;
         Name = name;

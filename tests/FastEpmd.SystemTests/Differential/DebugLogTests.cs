@@ -26,7 +26,7 @@ public class DebugLogTests
             c.ReadToEnd(TimeSpan.FromSeconds(5));
             Pause();
         }
-        RawClient Register(string name, int port, int hi = 6)
+        RawEpmdClient Register(string name, int port, int hi = 6)
         {
             var c = d.Connect();
             c.Send(Alive(name, port, hi));

@@ -57,7 +57,7 @@ public class AliveConnectionTests
     {
         using var d = Start();
         using var owner = Register(d, Hex.Parse(FooV6), out _);
-        RawClient? dup = null;
+        RawEpmdClient? dup = null;
         if (which == "refused")
         {
             dup = SendAlive(d, Hex.Parse(FooV6), 6, out var reply);
@@ -177,7 +177,7 @@ public class AliveConnectionTests
         using var d = Start();
         for (int round = 0; round < 2; round++)
         {
-            var clients = new List<RawClient>();
+            var clients = new List<RawEpmdClient>();
             try
             {
                 for (int i = 1; i <= 100; i++) clients.Add(Register(d, $"foo{i}", 1000 + i));

@@ -12,7 +12,7 @@ public class CreationTests
 
     private static byte[] AliveV5(string name) => Requests.Alive(name, 1000, hi: 5, lo: 5);
 
-    private static void Unregister(DaemonProcess d, RawClient c, string name)
+    private static void Unregister(DaemonProcess d, RawEpmdClient c, string name)
     {
         c.Dispose();
         WaitUnregistered(d, name);

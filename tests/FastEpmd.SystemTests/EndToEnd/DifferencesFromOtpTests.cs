@@ -114,8 +114,8 @@ public class DifferencesFromOtpTests
     {
         AssumeFastEpmd();
         using var d = Start("-max_connections", "8");
-        var regs = new List<RawClient>();
-        var idles = new List<RawClient>();
+        var regs = new List<RawEpmdClient>();
+        var idles = new List<RawEpmdClient>();
         try
         {
             for (int i = 1; i <= 3; i++) regs.Add(Register(d, $"node{i}", 1000 + i));
@@ -153,7 +153,7 @@ public class DifferencesFromOtpTests
     {
         AssumeFastEpmd();
         using var d = Start("-max_connections", "3000");
-        var regs = new List<RawClient>(2000);
+        var regs = new List<RawEpmdClient>(2000);
         try
         {
             for (int i = 1; i <= 2000; i++) regs.Add(Register(d, $"n{i}", 10000 + i));

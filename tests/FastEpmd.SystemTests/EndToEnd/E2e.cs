@@ -80,7 +80,7 @@ internal static class E2e
     // ---- exchanges ----
 
     /// <summary>Sends one frame and expects a reply of exactly replyLength bytes with the socket kept open.</summary>
-    public static RawClient SendAlive(DaemonProcess d, byte[] frame, int replyLength, out byte[] reply, string host = "127.0.0.1")
+    public static RawEpmdClient SendAlive(DaemonProcess d, byte[] frame, int replyLength, out byte[] reply, string host = "127.0.0.1")
     {
         var c = d.Connect(host);
         c.Send(frame);
@@ -89,7 +89,7 @@ internal static class E2e
     }
 
     /// <summary>ALIVE2 with hi=6 expecting `76 00 creation:4`; returns the open ALIVE socket and the creation.</summary>
-    public static RawClient Register(DaemonProcess d, byte[] frame, out uint creation)
+    public static RawEpmdClient Register(DaemonProcess d, byte[] frame, out uint creation)
     {
         var c = SendAlive(d, frame, 6, out var reply);
         Assert.That(reply.Length == 6 && reply[0] == 0x76 && reply[1] == 0x00, Is.True,
@@ -99,11 +99,11 @@ internal static class E2e
     }
 
     /// <summary>Registers name (hi=6, lo=5, type M) at port and returns the ALIVE socket.</summary>
-    public static RawClient Register(DaemonProcess d, string name, int port = 1000) =>
+    public static RawEpmdClient Register(DaemonProcess d, string name, int port = 1000) =>
         Register(d, Requests.Alive(name, port), out _);
 
     /// <summary>ALIVE2 with hi=5 expecting `79 00 creation:2`.</summary>
-    public static RawClient RegisterV5(DaemonProcess d, byte[] frame, out int creation)
+    public static RawEpmdClient RegisterV5(DaemonProcess d, byte[] frame, out int creation)
     {
         var c = SendAlive(d, frame, 4, out var reply);
         Assert.That(reply.Length == 4 && reply[0] == 0x79 && reply[1] == 0x00, Is.True,
@@ -125,7 +125,7 @@ internal static class E2e
     public static byte[] Query(DaemonProcess d, string hex, TimeSpan? timeout = null) => Query(d, Hex.Parse(hex), timeout);
 
     /// <summary>Asserts a silent close: no byte at all, then EOF (or RST) within the deadline.</summary>
-    public static void AssertClosedSilently(RawClient c, TimeSpan? within = null)
+    public static void AssertClosedSilently(RawEpmdClient c, TimeSpan? within = null)
     {
         var r = c.ReadToEnd(within ?? Quick);
         Assert.That(r.Data, Is.Empty, $"expected no reply, got [{r.HexData}]");
@@ -181,7 +181,7 @@ internal static class E2e
     /// Asks `ss` (iproute2, filtered in the kernel: fast even with 100k TIME_WAIT sockets), else
     /// reads /proc/net/tcp{,6}.
     /// </summary>
-    public static void WaitUntilDaemonHasRead(DaemonProcess d, RawClient c, TimeSpan? timeout = null)
+    public static void WaitUntilDaemonHasRead(DaemonProcess d, RawEpmdClient c, TimeSpan? timeout = null)
     {
         var local = (IPEndPoint)c.Socket.LocalEndPoint!;
         Eventually(() => DaemonSideReceiveQueue(d.Port, local) == 0, "the daemon reads the request",
@@ -287,7 +287,7 @@ internal static class E2e
     }
 
     /// <summary>Seconds until the daemon closes an idle client, or null if it stays open past limit.</summary>
-    public static double? SecondsUntilClosed(RawClient c, TimeSpan limit)
+    public static double? SecondsUntilClosed(RawEpmdClient c, TimeSpan limit)
     {
         var sw = Stopwatch.StartNew();
         var r = c.ReadToEnd(limit);

@@ -107,7 +107,7 @@ public class NamesTests
     public void StupidNamesReq()
     {
         using var d = Start();
-        var clients = new List<RawClient>();
+        var clients = new List<RawEpmdClient>();
         try
         {
             for (int i = 1; i <= 300; i++) clients.Add(Register(d, $"foo{i}", 1000 + i));

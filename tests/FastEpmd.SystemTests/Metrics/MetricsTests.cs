@@ -16,7 +16,7 @@ public class MetricsTests
 
     internal static string Get(int port, string target, out int status)
     {
-        using var c = RawClient.Connect(port);
+        using var c = RawEpmdClient.Connect(port);
         c.Send(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"));
         var r = c.ReadToEnd();
         Assert.That(r.Closed, Is.True, "the responder closes after one response");
@@ -31,7 +31,7 @@ public class MetricsTests
         int metricsPort = Ports.Free();
         using var daemon = DaemonProcess.StartFastEpmd("-metrics", metricsPort.ToString(), "-packet_timeout", "1", "-defer_accept", "0");
         using var prometheus = PrometheusServer.Start(metricsPort);
-        var nodes = new List<RawClient>();
+        var nodes = new List<RawEpmdClient>();
         try
         {
             foreach (var name in new[] { "alpha", "beta", "gamma" })
@@ -114,7 +114,7 @@ public class MetricsTests
         Get(metricsPort, "/nothing", out status);
         Assert.That(status, Is.EqualTo(404));
 
-        using var probe = RawClient.Connect(metricsPort);
+        using var probe = RawEpmdClient.Connect(metricsPort);
         probe.Send(Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\n"));
         Thread.Sleep(200);   // accepted and waiting for the rest
         daemon.Signal(Native.SIGTERM);
@@ -213,7 +213,7 @@ os.execv(sys.argv[3], sys.argv[3:])
         process.BeginErrorReadLine();
         try
         {
-            using (var node = RawClient.Connect(epmdPort))
+            using (var node = RawEpmdClient.Connect(epmdPort))
             {
                 node.Send(Requests.Alive("sysd"));
                 Assert.That(Hex.Format(node.ReadExactly(6)), Does.StartWith("76 00"));
@@ -222,7 +222,7 @@ os.execv(sys.argv[3], sys.argv[3:])
                 Assert.That(body, Does.Contain("\nfastepmd_registrations 1\n"));
             }
             // The metrics socket does not speak epmd: a NAMES request there is a bad HTTP request.
-            using var wrong = RawClient.Connect(metricsPort).Send(Requests.Names);
+            using var wrong = RawEpmdClient.Connect(metricsPort).Send(Requests.Names);
             Assert.That(Encoding.ASCII.GetString(wrong.ReadToEnd().Data), Does.StartWith("HTTP/1.1 400 "));
         }
         finally

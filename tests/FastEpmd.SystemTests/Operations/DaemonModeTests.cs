@@ -32,7 +32,7 @@ public class DaemonModeTests
 
     internal static void KillDaemon(int port)
     {
-        using var c = RawClient.Connect(port);
+        using var c = RawEpmdClient.Connect(port);
         c.Send(Requests.Kill);
         Assert.That(c.ReadToEnd().Data, Is.EqualTo("OK"u8.ToArray()));
     }
@@ -49,7 +49,7 @@ public class DaemonModeTests
             Assert.That(run.StdoutText + run.StderrText, Is.Empty, "a daemon prints nothing on the terminal");
             Assert.That(pid, Is.Not.Null, "the detached daemon is running");
             // Already listening: no retry loop here.
-            using (var c = RawClient.Connect(port))
+            using (var c = RawEpmdClient.Connect(port))
             {
                 c.Send(Requests.Names);
                 Assert.That(c.ReadToEnd().Data, Is.EqualTo(Hex.Parse($"00 00 {port >> 8:x2} {port & 0xff:x2}")));

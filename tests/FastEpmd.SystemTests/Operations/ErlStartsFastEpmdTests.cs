@@ -83,7 +83,7 @@ public class ErlStartsFastEpmdTests
             Assert.That(node.Stdout, Does.Contain($"names={{ok,[{{\"fe{port}\","), "the node registered and listed itself");
             Assert.That(daemon, Is.Not.Null, "erl started FastEpmd (epmd -daemon) and it is still running");
             // The node halted: its registration is gone from the daemon erl started.
-            using var c = RawClient.Connect(port);
+            using var c = RawEpmdClient.Connect(port);
             c.Send(Requests.Names);
             Assert.That(c.ReadToEnd().Data, Is.EqualTo(Hex.Parse($"00 00 {port >> 8:x2} {port & 0xff:x2}")));
         }

@@ -37,7 +37,7 @@ public class SignalTests
     public void ReplyInFlightAtSigtermIsCompleted()
     {
         using var d = DaemonProcess.StartFastEpmd("-max_connections", "9000");
-        var nodes = new List<RawClient>();
+        var nodes = new List<RawEpmdClient>();
         try
         {
             // 8,000 nodes with 1,005-byte names: a NAMES reply of ~8.2 MB, more than the kernel's

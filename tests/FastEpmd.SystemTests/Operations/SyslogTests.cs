@@ -41,15 +41,15 @@ public class SyslogTests
             }
             try
             {
-                using var owner = RawClient.Connect(port);
+                using var owner = RawEpmdClient.Connect(port);
                 owner.Send(Requests.Alive("foo", port: 1042));
                 Assert.That(owner.ReadExactly(6), Has.Length.EqualTo(6));
-                using (var duplicate = RawClient.Connect(port))
+                using (var duplicate = RawEpmdClient.Connect(port))
                 {
                     duplicate.Send(Requests.Alive("foo", port: 1042));
                     Assert.That(duplicate.ReadExactly(6), Is.EqualTo(Hex.Parse("76 01 00 00 00 63")));
                 }
-                using (var kill = RawClient.Connect(port))
+                using (var kill = RawEpmdClient.Connect(port))
                 {
                     kill.Send(Requests.Kill);
                     Assert.That(kill.ReadToEnd().Data, Is.EqualTo("NO"u8.ToArray()));

@@ -57,12 +57,12 @@ public class SystemdActivationTests
         var ready = d.ReadNotification(TimeSpan.FromSeconds(10));
         Assert.That(ready, Is.EqualTo($"READY=1\nSTATUS=Processing port mapping requests...\nMAINPID={d.Process.Id}"));
 
-        using (var node = RawClient.Connect(d.Port))
+        using (var node = RawEpmdClient.Connect(d.Port))
         {
             node.Send(Requests.Alive("sysd", port: 4242, hi: 6, lo: 5));
             Assert.That(node.ReadExactly(2), Is.EqualTo(Hex.Parse("76 00")));
             node.ReadExactly(4);
-            using var q = RawClient.Connect(d.Port);
+            using var q = RawEpmdClient.Connect(d.Port);
             q.Send(Requests.Names);
             var names = q.ReadToEnd();
             // As OTP: NAMES reports the configured port (4369), not the socket's.

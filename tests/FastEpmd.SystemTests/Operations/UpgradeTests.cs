@@ -36,9 +36,9 @@ public class UpgradeTests
             .Concat(extra).ToArray(), env, port: old.Port, waitForListen: false));
 
     /// <summary>Raw registrations the test holds: name, its open ALIVE socket, its creation.</summary>
-    private List<(string Name, RawClient Socket, uint Creation)> RegisterRaw(DaemonProcess daemon, int count)
+    private List<(string Name, RawEpmdClient Socket, uint Creation)> RegisterRaw(DaemonProcess daemon, int count)
     {
-        var nodes = new List<(string, RawClient, uint)>();
+        var nodes = new List<(string, RawEpmdClient, uint)>();
         for (int i = 0; i < count; i++)
         {
             string name = "raw" + i;
@@ -53,7 +53,7 @@ public class UpgradeTests
     private static string Dump(DaemonProcess d) => E2e.NormaliseFds(Text(d.Request(Requests.Dump).Data));
 
     /// <summary>Open and unread: the daemon neither closed it nor wrote to it.</summary>
-    private static void AssertOpenAndUnread(IEnumerable<(string Name, RawClient Socket, uint Creation)> nodes)
+    private static void AssertOpenAndUnread(IEnumerable<(string Name, RawEpmdClient Socket, uint Creation)> nodes)
     {
         foreach (var (name, socket, _) in nodes)
             Assert.That(socket.Socket.Poll(0, System.Net.Sockets.SelectMode.SelectRead), Is.False, name + "'s ALIVE connection was closed or written to");

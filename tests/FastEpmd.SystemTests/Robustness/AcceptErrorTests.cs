@@ -68,14 +68,14 @@ public class AcceptErrorTests
     {
         using var daemon = Start(Binaries.FastEpmd, errno, out int faultyPort);
         // Queued connections keep the faulty listener readable: the error repeats on every accept4.
-        var queued = new List<RawClient>();
+        var queued = new List<RawEpmdClient>();
         try
         {
-            for (int i = 0; i < 4; i++) queued.Add(RawClient.Connect(faultyPort));
+            for (int i = 0; i < 4; i++) queued.Add(RawEpmdClient.Connect(faultyPort));
             Thread.Sleep(100);
             int linesBefore = Lines(daemon.Stderr);
             int answered = 0;
-            double cpu = RobustProc.CpuShareDuring(daemon.Pid, () =>
+            double cpu = ProcessStats.CpuShareDuring(daemon.Pid, () =>
             {
                 var sw = Stopwatch.StartNew();
                 while (sw.Elapsed.TotalSeconds < WindowSeconds)
@@ -107,14 +107,14 @@ public class AcceptErrorTests
         const double clearsAfter = 2.0;
         using var daemon = Start(Binaries.FastEpmd, $"{EPROTO}:{clearsAfter}", out int faultyPort);
         var sw = Stopwatch.StartNew();
-        long ticksBefore = RobustProc.CpuTicks(daemon.Pid);
-        using var early = RawClient.Connect(faultyPort);
+        long ticksBefore = ProcessStats.CpuTicks(daemon.Pid);
+        using var early = RawEpmdClient.Connect(faultyPort);
         early.Send(Requests.Names);
         // Queued behind the failing accept4 until the fault clears, then served within the
         // backoff's longest pause (1 s) plus scheduling slack.
         var reply = early.ReadToEnd(TimeSpan.FromSeconds(clearsAfter + 3));
         double servedAt = sw.Elapsed.TotalSeconds;
-        double cpu = (RobustProc.CpuTicks(daemon.Pid) - ticksBefore) / RobustProc.TicksPerSecond / servedAt;
+        double cpu = (ProcessStats.CpuTicks(daemon.Pid) - ticksBefore) / ProcessStats.TicksPerSecond / servedAt;
         TestContext.Out.WriteLine($"queued NAMES answered after {servedAt:F2} s (fault cleared at {clearsAfter} s), CPU {cpu:P1}; stderr:\n{Head(daemon.Stderr)}");
         Assert.That(cpu, Is.LessThan(0.05), "CPU share while the fault lasted");
         Assert.That(reply.HexData, Is.EqualTo("00 00 11 11"));
@@ -122,7 +122,7 @@ public class AcceptErrorTests
         Assert.That(servedAt, Is.LessThan(clearsAfter + 1.0 + 1.0));
         // A success resets the backoff: the next connection is served at once.
         var next = Stopwatch.StartNew();
-        using var later = RawClient.Connect(faultyPort);
+        using var later = RawEpmdClient.Connect(faultyPort);
         later.Send(Requests.Names);
         Assert.That(later.ReadToEnd(TimeSpan.FromSeconds(2)).HexData, Is.EqualTo("00 00 11 11"));
         Assert.That(next.Elapsed.TotalSeconds, Is.LessThan(0.5));
@@ -137,7 +137,7 @@ public class AcceptErrorTests
         foreach (var binary in new[] { Binaries.Otp, Binaries.FastEpmd })
         {
             using var daemon = Start(binary, errno, out int faultyPort);
-            using (RawClient.Connect(faultyPort))
+            using (RawEpmdClient.Connect(faultyPort))
             {
                 Assert.That(daemon.WaitExit(TimeSpan.FromSeconds(5)), Is.EqualTo(1), $"{binary}: {Head(daemon.Stderr)}");
             }

@@ -44,7 +44,7 @@ public class AddressSpaceTests
         using var daemon = DaemonProcess.StartFastEpmd();
         AssertServes(daemon);
         long vmSize = StatusBytes(daemon.Pid, "VmSize");
-        TestContext.Out.WriteLine($"idle VmSize {RobustProc.MB(vmSize)}, VmData {RobustProc.MB(StatusBytes(daemon.Pid, "VmData"))}; {daemon.Stderr.Trim()}");
+        TestContext.Out.WriteLine($"idle VmSize {ProcessStats.MB(vmSize)}, VmData {ProcessStats.MB(StatusBytes(daemon.Pid, "VmData"))}; {daemon.Stderr.Trim()}");
         Assert.That(vmSize, Is.LessThanOrEqualTo(128 * MiB));
     }
 
@@ -86,7 +86,7 @@ public class AddressSpaceTests
         using var daemon = StartUnder(limits, waitForListen: true, "-max_connections 1048576");
         AssertServes(daemon);
         long vmData = StatusBytes(daemon.Pid, "VmData");
-        TestContext.Out.WriteLine($"1,048,576 slots: VmData {RobustProc.MB(vmData)}, VmSize {RobustProc.MB(StatusBytes(daemon.Pid, "VmSize"))}; {daemon.Stderr.Trim()}");
+        TestContext.Out.WriteLine($"1,048,576 slots: VmData {ProcessStats.MB(vmData)}, VmSize {ProcessStats.MB(StatusBytes(daemon.Pid, "VmSize"))}; {daemon.Stderr.Trim()}");
         Assert.That(daemon.Stderr, Does.Contain("(table 1048576 connections)"));
         Assert.That(vmData, Is.LessThanOrEqualTo(256 * MiB));
     }

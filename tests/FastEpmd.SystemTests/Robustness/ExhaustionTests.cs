@@ -19,15 +19,15 @@ public class ExhaustionTests : RobustnessFixture
     public void OtpEpmdExitsWhenAcceptRunsOutOfDescriptors()
     {
         if (!File.Exists(Binaries.Otp)) Assert.Ignore($"{Binaries.Otp} is not installed");
-        var otp = Track(RobustProc.StartUnderDescriptorLimit(Binaries.Otp, DescriptorLimit));
-        var anchor = Track(RobustClient.Register(otp.Port, "anchor", 5001, out var reply));
+        var otp = Track(DaemonProcess.StartUnderDescriptorLimit(Binaries.Otp, DescriptorLimit));
+        var anchor = Track(RawEpmdClient.Register(otp.Port, "anchor", 5001, out var reply));
         Assert.That(Hex.Format(reply.AsSpan(0, 2)), Is.EqualTo("76 00"), "OTP registered the anchor");
 
         var flood = Track(new List<Socket>());
         int refused = 0;
         for (int i = 0; i < Flood; i++)
         {
-            try { flood.Add(RobustClient.Connect(otp.Port)); }
+            try { flood.Add(RawEpmdClient.OpenSocket(otp.Port)); }
             catch (SocketException) { refused++; }
         }
         int? code = otp.WaitExit(TimeSpan.FromSeconds(10));
@@ -35,38 +35,38 @@ public class ExhaustionTests : RobustnessFixture
 
         Assert.That(code, Is.EqualTo(1), "OTP's epmd exits 1 on EMFILE from accept()");
         Assert.That(otp.Stderr, Does.Contain("Too many open files"));
-        Assert.That(RobustClient.ClosedByPeer(anchor, 2000), Is.True, "the registration's socket is gone with the daemon");
-        Assert.Throws<SocketException>(() => RobustClient.Query(otp.Port, Requests.PortPlease("anchor")), "nobody serves the port any more");
+        Assert.That(RawEpmdClient.ClosedByPeer(anchor, 2000), Is.True, "the registration's socket is gone with the daemon");
+        Assert.Throws<SocketException>(() => RawEpmdClient.Query(otp.Port, Requests.PortPlease("anchor")), "nobody serves the port any more");
     }
 
     [Test]
     public void FastEpmdShedsAtEmfileWithoutSpinningAndServesAgainAfterwards()
     {
         // A table (5,000) bigger than the descriptor limit, so accept() itself hits EMFILE.
-        var daemon = Track(RobustProc.StartUnderDescriptorLimit(Binaries.FastEpmd, DescriptorLimit, "-max_connections", "5000"));
-        var anchor = Track(RobustClient.RegisterOk(daemon.Port, "anchor", 5001, out _));
+        var daemon = Track(DaemonProcess.StartUnderDescriptorLimit(Binaries.FastEpmd, DescriptorLimit, "-max_connections", "5000"));
+        var anchor = Track(RawEpmdClient.RegisterOk(daemon.Port, "anchor", 5001, out _));
 
-        var flood = Track(RobustClient.OpenIdle(daemon.Port, Flood, fromFloodSources: true));
+        var flood = Track(RawEpmdClient.OpenIdle(daemon.Port, Flood, fromFloodSources: true));
         Assert.That(flood, Has.Count.EqualTo(Flood), "the kernel completed every handshake");
-        WaitUntil(() => flood.Count(s => RobustClient.ClosedByPeer(s)) >= Flood - DescriptorLimit + 10, TimeSpan.FromSeconds(10),
+        WaitUntil(() => flood.Count(s => RawEpmdClient.ClosedByPeer(s)) >= Flood - DescriptorLimit + 10, TimeSpan.FromSeconds(10),
             "the daemon shed the connections beyond its descriptor limit");
-        int daemonFds = RobustProc.OpenDescriptors(daemon.Pid);
-        int shed = flood.Count(s => RobustClient.ClosedByPeer(s));
+        int daemonFds = ProcessStats.OpenDescriptors(daemon.Pid);
+        int shed = flood.Count(s => RawEpmdClient.ClosedByPeer(s));
 
         // While EMFILE lasts: new connections keep arriving (one every 20 ms), each accepted and
         // closed with the spare descriptor. The loop must sleep in epoll_wait, not spin on accept.
         var newcomers = Track(new List<Socket>());
-        double cpu = RobustProc.CpuShareDuring(daemon.Pid, () =>
+        double cpu = ProcessStats.CpuShareDuring(daemon.Pid, () =>
         {
             var sw = Stopwatch.StartNew();
             while (sw.ElapsedMilliseconds < 2000)
             {
-                try { newcomers.Add(RobustClient.ConnectIdle(daemon.Port, source: RobustClient.FloodSource(newcomers.Count))); }
+                try { newcomers.Add(RawEpmdClient.ConnectIdle(daemon.Port, source: RawEpmdClient.FloodSource(newcomers.Count))); }
                 catch (SocketException) { }
                 Thread.Sleep(20);
             }
         });
-        WaitUntil(() => newcomers.All(s => RobustClient.ClosedByPeer(s)), TimeSpan.FromSeconds(5), "every newcomer during EMFILE is closed, none left hanging");
+        WaitUntil(() => newcomers.All(s => RawEpmdClient.ClosedByPeer(s)), TimeSpan.FromSeconds(5), "every newcomer during EMFILE is closed, none left hanging");
         Log($"FastEpmd under ulimit -n {DescriptorLimit}: {daemonFds} fds open, {shed} of {Flood} flood connections shed, " +
             $"{newcomers.Count} newcomers shed during 2 s at EMFILE, daemon CPU {cpu:P1} of a core");
 
@@ -75,15 +75,15 @@ public class ExhaustionTests : RobustnessFixture
         Assert.That(cpu, Is.LessThan(0.10), "no busy loop while accept() fails with EMFILE");
         Assert.That(daemon.Stderr, Does.Contain("Too many open files"));
 
-        RobustClient.DisposeAll(flood);
-        WaitUntil(() => TryQuery(daemon.Port, Requests.PortPlease("anchor")) is { } r && r.SequenceEqual(RobustClient.Port2Found("anchor", 5001)),
+        RawEpmdClient.DisposeAll(flood);
+        WaitUntil(() => TryQuery(daemon.Port, Requests.PortPlease("anchor")) is { } r && r.SequenceEqual(Replies.Port2Found("anchor", 5001)),
             TimeSpan.FromSeconds(10), "PORT_PLEASE2 answered once the flood is gone");
-        Assert.That(RobustClient.Query(daemon.Port, Requests.Names).Data, Is.EqualTo(RobustClient.NamesReply(daemon.Port, new[] { ("anchor", 5001) })));
-        using (RobustClient.RegisterOk(daemon.Port, "after-emfile", 5002, out _))
+        Assert.That(RawEpmdClient.Query(daemon.Port, Requests.Names).Data, Is.EqualTo(Replies.NamesReply(daemon.Port, new[] { ("anchor", 5001) })));
+        using (RawEpmdClient.RegisterOk(daemon.Port, "after-emfile", 5002, out _))
         {
-            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("after-emfile")).Data, Is.EqualTo(RobustClient.Port2Found("after-emfile", 5002)));
+            Assert.That(RawEpmdClient.Query(daemon.Port, Requests.PortPlease("after-emfile")).Data, Is.EqualTo(Replies.Port2Found("after-emfile", 5002)));
         }
-        Assert.That(RobustClient.ClosedByPeer(anchor), Is.False, "the registration survived EMFILE");
+        Assert.That(RawEpmdClient.ClosedByPeer(anchor), Is.False, "the registration survived EMFILE");
     }
 
     [Test]
@@ -97,33 +97,33 @@ public class ExhaustionTests : RobustnessFixture
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < Nodes; i++)
         {
-            var s = RobustClient.Connect(daemon.Port, source: RobustClient.FloodSource(i));
+            var s = RawEpmdClient.OpenSocket(daemon.Port, source: RawEpmdClient.FloodSource(i));
             registrations.Add(s);
             s.Send(Requests.Alive(Name(i), port: 10000 + i));
         }
         foreach (var s in registrations)
         {
-            var reply = RobustClient.ReadExactly(s, 6);
+            var reply = RawEpmdClient.ReadExactly(s, 6);
             if (reply.Length != 6 || reply[1] != 0) Assert.Fail("registration refused: " + Hex.Format(reply));
         }
-        long rssRegistered = RobustProc.RssBytes(daemon.Pid);
-        Log($"{Nodes} registrations in {sw.ElapsedMilliseconds} ms; daemon RSS {RobustProc.MB(rssRegistered)}");
+        long rssRegistered = ProcessStats.RssBytes(daemon.Pid);
+        Log($"{Nodes} registrations in {sw.ElapsedMilliseconds} ms; daemon RSS {ProcessStats.MB(rssRegistered)}");
 
         // Twenty readers send NAMES and never read, with the smallest receive buffer they can get.
         var slow = Track(new List<Socket>());
         for (int i = 0; i < 20; i++)
         {
-            var s = RobustClient.Connect(daemon.Port, receiveBuffer: 2048);
+            var s = RawEpmdClient.OpenSocket(daemon.Port, receiveBuffer: 2048);
             s.Send(Requests.Names);
             slow.Add(s);
         }
         Thread.Sleep(500);
 
         sw.Restart();
-        var names = RobustClient.Query(daemon.Port, Requests.Names, timeoutMs: 20000);
+        var names = RawEpmdClient.Query(daemon.Port, Requests.Names, timeoutMs: 20000);
         long namesMs = sw.ElapsedMilliseconds;
         Assert.That(names.Closed, Is.True, "a reading client gets the whole NAMES reply meanwhile");
-        var lines = RobustClient.NamesLines(names.Data, daemon.Port);
+        var lines = Replies.NamesLines(names.Data, daemon.Port);
         Assert.That(lines, Has.Length.EqualTo(Nodes));
         Assert.That(lines[0], Is.EqualTo($"name {Name(Nodes - 1)} at port {10000 + Nodes - 1}"), "newest first");
         Assert.That(lines[^1], Is.EqualTo($"name {Name(0)} at port 10000"));
@@ -131,19 +131,19 @@ public class ExhaustionTests : RobustnessFixture
         for (int i = 0; i < 100; i++)
         {
             int n = random.Next(Nodes);
-            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease(Name(n))).Data, Is.EqualTo(RobustClient.Port2Found(Name(n), 10000 + n)));
+            Assert.That(RawEpmdClient.Query(daemon.Port, Requests.PortPlease(Name(n))).Data, Is.EqualTo(Replies.Port2Found(Name(n), 10000 + n)));
         }
-        using (RobustClient.RegisterOk(daemon.Port, "while-stalled", 5003, out _))
+        using (RawEpmdClient.RegisterOk(daemon.Port, "while-stalled", 5003, out _))
         {
-            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("while-stalled")).Data, Is.EqualTo(RobustClient.Port2Found("while-stalled", 5003)));
+            Assert.That(RawEpmdClient.Query(daemon.Port, Requests.PortPlease("while-stalled")).Data, Is.EqualTo(Replies.Port2Found("while-stalled", 5003)));
         }
         // Another NAMES after the registry changed: a second snapshot while the first is pinned.
-        Assert.That(RobustClient.NamesLines(RobustClient.Query(daemon.Port, Requests.Names, timeoutMs: 20000).Data, daemon.Port), Has.Length.EqualTo(Nodes));
+        Assert.That(Replies.NamesLines(RawEpmdClient.Query(daemon.Port, Requests.Names, timeoutMs: 20000).Data, daemon.Port), Has.Length.EqualTo(Nodes));
 
-        long rssStalled = RobustProc.RssBytes(daemon.Pid);
+        long rssStalled = ProcessStats.RssBytes(daemon.Pid);
         int received = slow.Max(s => s.Available);
         Log($"NAMES: {names.Data.Length} bytes in {namesMs} ms while 20 readers stall (each holds at most {received} unread bytes); " +
-            $"daemon RSS {RobustProc.MB(rssRegistered)} -> {RobustProc.MB(rssStalled)}");
+            $"daemon RSS {ProcessStats.MB(rssRegistered)} -> {ProcessStats.MB(rssStalled)}");
         Assert.That(received, Is.LessThan(names.Data.Length / 4), "the stalled readers really are stalled");
         // Twenty stalled readers share one snapshot and the second NAMES built one more. Each buffer
         // doubles while it is built (up to twice the reply) and leaves the smaller ones as garbage:
@@ -151,7 +151,7 @@ public class ExhaustionTests : RobustnessFixture
         Assert.That(rssStalled - rssRegistered, Is.LessThan(5L * names.Data.Length),
             $"RSS growth while 20 readers stall on a {names.Data.Length}-byte NAMES reply");
         Assert.That(rssStalled, Is.LessThan(64L * 1024 * 1024), "daemon RSS bounded");
-        Assert.That(registrations.Count(s => RobustClient.ClosedByPeer(s)), Is.Zero);
+        Assert.That(registrations.Count(s => RawEpmdClient.ClosedByPeer(s)), Is.Zero);
         Assert.That(Encoding.ASCII.GetString(names.Data, 4, 40), Does.StartWith("name slow-reader-node-"));
     }
 
@@ -159,7 +159,7 @@ public class ExhaustionTests : RobustnessFixture
     {
         try
         {
-            var r = RobustClient.Query(port, request, timeoutMs: 1000);
+            var r = RawEpmdClient.Query(port, request, timeoutMs: 1000);
             return r.Closed ? r.Data : null;
         }
         catch (SocketException)

@@ -18,19 +18,19 @@ public class MetricsPortRobustnessTests : RobustnessFixture
         int metricsPort = Ports.Free();
         var daemon = StartFastEpmd("-metrics", metricsPort.ToString());
         var nodes = Track(new List<Socket>());
-        for (int i = 0; i < Nodes; i++) nodes.Add(RobustClient.RegisterOk(daemon.Port, "node" + i, 5000 + i, out _));
+        for (int i = 0; i < Nodes; i++) nodes.Add(RawEpmdClient.RegisterOk(daemon.Port, "node" + i, 5000 + i, out _));
         return (daemon, metricsPort, nodes);
     }
 
     private static void AssertEpmdServedAndNodesIntact(DaemonProcess daemon, List<Socket> nodes)
     {
         var watch = Stopwatch.StartNew();
-        var lookup = RobustClient.Query(daemon.Port, Requests.PortPlease("node7"));
-        Assert.That(lookup.Data, Is.EqualTo(RobustClient.Port2Found("node7", 5007)));
+        var lookup = RawEpmdClient.Query(daemon.Port, Requests.PortPlease("node7"));
+        Assert.That(lookup.Data, Is.EqualTo(Replies.Port2Found("node7", 5007)));
         Assert.That(watch.ElapsedMilliseconds, Is.LessThan(1000), "PORT_PLEASE2 answered promptly");
-        var names = RobustClient.NamesLines(RobustClient.Query(daemon.Port, Requests.Names).Data, daemon.Port);
+        var names = Replies.NamesLines(RawEpmdClient.Query(daemon.Port, Requests.Names).Data, daemon.Port);
         Assert.That(names, Has.Length.EqualTo(Nodes), "every registration intact");
-        foreach (var node in nodes) Assert.That(RobustClient.ClosedByPeer(node), Is.False, "a node's connection was closed");
+        foreach (var node in nodes) Assert.That(RawEpmdClient.ClosedByPeer(node), Is.False, "a node's connection was closed");
         Assert.That(daemon.HasExited, Is.False);
     }
 
@@ -65,7 +65,7 @@ public class MetricsPortRobustnessTests : RobustnessFixture
                     request = valid[..random.Next(1, valid.Length)].Concat(new byte[] { 0, (byte)random.Next(256) }).ToArray();
                     break;
             }
-            using var s = RobustClient.Connect(metricsPort);
+            using var s = RawEpmdClient.OpenSocket(metricsPort);
             try
             {
                 s.Send(request);
@@ -76,7 +76,7 @@ public class MetricsPortRobustnessTests : RobustnessFixture
                 closed++;
                 continue;
             }
-            var r = RobustClient.ReadToEnd(s, 6000);
+            var r = RawEpmdClient.ReadToEnd(s, 6000);
             Assert.That(r.Closed || r.Reset, Is.True, $"request {i} left open: {Hex.Format(request)}");
             var text = Encoding.ASCII.GetString(r.Data);
             if (r.Data.Length == 0) closed++;
@@ -99,7 +99,7 @@ public class MetricsPortRobustnessTests : RobustnessFixture
         var loris = Track(new List<Socket>());
         for (int i = 0; i < 8; i++)
         {
-            var s = RobustClient.Connect(metricsPort);
+            var s = RawEpmdClient.OpenSocket(metricsPort);
             s.Send("GET /metrics HTTP/1.1\r\n"u8.ToArray());
             loris.Add(s);
         }
@@ -119,7 +119,7 @@ public class MetricsPortRobustnessTests : RobustnessFixture
                     open.Remove(s);
                     continue;
                 }
-                if (RobustClient.ClosedByPeer(s)) open.Remove(s);
+                if (RawEpmdClient.ClosedByPeer(s)) open.Remove(s);
             }
             AssertEpmdServedAndNodesIntact(daemon, nodes);
             Thread.Sleep(250);
@@ -141,7 +141,7 @@ public class MetricsPortRobustnessTests : RobustnessFixture
         {
             try
             {
-                flood.Add(RobustClient.Connect(metricsPort, source: RobustClient.FloodSource(i)));
+                flood.Add(RawEpmdClient.OpenSocket(metricsPort, source: RawEpmdClient.FloodSource(i)));
             }
             catch (SocketException)
             {

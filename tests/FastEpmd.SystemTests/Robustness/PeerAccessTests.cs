@@ -23,18 +23,18 @@ public class PeerAccessTests : RobustnessFixture
     private const string B4 = "10.201.0.3", B6 = "fd15::3";
     private const string AllowA = A4 + "," + A6;
 
-    private RobustNetns _ns = null!;
+    private NetNamespace _ns = null!;
     private int _port;
 
     [SetUp]
     public void CreateNamespaces()
     {
-        if (!RobustNetns.IsRoot) Assert.Ignore("network namespaces need root (ip netns add); run the suite as root to check -allow");
-        _ns = Track(RobustNetns.Create());
-        _ns.AddAddress(_ns.Server, RobustNetns.ServerLink, Server4 + "/24");
-        _ns.AddAddress(_ns.Server, RobustNetns.ServerLink, Server6 + "/64");
+        if (!NetNamespace.IsRoot) Assert.Ignore("network namespaces need root (ip netns add); run the suite as root to check -allow");
+        _ns = Track(NetNamespace.Create());
+        _ns.AddAddress(_ns.Server, NetNamespace.ServerLink, Server4 + "/24");
+        _ns.AddAddress(_ns.Server, NetNamespace.ServerLink, Server6 + "/64");
         foreach (var a in new[] { A4 + "/24", B4 + "/24", A6 + "/64", B6 + "/64" })
-            _ns.AddAddress(_ns.Client, RobustNetns.ClientLink, a);
+            _ns.AddAddress(_ns.Client, NetNamespace.ClientLink, a);
         _port = Ports.Free();
     }
 
@@ -51,7 +51,7 @@ public class PeerAccessTests : RobustnessFixture
         argv.AddRange(args);
         var daemon = Track(DaemonProcess.Start("ip", argv.ToArray(), null, port: _port, waitForListen: false));
         var sw = Stopwatch.StartNew();
-        while (!RobustNetns.RunIn(_ns.Server, () => CanConnect(Server4) && CanConnect(Server6)))
+        while (!NetNamespace.RunIn(_ns.Server, () => CanConnect(Server4) && CanConnect(Server6)))
         {
             if (daemon.HasExited || sw.Elapsed > TimeSpan.FromSeconds(10))
                 Assert.Fail($"{binary} {string.Join(' ', args)} did not listen in {_ns.Server}: {daemon.Stderr}");
@@ -104,16 +104,16 @@ public class PeerAccessTests : RobustnessFixture
     {
         using var s = Open(source);
         s.Send(request);
-        var r = RobustClient.ReadToEnd(s, 3000);
+        var r = RawEpmdClient.ReadToEnd(s, 3000);
         return !r.Closed ? "still open after 3 s " + Hex.Format(r.Data)
             : r.Data.Length > 0 ? Hex.Format(r.Data)
             : r.Reset ? "reset, no reply" : "closed, no reply";
     }
 
     private Socket RegisterLocal(string name, int nodePort) =>
-        Track(RobustNetns.RunIn(_ns.Server, () => RobustClient.RegisterOk(_port, name, nodePort, out _)));
+        Track(NetNamespace.RunIn(_ns.Server, () => RawEpmdClient.RegisterOk(_port, name, nodePort, out _)));
 
-    private List<string> RemoteQueries(params string[] sources) => RobustNetns.RunIn(_ns.Client, () =>
+    private List<string> RemoteQueries(params string[] sources) => NetNamespace.RunIn(_ns.Client, () =>
     {
         var results = new List<string>();
         foreach (var source in sources)
@@ -133,8 +133,8 @@ public class PeerAccessTests : RobustnessFixture
         {
             var fast = RemoteQueries(A4, A6);
             foreach (var line in fast) Log("fastepmd  " + line);
-            string found = Hex.Format(RobustClient.Port2Found("localnode", 5555));
-            string names = Hex.Format(RobustClient.NamesReply(NamesPort(kind), new[] { ("localnode", 5555) }));
+            string found = Hex.Format(Replies.Port2Found("localnode", 5555));
+            string names = Hex.Format(Replies.NamesReply(NamesPort(kind), new[] { ("localnode", 5555) }));
             Assert.That(fast, Is.EqualTo(new[]
             {
                 $"PORT_PLEASE2 localnode from {A4}: {found}",
@@ -162,7 +162,7 @@ public class PeerAccessTests : RobustnessFixture
     {
         var daemon = Start(Binaries.FastEpmd, kind, "-d", "-allow", AllowA);
         using var node = RegisterLocal("localnode", 5555);
-        var outcomes = RobustNetns.RunIn(_ns.Client, () =>
+        var outcomes = NetNamespace.RunIn(_ns.Client, () =>
         {
             var results = new List<string>();
             foreach (var source in new[] { B4, B6 })
@@ -182,15 +182,15 @@ public class PeerAccessTests : RobustnessFixture
         Assert.That(outcomes[1], Does.Match($"^{B6}: {expected}$"));
 
         // Local peers are allowed whatever the list says.
-        var local = RobustNetns.RunIn(_ns.Server, () => RobustClient.Query(_port, Requests.PortPlease("localnode")).Data);
-        Assert.That(Hex.Format(local), Is.EqualTo(Hex.Format(RobustClient.Port2Found("localnode", 5555))));
+        var local = NetNamespace.RunIn(_ns.Server, () => RawEpmdClient.Query(_port, Requests.PortPlease("localnode")).Data);
+        Assert.That(Hex.Format(local), Is.EqualTo(Hex.Format(Replies.Port2Found("localnode", 5555))));
         WaitUntil(() => daemon.Stderr.Contains("from " + B6) && daemon.Stderr.Contains("** got PORT2_REQ"), TimeSpan.FromSeconds(5),
             "the refusal of " + B6 + " and the local request in the debug log");
         string log = daemon.Stderr;
         Log(log);
         Assert.That(log, Does.Contain("peer not in -allow, closing fd ").And.Contain("from " + B4).And.Contain("from " + B6));
         Assert.That(Count(log, "** got PORT2_REQ"), Is.EqualTo(1), "only the local request was read");
-        Assert.That(RobustClient.ClosedByPeer(node), Is.False);
+        Assert.That(RawEpmdClient.ClosedByPeer(node), Is.False);
     }
 
     [Test]
@@ -199,7 +199,7 @@ public class PeerAccessTests : RobustnessFixture
         Start(Binaries.FastEpmd, kind, "-names", "local");
         using var node = RegisterLocal("localnode", 5555);
         var remote = RemoteQueries(A4, B6);
-        string found = Hex.Format(RobustClient.Port2Found("localnode", 5555));
+        string found = Hex.Format(Replies.Port2Found("localnode", 5555));
         Assert.That(remote, Is.EqualTo(new[]
         {
             $"PORT_PLEASE2 localnode from {A4}: {found}",
@@ -209,11 +209,11 @@ public class PeerAccessTests : RobustnessFixture
             $"PORT_PLEASE2 missing from {B6}: 77 01",
             $"NAMES from {B6}: closed, no reply",
         }));
-        var local = RobustNetns.RunIn(_ns.Server, () => (
+        var local = NetNamespace.RunIn(_ns.Server, () => (
             V4: Ask("127.0.0.1", Requests.Names),
             V6: Ask("::1", Requests.Names),
             Self: Ask(Server4, Requests.Names)));
-        string names = Hex.Format(RobustClient.NamesReply(NamesPort(kind), new[] { ("localnode", 5555) }));
+        string names = Hex.Format(Replies.NamesReply(NamesPort(kind), new[] { ("localnode", 5555) }));
         Assert.That(local, Is.EqualTo((names, names, names)), "local peers (loopback, or the host's own address) get NAMES");
     }
 
@@ -226,9 +226,9 @@ public class PeerAccessTests : RobustnessFixture
         // Only a dual-stack socket (systemd's) shows IPv4 peers as ::ffff:a.b.c.d; the daemon's own are V6ONLY.
         Start(Binaries.FastEpmd, Listeners.Systemd, "-allow", allow);
         using var node = RegisterLocal("localnode", 5555);
-        var outcomes = RobustNetns.RunIn(_ns.Client, () => new[] { A4, B4, A6 }
+        var outcomes = NetNamespace.RunIn(_ns.Client, () => new[] { A4, B4, A6 }
             .Select(s => $"{s}: {Ask(s, Requests.PortPlease("localnode")).Replace("reset, no reply", "closed, no reply")}").ToList());
-        string found = Hex.Format(RobustClient.Port2Found("localnode", 5555));
+        string found = Hex.Format(Replies.Port2Found("localnode", 5555));
         bool bAllowed = allow.Contains("/31");
         // Refused either way (RST or FIN: systemd's socket has no TCP_DEFER_ACCEPT, see above).
         Assert.That(outcomes, Is.EqualTo(new[]
@@ -247,7 +247,7 @@ public class PeerAccessTests : RobustnessFixture
         var holders = Enumerable.Range(0, Nodes).Select(i => RegisterLocal("node" + i, 6000 + i)).ToList();
         int baselineFds = Directory.GetFiles($"/proc/{daemon.Pid}/fd").Length;
 
-        var found0 = RobustClient.Port2Found("node0", 6000);
+        var found0 = Replies.Port2Found("node0", 6000);
         int probed = 0;
         List<double> Probe(string source, int count = Probes)
         {
@@ -258,7 +258,7 @@ public class PeerAccessTests : RobustnessFixture
                 long start = Stopwatch.GetTimestamp();
                 using var s = Open(source);
                 s.Send(Requests.PortPlease("node0"));
-                var r = RobustClient.ReadToEnd(s, 2000);
+                var r = RawEpmdClient.ReadToEnd(s, 2000);
                 double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 if (!r.Data.AsSpan().SequenceEqual(found0)) throw new InvalidOperationException($"{source}: PORT_PLEASE2 got {Hex.Format(r.Data)}");
                 if (i >= 20) samples.Add(ms);   // the first ones warm the test's own code up
@@ -267,8 +267,8 @@ public class PeerAccessTests : RobustnessFixture
             return samples;
         }
         // The same probes with no flood: what this machine gives right now, for the log.
-        double baselineRemote = P99(RobustNetns.RunIn(_ns.Client, () => Probe(B4, 200)));
-        double baselineLocal = P99(RobustNetns.RunIn(_ns.Server, () => Probe("127.0.0.1", 200)));
+        double baselineRemote = P99(NetNamespace.RunIn(_ns.Client, () => Probe(B4, 200)));
+        double baselineLocal = P99(NetNamespace.RunIn(_ns.Server, () => Probe("127.0.0.1", 200)));
         probed = 0;
 
         var held = Track(new List<Socket>());
@@ -280,7 +280,7 @@ public class PeerAccessTests : RobustnessFixture
         // and keeping quiet (a slot holder). Phase 2: A keeps knocking, about one connection per ms
         // (connect, start a request, wait for the close), until the probes are done. The probes from
         // B and from local clients run through both phases.
-        var flood = Task.Run(() => RobustNetns.RunIn(_ns.Client, () =>
+        var flood = Task.Run(() => NetNamespace.RunIn(_ns.Client, () =>
         {
             var sw = Stopwatch.StartNew();
             for (int i = 0; i < Flood && sw.Elapsed < TimeSpan.FromSeconds(30); i++)
@@ -303,7 +303,7 @@ public class PeerAccessTests : RobustnessFixture
                 {
                     using var s = Open(A4);
                     s.Send(new byte[] { 0 });
-                    RobustClient.ClosedByPeer(s, 200);
+                    RawEpmdClient.ClosedByPeer(s, 200);
                     hammered++;
                     Thread.Sleep(1);
                 }
@@ -314,8 +314,8 @@ public class PeerAccessTests : RobustnessFixture
             return 0;
         }));
 
-        var remote = Task.Run(() => RobustNetns.RunIn(_ns.Client, () => Probe(B4).Concat(Probe(B6)).ToList()));
-        var local = Task.Run(() => RobustNetns.RunIn(_ns.Server, () => Probe("127.0.0.1").Concat(Probe("::1")).ToList()));
+        var remote = Task.Run(() => NetNamespace.RunIn(_ns.Client, () => Probe(B4).Concat(Probe(B6)).ToList()));
+        var local = Task.Run(() => NetNamespace.RunIn(_ns.Server, () => Probe("127.0.0.1").Concat(Probe("::1")).ToList()));
         Assert.That(floodDone.Wait(TimeSpan.FromSeconds(40)), Is.True, "the flood's first phase did not finish");
         int probedDuringPhase1 = probed;
         Task.WaitAll(new Task[] { remote, local }, TimeSpan.FromSeconds(100));
@@ -327,7 +327,7 @@ public class PeerAccessTests : RobustnessFixture
         var wait = Stopwatch.StartNew();
         do
         {
-            lock (held) open = held.Count(s => !RobustClient.ClosedByPeer(s));
+            lock (held) open = held.Count(s => !RawEpmdClient.ClosedByPeer(s));
             if (open <= Cap) break;
             Thread.Sleep(50);
         } while (wait.Elapsed < TimeSpan.FromSeconds(10));
@@ -348,10 +348,10 @@ public class PeerAccessTests : RobustnessFixture
         Assert.That(p99Local, Is.LessThan(50.0), "local clients, p99 ms");
         for (int i = 0; i < Nodes; i++)
         {
-            Assert.That(RobustClient.ClosedByPeer(holders[i]), Is.False, $"node{i}'s registration socket");
+            Assert.That(RawEpmdClient.ClosedByPeer(holders[i]), Is.False, $"node{i}'s registration socket");
             int n = i;
-            var reply = RobustNetns.RunIn(_ns.Server, () => RobustClient.Query(_port, Requests.PortPlease("node" + n)).Data);
-            Assert.That(Hex.Format(reply), Is.EqualTo(Hex.Format(RobustClient.Port2Found("node" + n, 6000 + n))), $"node{i} still registered");
+            var reply = NetNamespace.RunIn(_ns.Server, () => RawEpmdClient.Query(_port, Requests.PortPlease("node" + n)).Data);
+            Assert.That(Hex.Format(reply), Is.EqualTo(Hex.Format(Replies.Port2Found("node" + n, 6000 + n))), $"node{i} still registered");
         }
         Assert.That(daemon.HasExited, Is.False);
     }

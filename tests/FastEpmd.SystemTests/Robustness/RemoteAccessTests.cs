@@ -10,13 +10,13 @@ namespace FastEpmd.SystemTests.Robustness;
 [NonParallelizable]
 public class RemoteAccessTests : RobustnessFixture
 {
-    private RobustNetns _ns = null!;
+    private NetNamespace _ns = null!;
 
     [SetUp]
     public void CreateNamespaces()
     {
-        if (!RobustNetns.IsRoot) Assert.Ignore("network namespaces need root (ip netns add); run the suite as root to check remote access rules");
-        _ns = Track(RobustNetns.Create());
+        if (!NetNamespace.IsRoot) Assert.Ignore("network namespaces need root (ip netns add); run the suite as root to check remote access rules");
+        _ns = Track(NetNamespace.Create());
         Port = Ports.Free();   // the same port for both daemons: NAMES carries it
     }
 
@@ -32,9 +32,9 @@ public class RemoteAccessTests : RobustnessFixture
             "DUMP from remote: closed, no reply",
             "KILL from remote: closed, no reply",
             "STOP localnode from remote: closed, no reply",
-            "PORT_PLEASE2 localnode from remote: " + Hex.Format(RobustClient.Port2Found("localnode", 5555)),
+            "PORT_PLEASE2 localnode from remote: " + Hex.Format(Replies.Port2Found("localnode", 5555)),
             "PORT_PLEASE2 remote from remote: 77 01",
-            "NAMES from remote: " + Hex.Format(RobustClient.NamesReply(Port, new[] { ("localnode", 5555) })),
+            "NAMES from remote: " + Hex.Format(Replies.NamesReply(Port, new[] { ("localnode", 5555) })),
             "ALIVE2 from the host's own veth address: 76 00 <creation>",
             "after: daemon running, localnode registered, remote not registered",
         }));
@@ -53,13 +53,13 @@ public class RemoteAccessTests : RobustnessFixture
         string server = _ns.ServerAddress;
         // Relaxed, so that a refused KILL or STOP is refused for being remote, not for being strict.
         var daemon = Track(_ns.StartDaemon(binary, port, "-relaxed_command_check"));
-        var holder = Track(RobustNetns.RunIn(_ns.Server, () => RobustClient.RegisterOk(port, "localnode", 5555, out _)));
-        var outcomes = RobustNetns.RunIn(_ns.Client, () =>
+        var holder = Track(NetNamespace.RunIn(_ns.Server, () => RawEpmdClient.RegisterOk(port, "localnode", 5555, out _)));
+        var outcomes = NetNamespace.RunIn(_ns.Client, () =>
         {
             var results = new List<string>();
             void Ask(string label, byte[] request)
             {
-                using var c = RawClient.Connect(port, server);
+                using var c = RawEpmdClient.Connect(port, server);
                 Assert.That(((System.Net.IPEndPoint)c.Socket.LocalEndPoint!).Address.ToString(), Is.EqualTo(_ns.ClientAddress));
                 c.Send(request);
                 var r = c.ReadToEnd(TimeSpan.FromSeconds(3));
@@ -75,20 +75,20 @@ public class RemoteAccessTests : RobustnessFixture
             return results;
         });
         // OTP: a peer whose address equals the socket's local address is local too.
-        outcomes.Add(RobustNetns.RunIn(_ns.Server, () =>
+        outcomes.Add(NetNamespace.RunIn(_ns.Server, () =>
         {
-            using var c = RawClient.Connect(port, server);
+            using var c = RawEpmdClient.Connect(port, server);
             c.Send(Requests.Alive("selfaddr", port: 7000));
             var reply = c.ReadExactly(6, TimeSpan.FromSeconds(3));
             return "ALIVE2 from the host's own veth address: " + (reply.Length == 6 ? Hex.Format(reply.AsSpan(0, 2)) + " <creation>" : Hex.Format(reply));
         }));
-        var after = RobustNetns.RunIn(_ns.Server, () => (
-            Local: RobustClient.Query(port, Requests.PortPlease("localnode")).Data,
-            Remote: RobustClient.Query(port, Requests.PortPlease("remote")).Data));
-        bool running = !daemon.HasExited && !RobustClient.ClosedByPeer(holder);
+        var after = NetNamespace.RunIn(_ns.Server, () => (
+            Local: RawEpmdClient.Query(port, Requests.PortPlease("localnode")).Data,
+            Remote: RawEpmdClient.Query(port, Requests.PortPlease("remote")).Data));
+        bool running = !daemon.HasExited && !RawEpmdClient.ClosedByPeer(holder);
         outcomes.Add($"after: daemon {(running ? "running" : "gone")}, localnode " +
-            (after.Local.AsSpan().SequenceEqual(RobustClient.Port2Found("localnode", 5555)) ? "registered" : "lost: " + Hex.Format(after.Local)) +
-            ", remote " + (after.Remote.AsSpan().SequenceEqual(RobustClient.Port2NotFound) ? "not registered" : "registered: " + Hex.Format(after.Remote)));
+            (after.Local.AsSpan().SequenceEqual(Replies.Port2Found("localnode", 5555)) ? "registered" : "lost: " + Hex.Format(after.Local)) +
+            ", remote " + (after.Remote.AsSpan().SequenceEqual(Replies.Port2NotFound) ? "not registered" : "registered: " + Hex.Format(after.Remote)));
         holder.Dispose();
         daemon.Dispose();
         return outcomes;

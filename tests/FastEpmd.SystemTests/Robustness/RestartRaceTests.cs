@@ -14,7 +14,7 @@ public class RestartRaceTests : RobustnessFixture
     public void NodeReRegisteringRightAfterClosingItsSocketGetsTheNameBack()
     {
         var daemon = StartFastEpmd("-d");
-        var a = RobustClient.RegisterOk(daemon.Port, "racer", 5000, out uint creation);
+        var a = RawEpmdClient.RegisterOk(daemon.Port, "racer", 5000, out uint creation);
         var failures = new List<string>();
         try
         {
@@ -22,12 +22,12 @@ public class RestartRaceTests : RobustnessFixture
             {
                 int nodePort = 5001 + i;
                 // B is connected first, so close(A) and send(B) are back to back in this thread.
-                var b = RobustClient.Connect(daemon.Port);
+                var b = RawEpmdClient.OpenSocket(daemon.Port);
                 var alive = Requests.Alive("racer", port: nodePort);
                 if (i % 2 == 0) a.Dispose();                // FIN
-                else RobustClient.Reset(a);                 // RST
+                else RawEpmdClient.Reset(a);                 // RST
                 b.Send(alive);
-                var reply = RobustClient.ReadExactly(b, 6);
+                var reply = RawEpmdClient.ReadExactly(b, 6);
                 a = b;
                 uint expected = creation + 1;
                 string want = "76 00 " + Hex.Format(new[] { (byte)(expected >> 24), (byte)(expected >> 16), (byte)(expected >> 8), (byte)expected });
@@ -40,8 +40,8 @@ public class RestartRaceTests : RobustnessFixture
             Assert.That(failures, Is.Empty);
             // 18 and 27 of 200 in two runs here: without one, the race this test is named for never happened.
             Assert.That(takeovers, Is.GreaterThan(0), "at least one restart raced its own close (the dead-owner path)");
-            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("racer")).Data, Is.EqualTo(RobustClient.Port2Found("racer", 5200)));
-            Assert.That(RobustClient.Query(daemon.Port, Requests.Names).Data, Is.EqualTo(RobustClient.NamesReply(daemon.Port, new[] { ("racer", 5200) })));
+            Assert.That(RawEpmdClient.Query(daemon.Port, Requests.PortPlease("racer")).Data, Is.EqualTo(Replies.Port2Found("racer", 5200)));
+            Assert.That(RawEpmdClient.Query(daemon.Port, Requests.Names).Data, Is.EqualTo(Replies.NamesReply(daemon.Port, new[] { ("racer", 5200) })));
         }
         finally
         {
@@ -60,20 +60,20 @@ public class RestartRaceTests : RobustnessFixture
     {
         const int Restarts = 3;
         var daemon = StartFastEpmd("-delay_accept", "1", "-d");
-        var a = RobustClient.RegisterOk(daemon.Port, "restarted", 5000, out uint creation);
+        var a = RawEpmdClient.RegisterOk(daemon.Port, "restarted", 5000, out uint creation);
         bool passed = false;
         try
         {
             for (int i = 0; i < Restarts; i++)
             {
-                using var wake = RobustClient.Connect(daemon.Port);   // the loop wakes and sleeps 1 s
+                using var wake = RawEpmdClient.OpenSocket(daemon.Port);   // the loop wakes and sleeps 1 s
                 Thread.Sleep(300);
-                var b = RobustClient.Connect(daemon.Port);
+                var b = RawEpmdClient.OpenSocket(daemon.Port);
                 b.Send(Requests.Alive("restarted", port: 5001 + i));
                 Thread.Sleep(50);
                 if (i % 2 == 0) a.Dispose();
-                else RobustClient.Reset(a);
-                var reply = RobustClient.ReadExactly(b, 6, timeoutMs: 10000);
+                else RawEpmdClient.Reset(a);
+                var reply = RawEpmdClient.ReadExactly(b, 6, timeoutMs: 10000);
                 a = b;
                 creation++;
                 Assert.That(Hex.Format(reply), Is.EqualTo("76 00 " + Hex.Format(new[] { (byte)(creation >> 24), (byte)(creation >> 16), (byte)(creation >> 8), (byte)creation })),
@@ -119,30 +119,30 @@ public class RestartRaceTests : RobustnessFixture
     public void LiveOwnerIsNeverEvictedByADuplicate()
     {
         var daemon = StartFastEpmd();
-        var owner = Track(RobustClient.RegisterOk(daemon.Port, "owned", 5000, out _));
+        var owner = Track(RawEpmdClient.RegisterOk(daemon.Port, "owned", 5000, out _));
         for (int i = 0; i < 50; i++)
         {
-            using var dup = RobustClient.Register(daemon.Port, "owned", 6000 + i, out var reply);
+            using var dup = RawEpmdClient.Register(daemon.Port, "owned", 6000 + i, out var reply);
             Assert.That(Hex.Format(reply), Is.EqualTo("76 01 00 00 00 63"), $"iteration {i}: the duplicate is refused");
         }
-        Assert.That(RobustClient.ClosedByPeer(owner), Is.False, "the owner's socket stays open");
-        Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("owned")).Data, Is.EqualTo(RobustClient.Port2Found("owned", 5000)));
+        Assert.That(RawEpmdClient.ClosedByPeer(owner), Is.False, "the owner's socket stays open");
+        Assert.That(RawEpmdClient.Query(daemon.Port, Requests.PortPlease("owned")).Data, Is.EqualTo(Replies.Port2Found("owned", 5000)));
     }
 
     [Test]
     public void DuplicateFollowedByResetNeverUnregistersTheLiveOwner()
     {
         var daemon = StartFastEpmd();
-        var owner = Track(RobustClient.RegisterOk(daemon.Port, "victim", 5000, out _));
-        var expected = RobustClient.Port2Found("victim", 5000);
+        var owner = Track(RawEpmdClient.RegisterOk(daemon.Port, "victim", 5000, out _));
+        var expected = Replies.Port2Found("victim", 5000);
         for (int i = 0; i < 100; i++)
         {
-            var dup = RobustClient.Connect(daemon.Port);
+            var dup = RawEpmdClient.OpenSocket(daemon.Port);
             dup.Send(Requests.Alive("victim", port: 6000 + i));
-            RobustClient.Reset(dup);
-            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("victim")).Data, Is.EqualTo(expected), $"iteration {i}");
+            RawEpmdClient.Reset(dup);
+            Assert.That(RawEpmdClient.Query(daemon.Port, Requests.PortPlease("victim")).Data, Is.EqualTo(expected), $"iteration {i}");
         }
-        Assert.That(RobustClient.ClosedByPeer(owner), Is.False);
+        Assert.That(RawEpmdClient.ClosedByPeer(owner), Is.False);
     }
 
     /// <summary>With -delay_write 1 the refusal is written a second later, always after the RST.</summary>
@@ -150,17 +150,17 @@ public class RestartRaceTests : RobustnessFixture
     public void DuplicateFollowedByResetBeforeADelayedWriteNeverUnregistersTheLiveOwner()
     {
         var daemon = StartFastEpmd("-delay_write", "1");
-        var owner = Track(RobustClient.RegisterOk(daemon.Port, "victim", 5000, out _));
+        var owner = Track(RawEpmdClient.RegisterOk(daemon.Port, "victim", 5000, out _));
         for (int i = 0; i < 3; i++)
         {
-            var dup = RobustClient.Connect(daemon.Port);
+            var dup = RawEpmdClient.OpenSocket(daemon.Port);
             dup.Send(Requests.Alive("victim", port: 6000 + i));
             Thread.Sleep(100);                                   // the daemon has read it and sleeps before writing
-            RobustClient.Reset(dup);
-            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("victim"), timeoutMs: 10000).Data,
-                Is.EqualTo(RobustClient.Port2Found("victim", 5000)), $"iteration {i}: the owner is still registered");
+            RawEpmdClient.Reset(dup);
+            Assert.That(RawEpmdClient.Query(daemon.Port, Requests.PortPlease("victim"), timeoutMs: 10000).Data,
+                Is.EqualTo(Replies.Port2Found("victim", 5000)), $"iteration {i}: the owner is still registered");
         }
-        Assert.That(RobustClient.ClosedByPeer(owner), Is.False);
+        Assert.That(RawEpmdClient.ClosedByPeer(owner), Is.False);
     }
 
     /// <summary>The same sequence against OTP's epmd evicts the owner (spec 3.4: "every time with -delay_write").</summary>
@@ -169,15 +169,15 @@ public class RestartRaceTests : RobustnessFixture
     {
         if (!File.Exists(Binaries.Otp)) Assert.Ignore($"{Binaries.Otp} is not installed");
         var otp = Track(DaemonProcess.StartOtp("-delay_write", "1"));
-        var owner = Track(RobustClient.Register(otp.Port, "victim", 5000, out var reply, timeoutMs: 10000));
+        var owner = Track(RawEpmdClient.Register(otp.Port, "victim", 5000, out var reply, timeoutMs: 10000));
         Assert.That(Hex.Format(reply.AsSpan(0, 2)), Is.EqualTo("76 00"));
-        var dup = RobustClient.Connect(otp.Port);
+        var dup = RawEpmdClient.OpenSocket(otp.Port);
         dup.Send(Requests.Alive("victim", port: 6000));
         Thread.Sleep(100);
-        RobustClient.Reset(dup);
-        var lookup = RobustClient.Query(otp.Port, Requests.PortPlease("victim"), timeoutMs: 10000);
-        Log($"OTP epmd after duplicate + RST: PORT_PLEASE2 victim -> {lookup.HexData}; owner socket open: {!RobustClient.ClosedByPeer(owner)}");
-        Assert.That(lookup.Data, Is.EqualTo(RobustClient.Port2NotFound), "OTP's bug: the live owner was unregistered");
-        Assert.That(RobustClient.ClosedByPeer(owner), Is.False, "and the owner was not even told");
+        RawEpmdClient.Reset(dup);
+        var lookup = RawEpmdClient.Query(otp.Port, Requests.PortPlease("victim"), timeoutMs: 10000);
+        Log($"OTP epmd after duplicate + RST: PORT_PLEASE2 victim -> {lookup.HexData}; owner socket open: {!RawEpmdClient.ClosedByPeer(owner)}");
+        Assert.That(lookup.Data, Is.EqualTo(Replies.Port2NotFound), "OTP's bug: the live owner was unregistered");
+        Assert.That(RawEpmdClient.ClosedByPeer(owner), Is.False, "and the owner was not even told");
     }
 }

@@ -18,7 +18,7 @@ public abstract class RobustnessFixture
 
     protected List<Socket> Track(List<Socket> sockets)
     {
-        Track(new Disposer(() => RobustClient.DisposeAll(sockets)));
+        Track(new Disposer(() => RawEpmdClient.DisposeAll(sockets)));
         return sockets;
     }
 

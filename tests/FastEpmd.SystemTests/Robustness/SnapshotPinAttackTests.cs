@@ -21,16 +21,16 @@ public class SnapshotPinAttackTests : RobustnessFixture
         var cgroup = Track(MemoryCgroup.Create("fastepmd-pin-" + Environment.ProcessId, CgroupLimit));
         var daemon = StartFastEpmd();
         cgroup.Add(daemon.Pid);
-        Log($"daemon {daemon.Pid} in {cgroup.Path} (limit {RobustProc.MB(CgroupLimit)})");
+        Log($"daemon {daemon.Pid} in {cgroup.Path} (limit {ProcessStats.MB(CgroupLimit)})");
 
         // 5,000 nodes with 1,005-byte names (255 code points): NAMES is about 5 MB.
         var registrations = Track(new List<Socket>());
         string Long(int i) => i.ToString("D5") + string.Concat(Enumerable.Repeat("\U0001F608", 250));
-        for (int i = 0; i < Nodes; i++) registrations.Add(RobustClient.RegisterOk(daemon.Port, Long(i), 1 + i % 60000, out _));
-        var names = RobustClient.Query(daemon.Port, Requests.Names, 20_000);
+        for (int i = 0; i < Nodes; i++) registrations.Add(RawEpmdClient.RegisterOk(daemon.Port, Long(i), 1 + i % 60000, out _));
+        var names = RawEpmdClient.Query(daemon.Port, Requests.Names, 20_000);
         Assert.That(names.Data.Length, Is.GreaterThan(5_000_000), "NAMES of 5,000 long names");
         Thread.Sleep(500);
-        long before = RobustProc.RssBytes(daemon.Pid);
+        long before = ProcessStats.RssBytes(daemon.Pid);
 
         var readers = Track(new List<Socket>());
         long peakSampled = before;
@@ -39,41 +39,41 @@ public class SnapshotPinAttackTests : RobustnessFixture
         {
             try
             {
-                registrations.Add(RobustClient.RegisterOk(daemon.Port, "churn" + i, 2000 + i, out _));   // a new registry version
+                registrations.Add(RawEpmdClient.RegisterOk(daemon.Port, "churn" + i, 2000 + i, out _));   // a new registry version
             }
             catch (Exception e) when (e is InvalidOperationException or SocketException)
             {
                 Assert.Fail($"the daemon stopped serving after {i} readers (exited: {daemon.HasExited}): {e.Message}");
             }
-            var reader = RobustClient.Connect(daemon.Port, receiveBuffer: 2048);
+            var reader = RawEpmdClient.OpenSocket(daemon.Port, receiveBuffer: 2048);
             reader.Send(Requests.Names);
             readers.Add(reader);
             Thread.Sleep(5);   // the daemon builds its snapshot and fills the socket
             Assert.That(daemon.HasExited, Is.False, $"the daemon died after {i + 1} readers");
-            peakSampled = Math.Max(peakSampled, RobustProc.RssBytes(daemon.Pid));
+            peakSampled = Math.Max(peakSampled, ProcessStats.RssBytes(daemon.Pid));
         }
         Thread.Sleep(200);
         Assert.That(daemon.HasExited, Is.False, "the daemon died under the attack");
         long peak = Math.Max(peakSampled, PeakRssBytes(daemon.Pid));
-        Log($"{Readers} pinning readers in {sw.ElapsedMilliseconds} ms: RSS {RobustProc.MB(before)} before, peak {RobustProc.MB(peak)} " +
-            $"(budget {RobustProc.MB(BudgetBytes)} + 32 MiB allowed)");
+        Log($"{Readers} pinning readers in {sw.ElapsedMilliseconds} ms: RSS {ProcessStats.MB(before)} before, peak {ProcessStats.MB(peak)} " +
+            $"(budget {ProcessStats.MB(BudgetBytes)} + 32 MiB allowed)");
 
         // Every registration survived, and NAMES still lists them all.
-        Assert.That(registrations.Count(s => RobustClient.ClosedByPeer(s)), Is.Zero, "a registration was lost");
-        var lines = RobustClient.NamesLines(RobustClient.Query(daemon.Port, Requests.Names, 20_000).Data, daemon.Port);
+        Assert.That(registrations.Count(s => RawEpmdClient.ClosedByPeer(s)), Is.Zero, "a registration was lost");
+        var lines = Replies.NamesLines(RawEpmdClient.Query(daemon.Port, Requests.Names, 20_000).Data, daemon.Port);
         Assert.That(lines.Length, Is.EqualTo(Nodes + Readers));
         Assert.That(peak, Is.LessThanOrEqualTo(BudgetBytes + (32L << 20)), "peak RSS over budget + 32 MiB");
 
-        RobustClient.DisposeAll(readers);
+        RawEpmdClient.DisposeAll(readers);
         readers.Clear();
         var back = Stopwatch.StartNew();
-        long after = RobustProc.RssBytes(daemon.Pid);
+        long after = ProcessStats.RssBytes(daemon.Pid);
         while (after > before + (4L << 20) && back.Elapsed < TimeSpan.FromSeconds(2))
         {
             Thread.Sleep(50);
-            after = RobustProc.RssBytes(daemon.Pid);
+            after = ProcessStats.RssBytes(daemon.Pid);
         }
-        Log($"readers closed: RSS {RobustProc.MB(after)} after {back.ElapsedMilliseconds} ms (before them: {RobustProc.MB(before)})");
+        Log($"readers closed: RSS {ProcessStats.MB(after)} after {back.ElapsedMilliseconds} ms (before them: {ProcessStats.MB(before)})");
         Assert.That(after, Is.LessThanOrEqualTo(before + (4L << 20)), "RSS not back within 4 MiB of its level before the readers, 2 s after they closed");
         Assert.That(daemon.HasExited, Is.False);
     }

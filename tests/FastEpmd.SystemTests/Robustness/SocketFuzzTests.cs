@@ -22,11 +22,11 @@ public class SocketFuzzTests : RobustnessFixture
     public void MutatedFramesOverSocketsLeaveTheDaemonServing(bool relaxed)
     {
         var daemon = relaxed ? StartFastEpmd("-relaxed_command_check") : StartFastEpmd();
-        var anchor = Track(RobustClient.RegisterOk(daemon.Port, "fuzzanchor", 4444, out _));
-        var expectedLookup = RobustClient.Port2Found("fuzzanchor", 4444);
-        var expectedNames = RobustClient.NamesReply(daemon.Port, new[] { ("fuzzanchor", 4444) });
-        int baselineFds = RobustProc.OpenDescriptors(daemon.Pid);
-        var frames = new RobustFrames(relaxed ? Seed + 1 : Seed);
+        var anchor = Track(RawEpmdClient.RegisterOk(daemon.Port, "fuzzanchor", 4444, out _));
+        var expectedLookup = Replies.Port2Found("fuzzanchor", 4444);
+        var expectedNames = Replies.NamesReply(daemon.Port, new[] { ("fuzzanchor", 4444) });
+        int baselineFds = ProcessStats.OpenDescriptors(daemon.Pid);
+        var frames = new FuzzCorpus(relaxed ? Seed + 1 : Seed);
         var problems = new ConcurrentQueue<string>();
         long sent = 0, replies = 0, resets = 0, checkedReplies = 0;
 
@@ -77,12 +77,12 @@ public class SocketFuzzTests : RobustnessFixture
             }
 
             Assert.That(daemon.HasExited, Is.False, $"batch {batch}: the daemon exited; stderr: {daemon.Stderr}");
-            Assert.That(RobustClient.Query(daemon.Port, Requests.PortPlease("fuzzanchor")).Data, Is.EqualTo(expectedLookup), $"batch {batch}: PORT_PLEASE2 finds the anchor");
+            Assert.That(RawEpmdClient.Query(daemon.Port, Requests.PortPlease("fuzzanchor")).Data, Is.EqualTo(expectedLookup), $"batch {batch}: PORT_PLEASE2 finds the anchor");
             // Every fuzz connection has been closed by both sides: only the anchor is left.
-            WaitUntil(() => RobustClient.Query(daemon.Port, Requests.Names).Data.AsSpan().SequenceEqual(expectedNames), TimeSpan.FromSeconds(3),
+            WaitUntil(() => RawEpmdClient.Query(daemon.Port, Requests.Names).Data.AsSpan().SequenceEqual(expectedNames), TimeSpan.FromSeconds(3),
                 $"batch {batch}: NAMES lists exactly the anchor");
-            WaitUntil(() => RobustProc.OpenDescriptors(daemon.Pid) == baselineFds, TimeSpan.FromSeconds(3), $"batch {batch}: descriptors back to {baselineFds}");
-            Assert.That(RobustClient.ClosedByPeer(anchor), Is.False, $"batch {batch}: the anchor's socket is open");
+            WaitUntil(() => ProcessStats.OpenDescriptors(daemon.Pid) == baselineFds, TimeSpan.FromSeconds(3), $"batch {batch}: descriptors back to {baselineFds}");
+            Assert.That(RawEpmdClient.ClosedByPeer(anchor), Is.False, $"batch {batch}: the anchor's socket is open");
         }
         Log($"{(relaxed ? "relaxed" : "default")}: {sent} fuzzed frames over sockets in {Batches} batches ({Clients} clients): {replies} read to the close " +
             $"({checkedReplies} exact frames byte-checked), {resets} reset by the client; daemon fds {baselineFds} before and after");
@@ -97,7 +97,7 @@ public class SocketFuzzTests : RobustnessFixture
     /// <summary>Sends one frame (mode 0-6 whole, 7-8 in pieces, 9 then RST) and reads to the close; null after an RST.</summary>
     private static ReadResult? Deliver(int port, byte[] frame, int mode)
     {
-        using var s = RobustClient.Connect(port);
+        using var s = RawEpmdClient.OpenSocket(port);
         if (mode is 7 or 8 && frame.Length > 1)
         {
             int cut = 1 + frame.Length / 3;
@@ -111,11 +111,11 @@ public class SocketFuzzTests : RobustnessFixture
         }
         if (mode == 9)
         {
-            RobustClient.Reset(s);
+            RawEpmdClient.Reset(s);
             return null;
         }
         s.Shutdown(SocketShutdown.Send);
-        return RobustClient.ReadToEnd(s, 3000);
+        return RawEpmdClient.ReadToEnd(s, 3000);
     }
 
     /// <summary>

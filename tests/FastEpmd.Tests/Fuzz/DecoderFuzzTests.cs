@@ -1,6 +1,8 @@
 // Seeded, bounded fuzzing of the request path in process: mutated and random frames, whole or split
 // into arrivals, through Frame.TryRead and EpmdService.Handle. Nothing may throw, every reply must
 // follow the spec and the registry invariants must hold after every connection.
+using FastEpmd.Fuzzing;
+
 namespace FastEpmd.Tests.Fuzz;
 
 [TestFixture]
@@ -14,7 +16,7 @@ public class DecoderFuzzTests
     [TestCase(20260104, false, true)]
     public void MutatedFramesNeverBreakTheRegistry(int seed, bool relaxed, bool debug)
     {
-        var frames = new RobustFrames(seed);
+        var frames = new FuzzCorpus(seed);
         var harness = new DecoderHarness(seed, relaxed, debug);
         for (int i = 0; i < FramesPerConfiguration; i++)
         {
@@ -48,7 +50,7 @@ public class DecoderFuzzTests
     [Test]
     public void CoverageHarnessEntryPointReplaysTheCorpus()
     {
-        var seeds = RobustFrames.Seeds().ToArray();
+        var seeds = FuzzCorpus.Seeds().ToArray();
         foreach (var seed in seeds) DecoderHarness.RunOne(seed);
         DecoderHarness.RunOne(seeds.SelectMany(s => s).ToArray());
         DecoderHarness.RunOne(ReadOnlySpan<byte>.Empty);

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace FastEpmd.Testing;
 
-internal static class Hex
+public static class Hex
 {
     public static byte[] Parse(string hex)
     {

@@ -1,10 +1,9 @@
-// What the robustness tests read about a daemon from /proc: resident memory, open descriptors and
-// CPU time, and the daemon started under a descriptor limit (bash's ulimit, then exec).
+// What tests read about a process from /proc: resident memory, open descriptors and CPU time.
 using System.Globalization;
 
 namespace FastEpmd.Testing;
 
-internal static class RobustProc
+public static class ProcessStats
 {
     /// <summary>Clock ticks per second for /proc/PID/stat (sysconf(_SC_CLK_TCK) is 100 on Linux).</summary>
     public const double TicksPerSecond = 100.0;
@@ -44,12 +43,4 @@ internal static class RobustProc
     }
 
     public static string MB(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture) + " MB";
-
-    /// <summary>Starts binary with "-port P" and args under `ulimit -n limit` (soft and hard): bash execs it, so the PID is the daemon's.</summary>
-    public static DaemonProcess StartUnderDescriptorLimit(string binary, int limit, params string[] args)
-    {
-        int port = Ports.Free();
-        var command = $"ulimit -n {limit} && exec '{binary}' -port {port} {string.Join(' ', args)}";
-        return DaemonProcess.Start("/bin/bash", new[] { "-c", command }, null, port: port);
-    }
 }

@@ -1,7 +1,7 @@
 // Literal epmd request frames used across tests. Built by hand from the spec, never by FastEpmd's encoder.
 namespace FastEpmd.Testing;
 
-internal static class Requests
+public static class Requests
 {
     /// <summary>ALIVE2_REQ: 'x', port, type, proto, hi, lo, nlen, name, elen, extra.</summary>
     public static byte[] Alive(string name, int port = 12345, int hi = 6, int lo = 5, byte type = 77, byte proto = 0, byte[]? extra = null) =>

@@ -7,7 +7,7 @@ using System.Text.Json;
 
 namespace FastEpmd.Testing;
 
-internal sealed class PrometheusServer : IDisposable
+public sealed class PrometheusServer : IDisposable
 {
     private readonly Process _process;
     private readonly string _dir;

@@ -12,7 +12,7 @@ using System.Diagnostics;
 
 namespace FastEpmd.Testing;
 
-internal sealed class ErlNode : IDisposable
+public sealed class ErlNode : IDisposable
 {
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromSeconds(25);
     private static readonly Lazy<string> s_shortHost = new(ReadShortHost);

@@ -6,11 +6,11 @@ using System.Runtime.InteropServices;
 
 namespace FastEpmd.Testing;
 
-internal sealed class RobustNetns : IDisposable
+public sealed class NetNamespace : IDisposable
 {
     private const int CloneNewNet = 0x40000000;
 
-    private RobustNetns(string server, string client, int subnet)
+    private NetNamespace(string server, string client, int subnet)
     {
         Server = server;
         Client = client;
@@ -28,10 +28,10 @@ internal sealed class RobustNetns : IDisposable
 
     public static bool IsRoot => geteuid() == 0;
 
-    public static RobustNetns Create()
+    public static NetNamespace Create()
     {
         string tag = $"{Environment.ProcessId}-{Random.Shared.Next(100000)}";
-        var ns = new RobustNetns($"fe-rb-{tag}-s", $"fe-rb-{tag}-c", Random.Shared.Next(256));
+        var ns = new NetNamespace($"fe-rb-{tag}-s", $"fe-rb-{tag}-c", Random.Shared.Next(256));
         try
         {
             Ip($"netns add {ns.Server}");

@@ -10,7 +10,7 @@ using System.Text.RegularExpressions;
 
 namespace FastEpmd.Testing;
 
-internal sealed record SoakOptions
+public sealed record SoakOptions
 {
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(5);
@@ -43,7 +43,7 @@ internal sealed record SoakOptions
         DaemonProcess.Start(binary, DaemonArguments(o), DaemonEnvironment());
 }
 
-internal sealed class SoakReport
+public sealed class SoakReport
 {
     public long Registrations, Lookups, Names, Dumps, Faults, SlowReads, Operations;
     public long WrongReplies, LostRegistrations, LeftoverRegistrations;
@@ -60,12 +60,12 @@ internal sealed class SoakReport
     public override string ToString() =>
         $"soak {Elapsed.TotalSeconds:F0} s: {Operations} operations ({Registrations} churn registrations, {Lookups} PORT_PLEASE2, {Names} NAMES, " +
         $"{Dumps} DUMP, {SlowReads} slow NAMES reads, {Faults} faults); wrong replies {WrongReplies}, lost registrations {LostRegistrations}, " +
-        $"leftover churn registrations {LeftoverRegistrations}; RSS {RobustProc.MB(RssStart)} at start, {RobustProc.MB(RssBaseline)} baseline " +
-        $"(after warm-up), {RobustProc.MB(RssPeak)} peak, {RobustProc.MB(RssAfter)} after; fds {FdsBaseline} baseline, {FdsAfter} after" +
+        $"leftover churn registrations {LeftoverRegistrations}; RSS {ProcessStats.MB(RssStart)} at start, {ProcessStats.MB(RssBaseline)} baseline " +
+        $"(after warm-up), {ProcessStats.MB(RssPeak)} peak, {ProcessStats.MB(RssAfter)} after; fds {FdsBaseline} baseline, {FdsAfter} after" +
         (Problems.IsEmpty ? "" : "\n  " + string.Join("\n  ", Problems));
 }
 
-internal sealed class SoakRunner
+public sealed class SoakRunner
 {
     private static readonly Regex s_namesLine = new(@"^name .* at port \d+$", RegexOptions.CultureInvariant);
 
@@ -90,21 +90,21 @@ internal sealed class SoakRunner
     public SoakReport Run()
     {
         var total = Stopwatch.StartNew();
-        _report.RssStart = RobustProc.RssBytes(_daemon.Pid);
+        _report.RssStart = ProcessStats.RssBytes(_daemon.Pid);
         try
         {
             for (int i = 0; i < _options.LongLived; i++)
             {
                 string name = $"soak-long-{i:D4}-".PadRight(120, 'l');
-                _longLivedSockets.Add(RobustClient.RegisterOk(Port, name, 20000 + i, out _));
+                _longLivedSockets.Add(RawEpmdClient.RegisterOk(Port, name, 20000 + i, out _));
                 _longLived.Add((name, 20000 + i));
             }
             _log($"{_options.LongLived} long-lived registrations; warm-up {_options.WarmUp.TotalSeconds:F0} s");
             RunWorkers(_options.WarmUp, seedOffset: 1000);
             Quiesce();
-            _report.RssBaseline = _report.RssPeak = RobustProc.RssBytes(_daemon.Pid);
+            _report.RssBaseline = _report.RssPeak = ProcessStats.RssBytes(_daemon.Pid);
             _report.FdsBaseline = SettledFds();
-            _log($"baseline: RSS {RobustProc.MB(_report.RssBaseline)}, {_report.FdsBaseline} fds; soaking {_options.Duration.TotalSeconds:F0} s");
+            _log($"baseline: RSS {ProcessStats.MB(_report.RssBaseline)}, {_report.FdsBaseline} fds; soaking {_options.Duration.TotalSeconds:F0} s");
 
             var soak = Stopwatch.StartNew();
             RunWorkers(_options.Duration, seedOffset: 0);
@@ -112,13 +112,13 @@ internal sealed class SoakRunner
             Quiesce();
             CheckLongLived();
             _report.FdsAfter = WaitForFds(_report.FdsBaseline, TimeSpan.FromSeconds(5));
-            _report.RssAfter = RobustProc.RssBytes(_daemon.Pid);
+            _report.RssAfter = ProcessStats.RssBytes(_daemon.Pid);
         }
         finally
         {
             _stop = true;
             foreach (var s in _heldFaults) s.Dispose();
-            RobustClient.DisposeAll(_longLivedSockets);
+            RawEpmdClient.DisposeAll(_longLivedSockets);
         }
         _log(_report.ToString() + $" (total {total.Elapsed.TotalSeconds:F0} s)");
         return _report;
@@ -152,7 +152,7 @@ internal sealed class SoakRunner
             _report.RssPeak = Math.Max(_report.RssPeak, rss);
             if (sw.Elapsed >= nextReport)
             {
-                _log($"  {sw.Elapsed.TotalSeconds:F0} s: {Interlocked.Read(ref _report.Operations)} operations, RSS {RobustProc.MB(rss)}, " +
+                _log($"  {sw.Elapsed.TotalSeconds:F0} s: {Interlocked.Read(ref _report.Operations)} operations, RSS {ProcessStats.MB(rss)}, " +
                      $"{SafeFds()} fds, {Interlocked.Read(ref _report.WrongReplies)} wrong replies");
                 nextReport += TimeSpan.FromSeconds(10);
             }
@@ -167,13 +167,13 @@ internal sealed class SoakRunner
 
     private int SafeFds()
     {
-        try { return RobustProc.OpenDescriptors(_daemon.Pid); }
+        try { return ProcessStats.OpenDescriptors(_daemon.Pid); }
         catch (IOException) { return 0; }
     }
 
     private long SafeRss()
     {
-        try { return RobustProc.RssBytes(_daemon.Pid); }
+        try { return ProcessStats.RssBytes(_daemon.Pid); }
         catch (IOException) { return 0; }
     }
 
@@ -201,7 +201,7 @@ internal sealed class SoakRunner
         if (_options.Pace > TimeSpan.Zero) Thread.Sleep(_options.Pace);
     }
 
-    private Socket Connect(Random random) => RobustClient.Connect(Port, source: RobustClient.FloodSource(random.Next(16)));
+    private Socket Connect(Random random) => RawEpmdClient.OpenSocket(Port, source: RawEpmdClient.FloodSource(random.Next(16)));
 
     /// <summary>Registers a fresh name, looks it up, closes (FIN or RST), and sometimes restarts it at once.</summary>
     private void Churn(Random random, int worker)
@@ -212,7 +212,7 @@ internal sealed class SoakRunner
             int nodePort = 30000 + (int)(n % 30000);
             var s = Connect(random);
             s.Send(Requests.Alive(name, port: nodePort));
-            var reply = RobustClient.ReadExactly(s, 6);
+            var reply = RawEpmdClient.ReadExactly(s, 6);
             Interlocked.Increment(ref _report.Registrations);
             if (reply.Length != 6 || reply[0] != 0x76 || reply[1] != 0)
             {
@@ -221,15 +221,15 @@ internal sealed class SoakRunner
                 continue;
             }
             uint creation = (uint)(reply[2] << 24 | reply[3] << 16 | reply[4] << 8 | reply[5]);
-            ExpectReply(Requests.PortPlease(name), RobustClient.Port2Found(name, nodePort), "PORT_PLEASE2 of a churned name");
+            ExpectReply(Requests.PortPlease(name), Replies.Port2Found(name, nodePort), "PORT_PLEASE2 of a churned name");
             bool restart = random.Next(4) == 0;
-            if (random.Next(2) == 0) s.Dispose(); else RobustClient.Reset(s);
+            if (random.Next(2) == 0) s.Dispose(); else RawEpmdClient.Reset(s);
             if (restart)
             {
                 // OTP issue 11083: re-register at once, maybe before the daemon saw the close.
                 using var again = Connect(random);
                 again.Send(Requests.Alive(name, port: nodePort));
-                var second = RobustClient.ReadExactly(again, 6);
+                var second = RawEpmdClient.ReadExactly(again, 6);
                 uint next = creation + 1;
                 if (Hex.Format(second) != "76 00 " + Hex.Format(new[] { (byte)(next >> 24), (byte)(next >> 16), (byte)(next >> 8), (byte)next }))
                     Wrong($"re-registering {name} after its close: {Hex.Format(second)}, expected creation {next}");
@@ -247,19 +247,19 @@ internal sealed class SoakRunner
             {
                 case < 5:
                     Interlocked.Increment(ref _report.Lookups);
-                    ExpectReply(Requests.PortPlease(name), RobustClient.Port2Found(name, port), "PORT_PLEASE2 of a long-lived name");
+                    ExpectReply(Requests.PortPlease(name), Replies.Port2Found(name, port), "PORT_PLEASE2 of a long-lived name");
                     break;
                 case < 7:
                     Interlocked.Increment(ref _report.Lookups);
-                    ExpectReply(Requests.PortPlease($"soak-absent-{random.Next(1000)}"), RobustClient.Port2NotFound, "PORT_PLEASE2 of an absent name");
+                    ExpectReply(Requests.PortPlease($"soak-absent-{random.Next(1000)}"), Replies.Port2NotFound, "PORT_PLEASE2 of an absent name");
                     break;
                 case < 9:
                     Interlocked.Increment(ref _report.Names);
-                    CheckNames(RobustClient.Query(Port, Requests.Names), "NAMES");
+                    CheckNames(RawEpmdClient.Query(Port, Requests.Names), "NAMES");
                     break;
                 default:
                     Interlocked.Increment(ref _report.Dumps);
-                    CheckDump(RobustClient.Query(Port, Requests.Dump));
+                    CheckDump(RawEpmdClient.Query(Port, Requests.Dump));
                     break;
             }
             Pace(random);
@@ -279,7 +279,7 @@ internal sealed class SoakRunner
                     var s = Connect(random);
                     var frame = Requests.Alive($"soak-rst-{random.Next()}");
                     s.Send(frame, 0, 1 + random.Next(frame.Length - 1), SocketFlags.None);
-                    RobustClient.Reset(s);
+                    RawEpmdClient.Reset(s);
                     break;
                 }
                 case 1:
@@ -315,7 +315,7 @@ internal sealed class SoakRunner
                     var (name, _) = _longLived[random.Next(_longLived.Count)];
                     var s = Connect(random);
                     s.Send(Requests.Alive(name, port: 1));
-                    RobustClient.Reset(s);
+                    RawEpmdClient.Reset(s);
                     break;
                 }
                 default:
@@ -324,16 +324,16 @@ internal sealed class SoakRunner
                     string name = $"soak-byte-{worker}-{random.Next()}";
                     using var s = Connect(random);
                     s.Send(Requests.Alive(name, port: 999));
-                    var reply = RobustClient.ReadExactly(s, 6);
+                    var reply = RawEpmdClient.ReadExactly(s, 6);
                     if (reply.Length != 6 || reply[1] != 0)
                     {
                         Wrong($"ALIVE2 {name}: {Hex.Format(reply)}");
                         break;
                     }
                     s.Send(new byte[] { 0x6e });
-                    var end = RobustClient.ReadToEnd(s, 3000);
+                    var end = RawEpmdClient.ReadToEnd(s, 3000);
                     if (!end.Closed || end.Data.Length != 0) Wrong($"byte on an ALIVE socket: {end.HexData}, closed={end.Closed}");
-                    else ExpectReply(Requests.PortPlease(name), RobustClient.Port2NotFound, "PORT_PLEASE2 after the ALIVE socket got a byte");
+                    else ExpectReply(Requests.PortPlease(name), Replies.Port2NotFound, "PORT_PLEASE2 after the ALIVE socket got a byte");
                     break;
                 }
             }
@@ -345,7 +345,7 @@ internal sealed class SoakRunner
     {
         while (_heldFaults.Count > 20 && _heldFaults.TryTake(out var s))
         {
-            if (random.Next(2) == 0) s.Dispose(); else RobustClient.Reset(s);
+            if (random.Next(2) == 0) s.Dispose(); else RawEpmdClient.Reset(s);
         }
     }
 
@@ -355,7 +355,7 @@ internal sealed class SoakRunner
         var buffer = new byte[256];
         while (!_stop)
         {
-            using var s = RobustClient.Connect(Port, receiveBuffer: 2048);
+            using var s = RawEpmdClient.OpenSocket(Port, receiveBuffer: 2048);
             s.Send(Requests.Names);
             bool abandon = random.Next(4) == 0;
             var data = new MemoryStream();
@@ -364,7 +364,7 @@ internal sealed class SoakRunner
             {
                 if (abandon && data.Length > 2048)
                 {
-                    RobustClient.Reset(s);
+                    RawEpmdClient.Reset(s);
                     break;
                 }
                 if (!s.Poll(TimeSpan.FromSeconds(5), SelectMode.SelectRead)) continue;
@@ -384,7 +384,7 @@ internal sealed class SoakRunner
 
     private void ExpectReply(byte[] request, byte[] expected, string what)
     {
-        var r = RobustClient.Query(Port, request);
+        var r = RawEpmdClient.Query(Port, request);
         if (!r.Closed || !r.Data.AsSpan().SequenceEqual(expected))
             Wrong($"{what}: got {(r.Data.Length > 64 ? Hex.Format(r.Data.AsSpan(0, 64)) + "..." : r.HexData)} (closed={r.Closed}), expected {Hex.Format(expected)}");
     }
@@ -398,7 +398,7 @@ internal sealed class SoakRunner
             return;
         }
         string[] lines;
-        try { lines = RobustClient.NamesLines(r.Data, Port); }
+        try { lines = Replies.NamesLines(r.Data, Port); }
         catch (InvalidOperationException e)
         {
             Wrong($"{what}: {e.Message}");
@@ -434,16 +434,16 @@ internal sealed class SoakRunner
     private void Quiesce()
     {
         while (_heldFaults.TryTake(out var s)) s.Dispose();
-        var expected = RobustClient.NamesReply(Port, Enumerable.Reverse(_longLived));
+        var expected = Replies.NamesReply(Port, Enumerable.Reverse(_longLived));
         var sw = Stopwatch.StartNew();
         byte[] names = Array.Empty<byte>();
         while (sw.Elapsed < TimeSpan.FromSeconds(5))
         {
-            names = RobustClient.Query(Port, Requests.Names).Data;
+            names = RawEpmdClient.Query(Port, Requests.Names).Data;
             if (names.AsSpan().SequenceEqual(expected)) return;
             Thread.Sleep(50);
         }
-        var extra = RobustClient.NamesLines(names, Port).Except(_longLived.Select(n => $"name {n.Name} at port {n.Port}")).ToArray();
+        var extra = Replies.NamesLines(names, Port).Except(_longLived.Select(n => $"name {n.Name} at port {n.Port}")).ToArray();
         _report.LeftoverRegistrations += extra.Length;
         _report.Problem($"after quiescing, NAMES is not exactly the long-lived nodes; extra: {string.Join(", ", extra.Take(5))}");
     }
@@ -453,8 +453,8 @@ internal sealed class SoakRunner
         for (int i = 0; i < _longLived.Count; i++)
         {
             var (name, port) = _longLived[i];
-            var r = RobustClient.Query(Port, Requests.PortPlease(name));
-            if (!r.Data.AsSpan().SequenceEqual(RobustClient.Port2Found(name, port)) || RobustClient.ClosedByPeer(_longLivedSockets[i]))
+            var r = RawEpmdClient.Query(Port, Requests.PortPlease(name));
+            if (!r.Data.AsSpan().SequenceEqual(Replies.Port2Found(name, port)) || RawEpmdClient.ClosedByPeer(_longLivedSockets[i]))
             {
                 _report.LostRegistrations++;
                 _report.Problem($"long-lived {name} lost: {r.HexData}");
@@ -471,11 +471,11 @@ internal sealed class SoakRunner
     {
         var total = Stopwatch.StartNew();
         var unchanged = Stopwatch.StartNew();
-        int last = RobustProc.OpenDescriptors(_daemon.Pid);
+        int last = ProcessStats.OpenDescriptors(_daemon.Pid);
         while (total.Elapsed < TimeSpan.FromSeconds(5) && unchanged.Elapsed < TimeSpan.FromSeconds(1.5))
         {
             Thread.Sleep(100);
-            int now = RobustProc.OpenDescriptors(_daemon.Pid);
+            int now = ProcessStats.OpenDescriptors(_daemon.Pid);
             if (now != last)
             {
                 last = now;
@@ -489,7 +489,7 @@ internal sealed class SoakRunner
     {
         var sw = Stopwatch.StartNew();
         int fds;
-        while ((fds = RobustProc.OpenDescriptors(_daemon.Pid)) > target && sw.Elapsed < timeout) Thread.Sleep(50);
+        while ((fds = ProcessStats.OpenDescriptors(_daemon.Pid)) > target && sw.Elapsed < timeout) Thread.Sleep(50);
         return fds;
     }
 }

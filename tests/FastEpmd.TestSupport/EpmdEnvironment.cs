@@ -4,7 +4,7 @@ using System.Diagnostics;
 
 namespace FastEpmd.Testing;
 
-internal static class EpmdEnvironment
+public static class EpmdEnvironment
 {
     private static readonly string[] s_scrubbed =
     {

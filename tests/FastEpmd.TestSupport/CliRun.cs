@@ -5,7 +5,7 @@ using System.Text;
 namespace FastEpmd.Testing;
 
 /// <summary>What one run of a binary produced: raw stdout and stderr bytes and the exit code.</summary>
-internal sealed record CliOutcome(byte[] Stdout, byte[] Stderr, int ExitCode)
+public sealed record CliOutcome(byte[] Stdout, byte[] Stderr, int ExitCode)
 {
     public string StdoutText => Encoding.UTF8.GetString(Stdout);
     public string StderrText => Encoding.UTF8.GetString(Stderr);
@@ -30,7 +30,7 @@ internal sealed record CliOutcome(byte[] Stdout, byte[] Stderr, int ExitCode)
     }
 }
 
-internal static class CliRun
+public static class CliRun
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 

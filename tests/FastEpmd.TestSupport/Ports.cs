@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace FastEpmd.Testing;
 
-internal static class Ports
+public static class Ports
 {
     private static int s_next = 12000 + (Environment.ProcessId * 37) % 15000;
     private static readonly object s_lock = new();

@@ -1,9 +1,11 @@
 // A memory cgroup the test creates for a daemon it started, and removes afterwards: cgroup v2 when
 // the memory controller is there (memory.max), else the v1 memory hierarchy (memory.limit_in_bytes),
 // as a child of the test process's own cgroup so nothing else is touched.
+using NUnit.Framework;
+
 namespace FastEpmd.Testing;
 
-internal sealed class MemoryCgroup : IDisposable
+public sealed class MemoryCgroup : IDisposable
 {
     private readonly List<int> _members = new();
 

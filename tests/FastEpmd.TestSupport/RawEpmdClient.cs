@@ -1,14 +1,74 @@
-// Many-connection helpers for the robustness tests: blocking one-shot queries with deadlines,
-// registrations held open, idle floods, and the replies expected from the spec written literally.
+// A test's raw epmd client: literal bytes out over a real TCP socket, every read bounded by a
+// deadline. The instance form wraps one connection (retrying connect while a daemon starts); the
+// static helpers work on plain sockets for the many-connection tests: one-shot queries,
+// registrations held open, idle floods spread over loopback sources.
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace FastEpmd.Testing;
 
-internal static class RobustClient
+public sealed class RawEpmdClient : IDisposable
 {
-    public static readonly byte[] Port2NotFound = { 0x77, 0x01 };
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
+
+    public Socket Socket { get; }
+
+    private RawEpmdClient(Socket socket) => Socket = socket;
+
+    /// <summary>Connects to host:port, retrying for 2 s while nothing listens yet.</summary>
+    public static RawEpmdClient Connect(int port, string host = "127.0.0.1")
+    {
+        var address = IPAddress.Parse(host);
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            // A socket whose connect failed is not reliably reusable on Linux: take a new one.
+            var s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                s.Connect(new IPEndPoint(address, port));
+                return new RawEpmdClient(s);
+            }
+            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                s.Dispose();
+                Thread.Sleep(20);
+            }
+            catch
+            {
+                s.Dispose();
+                throw;
+            }
+        }
+    }
+
+    public RawEpmdClient Send(byte[] bytes)
+    {
+        int sent = 0;
+        while (sent < bytes.Length) sent += Socket.Send(bytes, sent, bytes.Length - sent, SocketFlags.None);
+        return this;
+    }
+
+    public RawEpmdClient Send(string hex) => Send(Hex.Parse(hex));
+
+    /// <summary>Reads until the peer closes or the deadline passes.</summary>
+    public ReadResult ReadToEnd(TimeSpan? timeout = null) => ReadToEnd(Socket, timeout ?? DefaultTimeout);
+
+    /// <summary>Reads exactly count bytes, or fewer if the peer closes or the deadline passes.</summary>
+    public byte[] ReadExactly(int count, TimeSpan? timeout = null) => ReadExactly(Socket, count, timeout ?? DefaultTimeout);
+
+    /// <summary>True when nothing arrives and the connection stays open for the whole period.</summary>
+    public bool StaysOpenFor(TimeSpan period)
+    {
+        // Readable within the period means data, EOF or an error: in every case not "quiet and open".
+        return !Socket.Poll((int)period.TotalMicroseconds, SelectMode.SelectRead);
+    }
+
+    /// <summary>Closes with an RST instead of a FIN (SO_LINGER 0).</summary>
+    public void Reset() => Reset(Socket);
+
+    public void Dispose() => Socket.Dispose();
 
     /// <summary>
     /// Loopback source addresses for floods (127.0.0.2-17, see Connect): connections spread over
@@ -22,7 +82,7 @@ internal static class RobustClient
     /// connects from 127.0.0.1 search: 15,000 connections from 127.0.0.1 to one daemon port make
     /// every further connect() from 127.0.0.1 to it scan used ports in the kernel (~6 ms each here).
     /// </summary>
-    public static Socket Connect(int port, int receiveBuffer = 0, IPAddress? source = null)
+    public static Socket OpenSocket(int port, int receiveBuffer = 0, IPAddress? source = null)
     {
         var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (receiveBuffer > 0) s.ReceiveBufferSize = receiveBuffer;
@@ -47,21 +107,24 @@ internal static class RobustClient
     /// <summary>Connect, send, read until the daemon closes (or the deadline passes).</summary>
     public static ReadResult Query(int port, byte[] request, int timeoutMs = 5000)
     {
-        using var s = Connect(port);
+        using var s = OpenSocket(port);
         s.Send(request);
         return ReadToEnd(s, timeoutMs);
     }
 
-    public static ReadResult ReadToEnd(Socket s, int timeoutMs = 5000)
+    public static ReadResult ReadToEnd(Socket s, int timeoutMs = 5000) => ReadToEnd(s, TimeSpan.FromMilliseconds(timeoutMs));
+
+    /// <summary>Reads until the peer closes (Closed, and Reset for an RST) or the deadline passes.</summary>
+    public static ReadResult ReadToEnd(Socket s, TimeSpan timeout)
     {
         var data = new MemoryStream();
         var buffer = new byte[65536];
-        var deadline = Environment.TickCount64 + timeoutMs;
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
-            long left = deadline - Environment.TickCount64;
-            if (left <= 0) return new ReadResult(data.ToArray(), Closed: false, Reset: false);
-            if (!s.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead)) continue;
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (left <= TimeSpan.Zero) return new ReadResult(data.ToArray(), Closed: false, Reset: false);
+            if (!s.Poll(left, SelectMode.SelectRead)) continue;
             int n;
             try
             {
@@ -79,7 +142,7 @@ internal static class RobustClient
     /// <summary>Registers name (ALIVE2, HighestVersion 6) and returns the open registration socket and the reply.</summary>
     public static Socket Register(int port, string name, int nodePort, out byte[] reply, int timeoutMs = 5000)
     {
-        var s = Connect(port);
+        var s = OpenSocket(port);
         s.Send(Requests.Alive(name, port: nodePort));
         reply = ReadExactly(s, 6, timeoutMs);
         return s;
@@ -98,15 +161,18 @@ internal static class RobustClient
         return s;
     }
 
-    public static byte[] ReadExactly(Socket s, int count, int timeoutMs = 5000)
+    public static byte[] ReadExactly(Socket s, int count, int timeoutMs = 5000) => ReadExactly(s, count, TimeSpan.FromMilliseconds(timeoutMs));
+
+    /// <summary>Reads exactly count bytes, or fewer if the peer closes, fails or the deadline passes.</summary>
+    public static byte[] ReadExactly(Socket s, int count, TimeSpan timeout)
     {
         var data = new byte[count];
         int got = 0;
-        var deadline = Environment.TickCount64 + timeoutMs;
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (got < count)
         {
-            long left = deadline - Environment.TickCount64;
-            if (left <= 0 || !s.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead)) break;
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (left <= TimeSpan.Zero || !s.Poll(left, SelectMode.SelectRead)) break;
             int n;
             try { n = s.Receive(data, got, count - got, SocketFlags.None); }
             catch (SocketException) { break; }
@@ -116,28 +182,6 @@ internal static class RobustClient
         return data.AsSpan(0, got).ToArray();
     }
 
-    /// <summary>PORT2_RESP for a node registered by Requests.Alive defaults (type M, proto 0, hi 6, lo 5, no extra).</summary>
-    public static byte[] Port2Found(string name, int nodePort)
-    {
-        var n = Hex.Utf8(name);
-        return Hex.Cat(new byte[] { 0x77, 0x00 }, Hex.U16(nodePort), Hex.Parse("4d 00 0006 0005"), Hex.U16(n.Length), n, Hex.Parse("00 00"));
-    }
-
-    /// <summary>NAMES_RESP: the 4-byte port, then "name N at port P\n" lines, newest first.</summary>
-    public static byte[] NamesReply(int daemonPort, IEnumerable<(string Name, int Port)> newestFirst) =>
-        Hex.Cat(new[] { (byte)(daemonPort >> 24), (byte)(daemonPort >> 16), (byte)(daemonPort >> 8), (byte)daemonPort },
-            Hex.Utf8(string.Concat(newestFirst.Select(n => $"name {n.Name} at port {n.Port}\n"))));
-
-    /// <summary>The node lines of a NAMES reply, after checking its 4-byte header.</summary>
-    public static string[] NamesLines(byte[] reply, int daemonPort)
-    {
-        if (reply.Length < 4) throw new InvalidOperationException($"NAMES reply of {reply.Length} bytes");
-        int header = reply[0] << 24 | reply[1] << 16 | reply[2] << 8 | reply[3];
-        if (header != daemonPort) throw new InvalidOperationException($"NAMES header {Hex.Format(reply.AsSpan(0, 4))}, expected port {daemonPort}");
-        var text = Encoding.UTF8.GetString(reply, 4, reply.Length - 4);
-        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-    }
-
     /// <summary>
     /// A connection that begins a request (one byte of its length header) and goes quiet: what a
     /// slot holder looks like to the daemon. It sends that byte because the daemon listens with
@@ -145,7 +189,7 @@ internal static class RobustClient
     /// </summary>
     public static Socket ConnectIdle(int port, IPAddress? source = null)
     {
-        var s = Connect(port, source: source);
+        var s = OpenSocket(port, source: source);
         s.Send(new byte[] { 0 });
         return s;
     }
@@ -228,4 +272,9 @@ internal static class RobustClient
         }
         return Median(samples);
     }
+}
+
+public readonly record struct ReadResult(byte[] Data, bool Closed, bool Reset)
+{
+    public string HexData => Hex.Format(Data);
 }

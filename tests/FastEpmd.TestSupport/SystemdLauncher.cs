@@ -2,7 +2,7 @@
 // socket, dup2 it to fd 3, set LISTEN_FDS=1 and LISTEN_PID to the pid that then execs the daemon.
 namespace FastEpmd.Testing;
 
-internal static class SystemdLauncher
+public static class SystemdLauncher
 {
     /// <summary>IPv4 on 127.0.0.1, as a plain ListenStream=127.0.0.1:P.</summary>
     public const string Loopback4 = "loopback4";

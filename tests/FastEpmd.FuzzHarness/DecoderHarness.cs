@@ -8,11 +8,11 @@ using FastEpmd.Registry;
 using FastEpmd.Service;
 using FastEpmd.Wire;
 
-namespace FastEpmd.Tests.Fuzz;
+namespace FastEpmd.Fuzzing;
 
-internal sealed class HarnessViolation(string message) : Exception(message);
+public sealed class HarnessViolation(string message) : Exception(message);
 
-internal sealed class DecoderHarness
+public sealed class DecoderHarness
 {
     private const long FixedUnixSeconds = 1_800_000_000;
     private const int MaxHeld = 48;

@@ -3,7 +3,7 @@
 // seed gives the same frames, so a failure names its seed and its iteration and can be replayed.
 namespace FastEpmd.Testing;
 
-internal sealed class RobustFrames
+public sealed class FuzzCorpus
 {
     /// <summary>A small name pool, so that fuzzed registrations collide, stop and look each other up.</summary>
     private static readonly string[] s_names = { "a", "n1", "n2", "node", "alpha", "beta", "gamma", "x y", "\u00e9t\u00e9", "\U0001F608" };
@@ -15,7 +15,7 @@ internal sealed class RobustFrames
     private readonly Random _random;
     private readonly byte[][] _seeds;
 
-    public RobustFrames(int seed)
+    public FuzzCorpus(int seed)
     {
         _random = new Random(seed);
         _seeds = Seeds().ToArray();

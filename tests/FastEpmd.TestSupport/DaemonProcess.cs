@@ -7,7 +7,7 @@ using System.Text;
 
 namespace FastEpmd.Testing;
 
-internal sealed class DaemonProcess : IDisposable
+public sealed class DaemonProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
@@ -76,6 +76,14 @@ internal sealed class DaemonProcess : IDisposable
         return daemon;
     }
 
+    /// <summary>Starts binary with "-port P" and args under `ulimit -n limit` (soft and hard): bash execs it, so the PID is the daemon's.</summary>
+    public static DaemonProcess StartUnderDescriptorLimit(string binary, int limit, params string[] args)
+    {
+        int port = Ports.Free();
+        var command = $"ulimit -n {limit} && exec '{binary}' -port {port} {string.Join(' ', args)}";
+        return DaemonProcess.Start("/bin/bash", new[] { "-c", command }, null, port: port);
+    }
+
     /// <summary>Waits until both loopbacks accept (::1 only where the host has IPv6).</summary>
     public bool WaitListening(TimeSpan timeout)
     {
@@ -110,7 +118,7 @@ internal sealed class DaemonProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public RawClient Connect(string host = "127.0.0.1") => RawClient.Connect(Port, host);
+    public RawEpmdClient Connect(string host = "127.0.0.1") => RawEpmdClient.Connect(Port, host);
 
     /// <summary>Sends one request and reads the whole reply until the daemon closes.</summary>
     public ReadResult Request(byte[] bytes, TimeSpan? timeout = null)
@@ -141,7 +149,7 @@ internal sealed class DaemonProcess : IDisposable
     }
 }
 
-internal static class Binaries
+public static class Binaries
 {
     public static string RepoRoot
     {
@@ -176,7 +184,7 @@ internal static class Binaries
     public static string Otp => Environment.GetEnvironmentVariable("OTP_EPMD_BIN") is { Length: > 0 } p ? p : "/usr/bin/epmd";
 }
 
-internal static class Native
+public static class Native
 {
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int sig);
