@@ -136,5 +136,5 @@ public class UpgradeControlAbuseTests
         }
     }
 
-    private static bool Untouched(RawClient node) => !node.Socket.Poll(0, SelectMode.SelectRead);
+    private static bool Untouched(RawEpmdClient node) => !node.Socket.Poll(0, SelectMode.SelectRead);
 }

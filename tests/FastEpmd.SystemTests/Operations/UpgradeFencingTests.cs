@@ -93,7 +93,7 @@ public class UpgradeFencingTests
         string oldDir = RunDirectory(), newDir = RunDirectory();
         var old = Own(DaemonProcess.Start(Binaries.FastEpmd, new[] { "-d" }, new Dictionary<string, string?> { ["RUNTIME_DIRECTORY"] = oldDir }));
         string socketName = $"control-{old.Port}.sock";
-        var raw = new List<(string Name, RawClient Socket)>();
+        var raw = new List<(string Name, RawEpmdClient Socket)>();
         for (int i = 0; i < Registered; i++) raw.Add(("fence" + i, Own(E2e.Register(old, Requests.Alive("fence" + i, 20000 + i), out _))));
 
         var proxy = StartProxy(Path.Combine(newDir, socketName), Path.Combine(oldDir, socketName), $"{side}:{type}:{action}");

@@ -66,6 +66,18 @@ public unsafe class HandoffConversationTests
     private static HandoffPayload Payload(byte[] image, List<HandedDescriptor> descriptors) =>
         new(1, image, descriptors, descriptors.Count(d => d.Role == DescriptorRole.Alive));
 
+    /// <summary>A handoff of one listener, taken whole by the new side (which has not accepted yet).</summary>
+    private (OldSide Old, HandoffReceiver Receiver, int NewFd) HandedOneListener()
+    {
+        var (oldFd, newFd) = Pair();
+        var old = new OldSide(oldFd, Payload(new byte[100], new List<HandedDescriptor> { new(DescriptorRole.EpmdListener, 0, Track(dup(oldFd))) }));
+        var receiver = new HandoffReceiver(newFd, 5000);
+        var received = receiver.Receive(new ushort[] { 1 }, 10_000);
+        Assert.That(received, Is.Not.Null, receiver.Error);
+        foreach (var d in received!.Descriptors) Track(d.Fd);
+        return (old, receiver, newFd);
+    }
+
     private (int Old, int New) Pair()
     {
         var (a, b) = SocketPairs.UnixSeqPacket();
@@ -179,12 +191,8 @@ public unsafe class HandoffConversationTests
     [Test]
     public void A_late_Accept_is_refused_at_the_deadline_and_the_new_side_never_gets_leave_to_serve()
     {
-        var (oldFd, newFd) = Pair();
-        var old = new OldSide(oldFd, Payload(new byte[100], new List<HandedDescriptor> { new(DescriptorRole.EpmdListener, 0, Track(dup(oldFd))) }));
-        using var receiver = new HandoffReceiver(newFd, 5000);
-        var received = receiver.Receive(new ushort[] { 1 }, 10_000);
-        Assert.That(received, Is.Not.Null, receiver.Error);
-        foreach (var d in received!.Descriptors) Track(d.Fd);
+        var (old, receiver, _) = HandedOneListener();
+        using var owned = receiver;
 
         Interlocked.Add(ref old.NowMs, HandoffSession.AcceptMs);   // the new side is slow: the old one's deadline passes
         Assert.That(old.Run.Wait(5000), Is.True);
@@ -199,12 +207,7 @@ public unsafe class HandoffConversationTests
     [Test]
     public void A_new_side_gone_after_Commit_before_Serving_lets_the_old_side_serve_on()
     {
-        var (oldFd, newFd) = Pair();
-        var old = new OldSide(oldFd, Payload(new byte[100], new List<HandedDescriptor> { new(DescriptorRole.EpmdListener, 0, Track(dup(oldFd))) }));
-        using var receiver = new HandoffReceiver(newFd, 5000);
-        var received = receiver.Receive(new ushort[] { 1 }, 10_000);
-        Assert.That(received, Is.Not.Null, receiver.Error);
-        foreach (var d in received!.Descriptors) Track(d.Fd);
+        var (old, receiver, newFd) = HandedOneListener();
         receiver.Accept();
         Assert.That(receiver.AwaitCommit(Environment.ProcessId, 5000), Is.True);
         _open.Forget(newFd);
