@@ -112,7 +112,12 @@ internal sealed class HandoffReceiver : IDisposable
     {
         while (true)
         {
-            if (!_channel.Receive(out var record, out var fds)) return false;
+            if (!_channel.Receive(out var record, out var fds))
+            {
+                // Everything came but End, and the old side went away: keep it. Serving still waits
+                // for Commit or for the old process to be dead (AwaitCommit).
+                return _channel.Error == "the other process closed the connection" && received.Descriptors.Count == expected;
+            }
             var type = HandoffWire.TypeOf(record);
             if (type == HandoffType.End && fds.IsEmpty)
                 return received.Descriptors.Count == expected || _channel.Fail($"{received.Descriptors.Count} descriptors came, {expected} offered");
