@@ -183,7 +183,7 @@ public class UpgradeFencingTests
             if (e.Data.EndsWith(" listening", StringComparison.Ordinal)) ready.Set();
         };
         p.BeginOutputReadLine();
-        Assert.That(ready.Wait(TimeSpan.FromSeconds(10)), Is.True, "the proxy listens");
+        Assert.That(ready.Wait(TimeSpan.FromSeconds(30)), Is.True, "the proxy listens (python starts slowly on a loaded machine)");
         return p;
     }
 
