@@ -5,6 +5,7 @@
 // the old side thaws on every failure before Serving.
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
+using FastEpmd.Reactor;
 using FastEpmd.Upgrade;
 using static Tmds.Linux.LibC;
 
@@ -47,7 +48,7 @@ public unsafe class HandoffConversationTests
             {
                 var buffer = new byte[HandoffWire.MaxHelloLength];
                 if (!UnixSocket.Wait(fd, forWrite: false, 5000)) return;
-                if (SocketIo.Receive(fd, buffer, out int n, out _) != Reactor.IoStatus.Done || !HandoffWire.TryReadHello(buffer.AsSpan(0, n), out var hello)) return;
+                if (SocketIo.Receive(fd, buffer, out int n, out _) != IoStatus.Done || !HandoffWire.TryReadHello(buffer.AsSpan(0, n), out var hello)) return;
                 var session = new HandoffSession(fd, hello, Environment.ProcessId, Host, Log.Silent, Interlocked.Read(ref NowMs));
                 Session = session;
                 for (int i = 0; i < 2000 && !session.Over; i++)
