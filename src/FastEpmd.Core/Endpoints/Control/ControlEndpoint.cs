@@ -109,6 +109,8 @@ internal sealed class ControlEndpoint : IEndpoint, IRestartable, IHandoffHost, I
             return;
         }
         session.OnReady((flags & (PollFlags.Read | PollFlags.Hangup | PollFlags.Error)) != 0, (flags & PollFlags.Write) != 0, _loop.NowMs);
+        // A Go with nothing to drain (the usual case) takes the state now, not at the next tick.
+        session.Advance(_loop.NowMs);
         FinishSession();
     }
 
