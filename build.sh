@@ -12,15 +12,20 @@ usage: ./build.sh [verb] [args]
   build                 build the shim and every project (default)
   run [flags]           build, then run the daemon in the foreground (OTP epmd flags)
   test [unit|system]    install what the tests need, build, publish, run the tests
-  publish               NativeAOT single binary to out/fastepmd
+  publish               NativeAOT single binary to out/fastepmd (ARCH=arm64: out/arm64/fastepmd,
+                        cross-compiled from amd64)
   deb                   publish, then a Debian package (debian/) in out/deb/, lintian-checked
-  image                 publish, then a FROM-scratch image (dist/container/Containerfile) with podman
+                        (ARCH=arm64: the arm64 package)
+  image                 publish for amd64 and arm64, then FROM-scratch images of both
+                        (dist/container/Containerfile) and their OCI image index, with podman
   image-rootfs          publish, then only the image's files in out/image/rootfs (Dockerfile step)
   bench [quick] [args]  BenchmarkDotNet micro-benchmarks + load harness vs OTP epmd and the
                         kernel floor (quick: harness only, not for tails; args go to the harness)
   bench metrics [args]  query CPU per request with -metrics off vs on (scraped every second)
   fuzz SECONDS          coverage-guided fuzzing of the request decoder
   soak MINUTES          churn, queries and faults together against the daemon
+  libkqueue             fetch libkqueue (Debian experimental, private apt state) into out/libkqueue
+                        and build the shim's kqueue file against it (a step of test)
 USAGE
 }
 
@@ -29,14 +34,40 @@ build() {
     dotnet build FastEpmd.sln -c "$CONFIG" -nologo -v quiet "$@"
 }
 
+# ARCH: the architecture publish, deb and image-rootfs build for, the machine's own by default
+# (dpkg --print-architecture). The host's build goes to out/fastepmd; ARCH=arm64 on amd64
+# cross-compiles out/arm64/fastepmd (the shim with aarch64-linux-gnu-gcc, the NativeAOT link with
+# clang and lld against /usr/aarch64-linux-gnu). use_arch sets RID, BIN (the binary), ROOTFS (the
+# image's files) and CROSS (the NativeAOT cross-link flags).
+HOST_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+use_arch() {
+    case "$1" in
+        amd64|x86_64) ARCH=amd64 RID=linux-x64 ;;
+        arm64|aarch64) ARCH=arm64 RID=linux-arm64 ;;
+        *) echo "ARCH=$1: amd64 or arm64" >&2; exit 2 ;;
+    esac
+    CROSS=()
+    if [ "$ARCH" = "$HOST_ARCH" ]; then
+        BIN=out/fastepmd ROOTFS=out/image/rootfs
+    elif [ "$ARCH" = arm64 ] && [ "$HOST_ARCH" = amd64 ]; then
+        BIN=out/arm64/fastepmd ROOTFS=out/image/arm64/rootfs
+        CROSS=(-p:CppCompilerAndLinker=clang -p:ObjCopyName=aarch64-linux-gnu-objcopy)
+    else
+        echo "ARCH=$ARCH: cross builds go from amd64 to arm64 only" >&2; exit 2
+    fi
+}
+use_arch "${ARCH:-$HOST_ARCH}"
+
 publish() {
-    make -s -C native-shim
-    dotnet publish src/FastEpmd/FastEpmd.csproj -c Release -nologo -v quiet -o out/publish
-    mkdir -p out
+    [ ${#CROSS[@]} -eq 0 ] || install_packages "${CROSS_PACKAGES[@]}"
+    # The shim for the target: make ARCH=arm64 cross-compiles into native-shim/out/arm64/.
+    make -s -C native-shim ARCH="$([ ${#CROSS[@]} -eq 0 ] || echo "$ARCH")"
+    dotnet publish src/FastEpmd/FastEpmd.csproj -c Release -nologo -v quiet -r "$RID" "${CROSS[@]}" -o "out/publish/$RID"
+    mkdir -p "$(dirname "$BIN")"
     # cp + mv: replacing a binary that a running daemon uses fails with ETXTBSY.
-    cp out/publish/fastepmd out/fastepmd.new
-    mv -f out/fastepmd.new out/fastepmd
-    echo "out/fastepmd: $(stat -c %s out/fastepmd) bytes"
+    cp "out/publish/$RID/fastepmd" "$BIN.new"
+    mv -f "$BIN.new" "$BIN"
+    echo "$BIN ($ARCH): $(stat -c %s "$BIN") bytes"
 }
 
 # The Debian package wraps the published binary: debian/rules compiles nothing, so the build
@@ -47,18 +78,30 @@ deb() {
 }
 
 package_deb() {
-    [ -x out/fastepmd ] || publish
-    local version stage
+    [ -x "$BIN" ] || publish
+    local version stage changes deb_file
     version=$(dpkg-parsechangelog -l debian/changelog -S Version)
     stage=out/deb/fastepmd-$version
-    rm -rf out/deb
+    rm -rf "$stage" "out/deb/build-$ARCH.log"
     mkdir -p "$stage"
     cp -r debian "$stage/"
-    cp out/fastepmd dist/man/fastepmd.8 "$stage/"
+    cp "$BIN" dist/man/fastepmd.8 "$stage/"
     cp dist/systemd/fastepmd.service dist/systemd/fastepmd.socket "$stage/debian/"
-    (cd "$stage" && dpkg-buildpackage -b -us -uc --no-sign >../build.log 2>&1) || { tail -30 out/deb/build.log; return 1; }
-    lintian --fail-on error,warning --suppress-tags bad-distribution-in-changes-file "out/deb/fastepmd_${version}_amd64.changes"
-    echo "out/deb/fastepmd_${version}_amd64.deb: $(stat -c %s "out/deb/fastepmd_${version}_amd64.deb") bytes"
+    # --host-arch: the architecture of the binary staged (dh_strip and dpkg-shlibdeps cross-aware).
+    # A cross build's glibc is in /usr/aarch64-linux-gnu/lib, which dpkg-shlibdeps looks in only
+    # when LD_LIBRARY_PATH names it (the host's loader skips libraries of another machine).
+    # Its shlibs name libc6:arm64, a cross dependency: the staged debian/shlibs.local names libc6,
+    # as a native arm64 build would.
+    local libs=()
+    if [ ${#CROSS[@]} -gt 0 ]; then
+        libs=("LD_LIBRARY_PATH=$ARM64_SYSROOT/lib")
+        sed "s/:$ARCH / /" "/var/lib/dpkg/info/libc6-$ARCH-cross.shlibs" >"$stage/debian/shlibs.local"
+    fi
+    (cd "$stage" && env "${libs[@]}" dpkg-buildpackage -b -us -uc --no-sign --host-arch "$ARCH" >"../build-$ARCH.log" 2>&1) ||
+        { tail -30 "out/deb/build-$ARCH.log"; return 1; }
+    changes=out/deb/fastepmd_${version}_$ARCH.changes deb_file=out/deb/fastepmd_${version}_$ARCH.deb
+    lintian --fail-on error,warning --suppress-tags bad-distribution-in-changes-file "$changes"
+    echo "$deb_file: $(stat -c %s "$deb_file") bytes"
 }
 
 # Copies into the root folder DEST every library that ldd names for the ELF files given, at its
@@ -73,34 +116,71 @@ copy_libs() {
     done
 }
 
-# The FastEpmd image, offline: FROM scratch, the published binary and its glibc files, uid 65532.
+# The same for an arm64 binary on amd64: the cross loader lists the libraries at the paths it
+# resolves under /usr/aarch64-linux-gnu (qemu -L), and each goes to that path in DEST, so the
+# image's files are laid out as the arm64 loader looks for them.
+ARM64_SYSROOT=/usr/aarch64-linux-gnu
+copy_cross_libs() {
+    local dest=$1 binary=$2 lib
+    for lib in $(qemu-aarch64-static -L "$ARM64_SYSROOT" "$ARM64_SYSROOT/lib/ld-linux-aarch64.so.1" --list "$binary" |
+            awk '/=> \// {print ($1 ~ /^\//) ? $1 : $3}' | sort -u); do
+        mkdir -p "$dest$(dirname "$lib")"
+        cp -L "$ARM64_SYSROOT$lib" "$dest$lib"
+    done
+}
+
+# The FastEpmd image, offline: FROM scratch, the published binary and its glibc files, uid 65532,
+# for amd64 and arm64: IMAGE-amd64 and IMAGE-arm64, and the list IMAGE-index of both, exported with
+# both images as an OCI image index in out/image/fastepmd-oci.tar. IMAGE itself is the host's.
 IMAGE=localhost/fastepmd:0.1.0
+# (An arm64 machine builds its own image only: cross builds go from amd64 to arm64.)
+IMAGE_ARCHES=(amd64 arm64)
+[ "$HOST_ARCH" = amd64 ] || IMAGE_ARCHES=("$HOST_ARCH")
 image() {
-    publish
+    local arch
+    for arch in "${IMAGE_ARCHES[@]}"; do (use_arch "$arch" && publish); done
     package_image
 }
 
-# The image's whole file system: the binary and what ldd names. Also the Dockerfile's build step.
+# The image's whole file system for ARCH: the binary and the libraries its loader names. Also the
+# Dockerfile's build step (its own architecture, out/image/rootfs).
 image_rootfs() {
-    local rootfs=out/image/rootfs
-    rm -rf out/image
-    mkdir -p "$rootfs/usr/local/bin"
-    cp out/fastepmd "$rootfs/usr/local/bin/fastepmd"
-    copy_libs "$rootfs" out/fastepmd
+    rm -rf "$ROOTFS"
+    mkdir -p "$ROOTFS/usr/local/bin"
+    cp "$BIN" "$ROOTFS/usr/local/bin/fastepmd"
+    if [ ${#CROSS[@]} -eq 0 ]; then copy_libs "$ROOTFS" "$BIN"; else copy_cross_libs "$ROOTFS" "$BIN"; fi
 }
 
 package_image() {
-    [ -x out/fastepmd ] || publish
-    local ctx=out/image
-    image_rootfs
-    cp dist/container/Containerfile "$ctx/Containerfile"
-    # docker format: OCI image configs have no HEALTHCHECK.
-    dist/container/podman-local build -q --format docker -t "$IMAGE" -f "$ctx/Containerfile" "$ctx" >/dev/null
+    local ctx=out/image arch podman=dist/container/podman-local
+    mkdir -p "$ctx"
+    for arch in "${IMAGE_ARCHES[@]}"; do
+        (
+            use_arch "$arch"
+            [ -x "$BIN" ] || publish
+            image_rootfs
+            local dir
+            dir=$(dirname "$ROOTFS")
+            cp dist/container/Containerfile "$dir/Containerfile"
+            # docker format: OCI image configs have no HEALTHCHECK. FROM scratch with COPY only: no
+            # step runs an arm64 program, so the arm64 image builds without emulation.
+            $podman build -q --format docker --platform "linux/$arch" -t "$IMAGE-$arch" -f "$dir/Containerfile" "$dir" >/dev/null
+        )
+    done
+    $podman tag "$IMAGE-$HOST_ARCH" "$IMAGE"
+    $podman manifest rm "$IMAGE-index" >/dev/null 2>&1 || true
+    $podman manifest create "$IMAGE-index" >/dev/null
+    for arch in "${IMAGE_ARCHES[@]}"; do
+        $podman manifest add "$IMAGE-index" "containers-storage:$IMAGE-$arch" >/dev/null
+    done
     rm -f "$ctx/fastepmd-oci.tar"
-    dist/container/podman-local save -q --format oci-archive -o "$ctx/fastepmd-oci.tar" "$IMAGE"
+    $podman manifest push -q --all "$IMAGE-index" "oci-archive:$ctx/fastepmd-oci.tar:fastepmd:0.1.0" >/dev/null
     local size
-    size=$(dist/container/podman-local image inspect --format '{{.Size}}' "$IMAGE")
-    echo "$IMAGE: $size bytes ($(awk -v s="$size" 'BEGIN {printf "%.2f", s/1048576}') MiB); archive $ctx/fastepmd-oci.tar"
+    for arch in "${IMAGE_ARCHES[@]}"; do
+        size=$($podman image inspect --format '{{.Size}}' "$IMAGE-$arch")
+        echo "$IMAGE-$arch: $size bytes ($(awk -v s="$size" 'BEGIN {printf "%.2f", s/1048576}') MiB)"
+    done
+    echo "$IMAGE-index: ${IMAGE_ARCHES[*]}; OCI image index $ctx/fastepmd-oci.tar"
 }
 
 # The Erlang node beside it in the podman test, offline: the host's erlang-base files, FROM scratch.
@@ -125,10 +205,14 @@ run() {
     exec "src/FastEpmd/bin/$CONFIG/net10.0/linux-x64/fastepmd" "$@"
 }
 
+# The arm64 cross build: the shim with aarch64-linux-gnu-gcc, the NativeAOT link with clang, lld and
+# the arm64 glibc in /usr/aarch64-linux-gnu, symbols stripped with aarch64-linux-gnu-objcopy.
+CROSS_PACKAGES=(clang lld gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross)
+
 # Every Debian package the tests and the build verbs run, named one by one: --no-install-recommends
 # keeps the install small and predictable, so a helper that is only a Recommends (podman's catatonit,
 # slirp4netns, uidmap, fuse-overlayfs; common_test's headers) is listed here itself. README
-# "What ./build.sh test installs" says why each is here.
+# "Tests" says why each is here.
 TEST_PACKAGES=(
     # OTP's epmd beside FastEpmd, real Erlang nodes, OTP's epmd_SUITE (common_test, its headers,
     # dpkg-source to unpack the suite), the libei C node and the Jinterface Java node.
@@ -139,52 +223,159 @@ TEST_PACKAGES=(
     iproute2 procps util-linux python3 strace
     # The metrics tests scrape with a real Prometheus and check the text with promtool.
     prometheus
-    # Booted Debian machines for the package tests.
+    # Booted Debian machines for the package tests, and the Debian 13 root (debootstrap trixie).
     debootstrap debian-archive-keyring systemd-container
+    # epmd_SUITE's ssh proxy host: the suite's ssh client, and an sshd that run.sh starts in a
+    # network namespace of its own (installing the package starts Debian's ssh.service on a host
+    # with systemd; the tests never use it).
+    openssh-client openssh-server
     # The image in a podman pod: podman and every helper it runs here (runc, not crun, on this
     # kernel; catatonit is a pod's pause process).
     podman runc conmon catatonit uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables
+    # linux-arm64: the cross toolchain (ARCH=arm64 publish, deb, image) and qemu, which runs the
+    # arm64 binary, its struct layout probe and its image in the emulated tests.
+    "${CROSS_PACKAGES[@]}" qemu-user-static
 )
 
-install_test_deps() {
+# Installs the Debian packages named that are missing (checked by name with dpkg-query).
+install_packages() {
     local missing=() pkg
-    for pkg in "${TEST_PACKAGES[@]}"; do
+    for pkg in "$@"; do
         [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
     done
-    # The Kubernetes manifest's validators run on node. The machine image brings its own Node.js
-    # (whose package includes npm, which Debian's npm conflicts with): Debian's only where none is.
-    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-    if [ ${#missing[@]} -gt 0 ]; then
-        echo "installing: ${missing[*]}"
-        local sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-            -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
-    fi
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
 }
 
-# The Debian machine the package test boots: debootstrap once, cached in out/nspawn/root (the test
-# boots an overlay of it, so the cache stays clean). About 3 minutes on a fresh machine.
-NSPAWN_ROOT=out/nspawn/root
+install_test_deps() {
+    install_packages "${TEST_PACKAGES[@]}"
+    # The Kubernetes manifest's validators run on node. The machine image brings its own Node.js
+    # (whose package includes npm, which Debian's npm conflicts with): Debian's only where none is.
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || install_packages nodejs npm
+}
+
+# The Debian roots the tests use, one per release, debootstrapped once and cached in
+# out/nspawn/RELEASE (the booted-machine tests boot an overlay of it, so the cache stays clean):
+# bookworm (Debian 12, OTP 25) and trixie (Debian 13, OTP 27). Each is a booted machine's root
+# (systemd, dbus, erlang-base with Debian's epmd.socket, procps, iproute2); trixie's is also the
+# second reference, run in a chroot (tests/FastEpmd.SystemTests/Reference/in-root.sh). About 2-3
+# minutes each on a fresh machine, side by side.
+NSPAWN_RELEASES=(bookworm trixie)
+NSPAWN_PACKAGES=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2
+# Installed into trixie's root afterwards with its own apt (debootstrap's resolver does not handle
+# their virtual packages): OTP 27's common_test, its headers (erlang-dev) and the ssh client run
+# epmd_SUITE, lintian checks the package as Debian 13 does.
+NSPAWN_TRIXIE_EXTRA=(erlang-common-test erlang-dev openssh-client lintian)
+
+# Unmounts whatever is mounted under DIR, deepest first (a failed debootstrap leaves DIR/proc
+# mounted): rm -rf must never walk into a mounted /proc or /dev.
+release_mounts() {
+    local dir mnt
+    dir=$(readlink -f "$1")
+    awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r mnt; do
+        umount "$mnt" 2>/dev/null || umount -l "$mnt"
+    done
+}
+
+# Installs packages into the root ROOT with its own apt (the root's chroot sees the host's DNS).
+nspawn_extras() {
+    local root=$1; shift
+    [ $# -gt 0 ] || return 0
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    DEBIAN_FRONTEND=noninteractive tests/FastEpmd.SystemTests/Reference/in-root.sh "$root" \
+        apt-get install -y -q --no-install-recommends "$@" &&
+        tests/FastEpmd.SystemTests/Reference/in-root.sh "$root" apt-get clean
+}
+
 nspawn_root() {
-    # A test run that died leaves its overlay (out/nspawn/run-PID) mounted: release those.
+    local release=$1 root=out/nspawn/$1 extra=()
+    [ "$release" = trixie ] && extra=("${NSPAWN_TRIXIE_EXTRA[@]}")
+    # The cache of earlier versions of this script, which made only bookworm's, as out/nspawn/root.
+    if [ "$release" = bookworm ] && [ ! -e "$root" ] && [ -d out/nspawn/root/usr/lib/systemd ]; then
+        mv out/nspawn/root "$root"
+    fi
+    local stamp="$NSPAWN_PACKAGES ${extra[*]}" log=out/nspawn/debootstrap-$release.log
+    if [ -d "$root/usr/lib/systemd" ]; then
+        [ "$(cat "$root.packages" 2>/dev/null || echo "$stamp")" = "$stamp" ] && return 0
+        # A root made with fewer extras: add them with its own apt.
+        if [ "$(cut -d' ' -f1 "$root.packages")" = "$NSPAWN_PACKAGES" ] && nspawn_extras "$root" "${extra[@]}" >>"$log" 2>&1; then
+            echo "$stamp" >"$root.packages"
+            return 0
+        fi
+    fi
+    mkdir -p out/nspawn
+    [ -d "$root.tmp" ] && release_mounts "$root.tmp"
+    rm -rf "$root.tmp"
+    debootstrap --variant=minbase --include="$NSPAWN_PACKAGES" "$release" "$root.tmp" >"$log" 2>&1 ||
+        { release_mounts "$root.tmp"; tail -20 "$log"; return 1; }
+    if [ ${#extra[@]} -gt 0 ]; then
+        nspawn_extras "$root.tmp" "${extra[@]}" >>"$log" 2>&1 || { tail -20 "$log"; return 1; }
+    fi
+    rm -rf "$root"
+    mv "$root.tmp" "$root"
+    echo "$stamp" >"$root.packages"
+}
+
+# Every release's root, side by side.
+nspawn_roots() {
+    # A test run that died leaves its overlays (out/nspawn/run-PID/NAME) mounted: release those.
     local run dir busy
     for run in out/nspawn/run-*; do
         [ -d "$run" ] || continue
         kill -0 "${run##*-}" 2>/dev/null && continue
         busy=0
-        for dir in "$run"/*/; do
+        for dir in "$run"/*/ "$run"/*/*/; do
             if mountpoint -q "$dir"; then umount "$dir" || busy=1; fi
         done
         [ "$busy" -eq 0 ] && rm -rf "$run"
     done
-    [ -d "$NSPAWN_ROOT/usr/lib/systemd" ] && return 0
-    mkdir -p out/nspawn
-    rm -rf "$NSPAWN_ROOT.tmp"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,erlang-base,procps,iproute2 \
-        bookworm "$NSPAWN_ROOT.tmp" >out/nspawn/debootstrap.log 2>&1 || { tail -20 out/nspawn/debootstrap.log; return 1; }
-    mv "$NSPAWN_ROOT.tmp" "$NSPAWN_ROOT"
+    local release jobs=() status=0
+    for release in "${NSPAWN_RELEASES[@]}"; do
+        nspawn_root "$release" & jobs+=($!)
+    done
+    for dir in "${jobs[@]}"; do wait "$dir" || status=1; done
+    return $status
+}
+
+# libkqueue (the kqueue API over epoll), for the loop suite's kqueue run on Linux: Debian ships it
+# only in experimental. apt works on a private state directory (its own sources.list with one
+# experimental line, lists, cache and status under out/libkqueue/apt), so the machine's apt
+# configuration is untouched and nothing is installed system-wide: dpkg-deb unpacks the two
+# packages into out/libkqueue/root, and native-shim's kqueue-test target compiles fe_kqueue.c
+# against them into out/libkqueue/libfastepmd_kqueue.so. The shipped shim keeps its ENOSYS stubs.
+LIBKQUEUE_VERSION=2.3.1-1.1~exp1
+LIBKQUEUE=out/libkqueue
+libkqueue() {
+    local stamp=$LIBKQUEUE/.fetched apt_dir=$LIBKQUEUE/apt
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$LIBKQUEUE_VERSION" ]; then
+        rm -rf "$LIBKQUEUE"
+        mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$LIBKQUEUE/debs"
+        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian experimental main" \
+            >"$apt_dir/sources.list"
+        : >"$apt_dir/status"
+        local apt_opts=(
+            -o Dir::Etc::SourceList="$ROOT/$apt_dir/sources.list"
+            -o Dir::Etc::SourceParts=/dev/null
+            -o Dir::State="$ROOT/$apt_dir"
+            -o Dir::State::Lists="$ROOT/$apt_dir/lists"
+            -o Dir::State::status="$ROOT/$apt_dir/status"
+            -o Dir::Cache="$ROOT/$apt_dir/cache"
+            -o Debug::NoLocking=1
+            -o APT::Sandbox::User=root
+        )
+        apt-get "${apt_opts[@]}" -qq update
+        (cd "$LIBKQUEUE/debs" && apt-get "${apt_opts[@]}" -qq download \
+            "libkqueue-dev=$LIBKQUEUE_VERSION" "libkqueue0t64=$LIBKQUEUE_VERSION")
+        local deb
+        for deb in "$LIBKQUEUE"/debs/*.deb; do dpkg-deb -x "$deb" "$LIBKQUEUE/root"; done
+        echo "$LIBKQUEUE_VERSION" >"$stamp"
+    fi
+    make -s -C native-shim kqueue-test LIBKQUEUE_ROOT="$ROOT/$LIBKQUEUE/root" KQUEUE_TEST_OUT="$ROOT/$LIBKQUEUE"
 }
 
 # The Kubernetes manifest's validators (tests/FastEpmd.SystemTests/Packaging/validate-k8s.mjs),
@@ -199,9 +390,22 @@ k8s_validator() {
     echo "$K8S_VALIDATOR_PACKAGES" >"$stamp"
 }
 
+# FASTEPMD_BIN for FastEpmd.Arm64Tests: the arm64 binary under user-mode emulation, with the
+# cross glibc as its root for library look-ups.
+arm64_wrapper() {
+    mkdir -p out/arm64
+    cat >out/arm64/fastepmd-qemu <<WRAPPER
+#!/bin/sh
+# The linux-arm64 fastepmd under qemu (written by ./build.sh test).
+exec /usr/bin/qemu-aarch64-static -L $ARM64_SYSROOT "$ROOT/out/arm64/fastepmd" "\$@"
+WRAPPER
+    chmod 755 out/arm64/fastepmd-qemu
+}
+
 # Each project leaves out/test-results/NAME.trx (every result, Inconclusive and Not Run included)
-# and NAME.discovered (how many tests it has), which .ci/run counts. A test that runs for 6 minutes
-# is a hang: the run fails instead of stalling (the longest, epmd_SUITE's one-time run, takes ~4.5).
+# and NAME.discovered (how many tests it has), which .ci/run counts. A test that runs for 11 minutes
+# is a hang: the run fails instead of stalling (the longest, an epmd_SUITE fixture running its
+# suite itself when run alone, takes 4.5-7 on a busy machine; under ./build.sh test it only waits).
 run_tests() {
     local project=$1; shift
     local name results="$ROOT/out/test-results"
@@ -214,7 +418,7 @@ run_tests() {
     # daemons the signal tests start (and OTP's epmd beside them) need the defaults systemd gives.
     env --default-signal=INT,QUIT dotnet test "$project" -c "$CONFIG" --no-build -nologo \
         --logger "trx;LogFileName=$results/$name.trx" \
-        --blame-hang-timeout 6m --blame-hang-dump-type none "$@"
+        --blame-hang-timeout 11m --blame-hang-dump-type none "$@"
 }
 
 test() {
@@ -222,12 +426,17 @@ test() {
     install_test_deps
     local status=0 root_job=""
     if [ "$which" = all ] || [ "$which" = system ]; then
-        # debootstrap downloads while the build and the unit tests run.
-        nspawn_root & root_job=$!
+        # debootstrap downloads while the build and the unit tests run, and so do erlang-base's own
+        # packages that the booted machines install, upgrade and remove (about 20 MB per release).
+        { nspawn_roots; r=$?; for release in "${NSPAWN_RELEASES[@]}"; do
+            tests/FastEpmd.SystemTests/Packaging/ErlangBaseDebs.sh "$release" >/dev/null ||
+                echo "erlang-base download for $release failed: the erlang-base package test will fail"; done; exit $r; } & root_job=$!
     fi
     build
     rm -rf "$ROOT/out/test-results"
     if [ "$which" = all ] || [ "$which" = unit ]; then
+        # The loop suite's kqueue run (Loop/, PollerKind.Kqueue) loads this library.
+        libkqueue
         run_tests tests/FastEpmd.Tests || status=1
     fi
     if [ "$which" = all ] || [ "$which" = system ]; then
@@ -236,31 +445,56 @@ test() {
             publish
             export FASTEPMD_BIN="$ROOT/out/fastepmd"
         fi
-        # What the packaging tests install and run: the .deb, the image, the Erlang node's image.
+        # The linux-arm64 build, cross-compiled, packaged and in the image index: FastEpmd.Arm64Tests
+        # run it under qemu after the system tests.
+        local arm64_start=$SECONDS
+        (use_arch arm64 && publish && package_deb) || status=1
+        arm64_wrapper
+        local arm64_build=$((SECONDS - arm64_start))
+        # What the packaging tests install and run: the .deb, the images, the Erlang node's image.
         package_deb
         package_image
         test_node_image
         k8s_validator
-        wait "$root_job" || echo "debootstrap failed: the package test will fail (out/nspawn/debootstrap.log)"
+        wait "$root_job" || echo "debootstrap failed: the package and Debian 13 tests will fail (out/nspawn/debootstrap-*.log)"
         rm -f out/packaging-figures.txt
-        # OTP's epmd_SUITE is ~4.5 min of mostly its own sleeps, in a network namespace of its own:
-        # it runs beside the other system tests, and its fixture (Upstream/OtpEpmdSuiteTests.cs)
-        # waits for this run and reports it case by case. A failed fetch is reported there too.
-        local suite_run="$ROOT/out/otp-suite/run-build" suite_job=""
+        # OTP's epmd_SUITE is 4.5-7 min of mostly its own sleeps, in network namespaces of its own:
+        # it runs beside the other system tests, from Debian 12's Erlang and from Debian 13's (in
+        # its root) at once, each with a control run of the two non-local cases against that
+        # release's own epmd. Its fixture (Upstream/OtpEpmdSuiteTests.cs) waits for these runs
+        # and reports them case by case. A failed fetch is reported there too.
+        local suite_prefix="$ROOT/out/otp-suite/build" suite_jobs=() release run bin
         mkdir -p "$ROOT/out/otp-suite"
-        rm -rf "$suite_run" "$suite_run".{out,err,exit}
-        if tests/OtpSuite/fetch.sh >/dev/null 2>"$suite_run.err"; then
-            { env --default-signal=INT,QUIT tests/OtpSuite/run.sh "$FASTEPMD_BIN" "$suite_run" \
-                >"$suite_run.out" 2>>"$suite_run.err"; echo $? >"$suite_run.exit"; } &
-            suite_job=$!
-            export FASTEPMD_OTP_SUITE_RUN="$suite_run"
+        rm -rf "$suite_prefix"-*
+        if tests/OtpSuite/fetch.sh >/dev/null 2>"$suite_prefix.err"; then
+            for release in "${NSPAWN_RELEASES[@]}"; do
+                for run in "" -control; do
+                    bin=$FASTEPMD_BIN
+                    [ "$run" = -control ] && bin=/usr/bin/epmd   # with OTP_SUITE_ROOT, the root's
+                    (
+                        [ "$release" = bookworm ] || export OTP_SUITE_ROOT="$ROOT/out/nspawn/$release"
+                        [ "$run" = -control ] && export OTP_SUITE_CASES="no_nonlocal_register no_nonlocal_kill"
+                        dir="$suite_prefix-$release$run"
+                        rc=0
+                        env --default-signal=INT,QUIT tests/OtpSuite/run.sh "$bin" "$dir" >"$dir.out" 2>"$dir.err" || rc=$?
+                        echo "$rc" >"$dir.exit"
+                    ) &
+                    suite_jobs+=($!)
+                done
+            done
+            export FASTEPMD_OTP_SUITE_RUN="$suite_prefix"
         fi
         run_tests tests/FastEpmd.SystemTests || status=1
         unset FASTEPMD_OTP_SUITE_RUN
-        [ -n "$suite_job" ] && wait "$suite_job"
+        # The arm64 binary under qemu: the differential, end-to-end and CLI system tests (compiled
+        # into FastEpmd.Arm64Tests from FastEpmd.SystemTests' files), its struct layouts, its image.
+        arm64_start=$SECONDS
+        run_tests tests/FastEpmd.Arm64Tests || status=1
+        echo "arm64: cross publish and .deb ${arm64_build} s, emulated tests $((SECONDS - arm64_start)) s"
+        for run in "${suite_jobs[@]}"; do wait "$run" || true; done
         [ -f out/packaging-figures.txt ] && sed 's/^/  figure /' out/packaging-figures.txt
         # OTP's epmd_SUITE, case by case (Upstream/OtpEpmdSuiteTests.cs writes it).
-        cat "$ROOT/out/test-results/epmd_SUITE.txt" 2>/dev/null || true
+        cat "$ROOT"/out/test-results/epmd_SUITE-*.txt 2>/dev/null || true
     fi
     return $status
 }
@@ -377,6 +611,7 @@ case "$verb" in
     bench) bench "$@" ;;
     fuzz) fuzz "$@" ;;
     soak) soak "$@" ;;
+    libkqueue) libkqueue ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
 esac

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define FE_ABI_VERSION 5
+#define FE_ABI_VERSION 6
 
 #if defined(__GNUC__)
 #define FE_EXPORT __attribute__((visibility("default")))
@@ -27,7 +27,10 @@ typedef struct fe_poll_event {
 #define FE_POLL_ERROR  8u
 
 FE_EXPORT int32_t fe_abi_version(void);
-FE_EXPORT int32_t fe_sizeof_poll_event(void);
+/* Row index of the layout table: the size of a struct shared with C# ("epoll_event") or the offset of
+ * one of its fields ("epoll_event.data"), as this platform's C compiler lays it out; *name is the
+ * row's static name. -EINVAL past the last row. Linux rows cover the libc structs Tmds.LibC maps. */
+FE_EXPORT int32_t fe_struct_layout(int32_t index, const char **name);
 /* Managed Main has started (startup/fe_startup.c reports a runtime that never got there). */
 FE_EXPORT int32_t fe_note_managed_start(void);
 

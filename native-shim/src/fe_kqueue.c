@@ -1,9 +1,11 @@
 /* kqueue backend for BSD and macOS. struct kevent differs between them, so it
- * stays in C and crosses to C# as fe_poll_event. Elsewhere every call is -ENOSYS. */
+ * stays in C and crosses to C# as fe_poll_event. Elsewhere every call is -ENOSYS, except in the
+ * test build against libkqueue on Linux (FE_KQUEUE_OVER_LIBKQUEUE: Makefile target kqueue-test). */
 #include "fastepmd_shim.h"
 #include <errno.h>
 
-#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__)
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__) \
+    || defined(FE_KQUEUE_OVER_LIBKQUEUE)
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
@@ -15,23 +17,40 @@ int32_t fe_kq_create(void)
     return kq < 0 ? -errno : kq;
 }
 
+/* One filter change; a delete of a filter that is not there (ENOENT) is success. One change per
+ * call: with no event list, kevent stops at the first failing change and applies none after it. */
+static int32_t change(int32_t kq, int32_t fd, int16_t filter, uint16_t flags, uint64_t token)
+{
+    struct kevent ev;
+    EV_SET(&ev, fd, filter, flags, 0, 0, (void *)(uintptr_t)token);
+    if (kevent(kq, &ev, 1, NULL, 0, NULL) < 0 && !(errno == ENOENT && (flags & EV_DELETE)))
+        return -errno;
+    return 0;
+}
+
+/* A descriptor waits for reading or for writing, never both (FE_POLL_READ, FE_POLL_WRITE or 0), so
+ * it holds at most one filter: the other one is deleted, not disabled, and 0 deletes both. Toggling EV_ENABLE/EV_DISABLE
+ * on two filters of one socket is where libkqueue (the kqueue API over epoll, which the tests run
+ * this file on under Linux) fails: EEXIST and ENOENT from its shared epoll registration. */
 int32_t fe_kq_set(int32_t kq, int32_t fd, uint64_t token, uint32_t interest)
 {
-    struct kevent changes[2];
-    EV_SET(&changes[0], fd, EVFILT_READ, (interest & FE_POLL_READ) ? EV_ADD | EV_ENABLE : EV_ADD | EV_DISABLE, 0, 0, (void *)(uintptr_t)token);
-    EV_SET(&changes[1], fd, EVFILT_WRITE, (interest & FE_POLL_WRITE) ? EV_ADD | EV_ENABLE : EV_ADD | EV_DISABLE, 0, 0, (void *)(uintptr_t)token);
-    return kevent(kq, changes, 2, NULL, 0, NULL) < 0 ? -errno : 0;
+    int32_t rc = 0;
+    if (!(interest & FE_POLL_WRITE) && (rc = change(kq, fd, EVFILT_WRITE, EV_DELETE, 0)) < 0)
+        return rc;
+    if (!(interest & FE_POLL_READ) && (rc = change(kq, fd, EVFILT_READ, EV_DELETE, 0)) < 0)
+        return rc;
+    if (interest & FE_POLL_READ)
+        rc = change(kq, fd, EVFILT_READ, EV_ADD | EV_ENABLE, token);
+    else if (interest & FE_POLL_WRITE)
+        rc = change(kq, fd, EVFILT_WRITE, EV_ADD | EV_ENABLE, token);
+    return rc;
 }
 
 int32_t fe_kq_remove(int32_t kq, int32_t fd)
 {
-    struct kevent changes[2];
-    EV_SET(&changes[0], fd, EVFILT_READ, EV_DELETE, 0, 0, NULL);
-    EV_SET(&changes[1], fd, EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
-    /* ENOENT: the filter was never added; closing the fd removes it anyway. */
-    if (kevent(kq, changes, 2, NULL, 0, NULL) < 0 && errno != ENOENT)
-        return -errno;
-    return 0;
+    int32_t rc = change(kq, fd, EVFILT_READ, EV_DELETE, 0);
+    int32_t rc_write = change(kq, fd, EVFILT_WRITE, EV_DELETE, 0);
+    return rc < 0 ? rc : rc_write;
 }
 
 int32_t fe_kq_wait(int32_t kq, fe_poll_event *events, int32_t capacity, int32_t timeout_ms)

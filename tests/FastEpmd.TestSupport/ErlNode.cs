@@ -53,6 +53,7 @@ public sealed class ErlNode : IDisposable
     /// The command loop, one command per stdin line:
     ///   ping NODE   -> "PING NODE pong|pang"
     ///   names       -> "NAME n port" per entry of erl_epmd:names(), then "NAMES END" (or "NAMES ERROR ...")
+    ///   netnames    -> the same from net_adm:names()
     ///   stop        -> "STOPPING", then init:stop()   (orderly shutdown)
     ///   halt        -> halt()                       (immediate)
     /// It prints "READY name@host" first; EOF on stdin or the watchdog halts it.
@@ -72,6 +73,11 @@ public sealed class ErlNode : IDisposable
         "            {ok, Ns} -> [io:format(\"NAME ~s ~b~n\", [Nm, P]) || {Nm, P} <- Ns], io:format(\"NAMES END~n\"); " +
         "            Other -> io:format(\"NAMES ERROR ~p~n\", [Other]) " +
         "          end, Loop(); " +
+        "        [\"netnames\"] -> " +
+        "          case net_adm:names() of " +
+        "            {ok, Ns} -> [io:format(\"NAME ~s ~b~n\", [Nm, P]) || {Nm, P} <- Ns], io:format(\"NAMES END~n\"); " +
+        "            Other -> io:format(\"NAMES ERROR ~p~n\", [Other]) " +
+        "          end, Loop(); " +
         "        [\"stop\"] -> io:format(\"STOPPING~n\"), init:stop(); " +
         "        [\"halt\"] -> halt(); " +
         "        _ -> io:format(\"UNKNOWN~n\"), Loop() " +
@@ -80,15 +86,18 @@ public sealed class ErlNode : IDisposable
         "end, " +
         "Loop().";
 
-    /// <summary>Starts `erl -sname name` against the epmd on epmdPort, listening for distribution on distPort.</summary>
-    public static ErlNode Start(string name, int epmdPort, int distPort, string cookie = "c")
+    /// <summary>
+    /// Starts `erl -sname name` against the epmd on epmdPort, listening for distribution on distPort;
+    /// erl names another release's erl (a wrapper that runs it in its root, which sees the host's /tmp).
+    /// </summary>
+    public static ErlNode Start(string name, int epmdPort, int distPort, string cookie = "c", string? erl = null)
     {
         string workDir = Path.Combine(Path.GetTempPath(), $"erlnode-{Environment.ProcessId}-{name}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(workDir);
         string inetrc = Path.Combine(workDir, "inetrc");
         File.WriteAllText(inetrc, $"{{host, {{127,0,0,1}}, [\"{ShortHost}\"]}}.\n{{lookup, [file, native]}}.\n");
 
-        var psi = new ProcessStartInfo(Erl)
+        var psi = new ProcessStartInfo(erl ?? Erl)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -119,6 +128,20 @@ public sealed class ErlNode : IDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        return node;
+    }
+
+    /// <summary>Start, then wait up to timeout for the node's "READY name@host" line; throws (the node ended) if it does not come.</summary>
+    public static ErlNode StartReady(string name, int epmdPort, int distPort, TimeSpan timeout, string? erl = null)
+    {
+        var node = Start(name, epmdPort, distPort, erl: erl);
+        var ready = node.WaitLine(l => l.StartsWith("READY ", StringComparison.Ordinal), timeout);
+        if (ready is null || ready.Value.Line != $"READY {node.FullName}")
+        {
+            string describe = node.Describe();
+            node.Dispose();
+            throw new InvalidOperationException($"node {name} ({erl ?? Erl}) did not start against port {epmdPort}: {describe}");
+        }
         return node;
     }
 

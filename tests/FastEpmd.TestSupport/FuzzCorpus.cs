@@ -1,4 +1,4 @@
-// Seeded request frames for the fuzzers: a corpus of requests written out by hand from the spec,
+// Seeded request frames for the fuzzers: a corpus of requests written out by hand from the protocol,
 // and AFL-style mutations over it (bit flips, interesting lengths, splices, coalescing). The same
 // seed gives the same frames, so a failure names its seed and its iteration and can be replayed.
 namespace FastEpmd.Testing;

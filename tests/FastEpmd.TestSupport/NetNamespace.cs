@@ -28,10 +28,11 @@ public sealed class NetNamespace : IDisposable
 
     public static bool IsRoot => geteuid() == 0;
 
-    public static NetNamespace Create()
+    /// <param name="owner">A word in both namespaces' names, so suites running side by side never collide.</param>
+    public static NetNamespace Create(string owner = "rb")
     {
         string tag = $"{Environment.ProcessId}-{Random.Shared.Next(100000)}";
-        var ns = new NetNamespace($"fe-rb-{tag}-s", $"fe-rb-{tag}-c", Random.Shared.Next(256));
+        var ns = new NetNamespace($"fe-{owner}-{tag}-s", $"fe-{owner}-{tag}-c", Random.Shared.Next(256));
         try
         {
             Ip($"netns add {ns.Server}");

@@ -1,4 +1,4 @@
-// Literal epmd request frames used across tests. Built by hand from the spec, never by FastEpmd's encoder.
+// Literal epmd request frames used across tests. Built by hand from the protocol, never by FastEpmd's encoder.
 namespace FastEpmd.Testing;
 
 public static class Requests

@@ -311,7 +311,7 @@ public sealed class SoakRunner
                 }
                 case 6:
                 {
-                    // A duplicate of a long-lived name, reset before its refusal is read (spec 3.4).
+                    // A duplicate of a long-lived name, reset before its refusal is read: OTP would then unregister the owner by name.
                     var (name, _) = _longLived[random.Next(_longLived.Count)];
                     var s = Connect(random);
                     s.Send(Requests.Alive(name, port: 1));

@@ -27,17 +27,8 @@ if [ ! -s "$apt_dir/sources.list" ]; then
     echo "fetch.sh: no Debian archive in the machine's apt sources" >&2
     exit 1
 fi
-: >"$apt_dir/status"
-apt_opts=(
-    -o Dir::Etc::SourceList="$apt_dir/sources.list"
-    -o Dir::Etc::SourceParts=/dev/null
-    -o Dir::State="$apt_dir"
-    -o Dir::State::Lists="$apt_dir/lists"
-    -o Dir::State::status="$apt_dir/status"
-    -o Dir::Cache="$apt_dir/cache"
-    -o Debug::NoLocking=1
-    -o APT::Sandbox::User=root
-)
+. tests/private-apt.sh
+private_apt "$apt_dir"
 apt-get "${apt_opts[@]}" -qq update >&2
 (cd "$dir.tmp" && apt-get "${apt_opts[@]}" -qq source --download-only "erlang=$version" >&2)
 dsc=$(ls "$dir.tmp"/erlang_*.dsc)

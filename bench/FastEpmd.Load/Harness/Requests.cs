@@ -1,4 +1,4 @@
-// Request frames and the exact replies expected, written from the spec (sections 0-1) and
+// Request frames and the exact replies expected, written from the protocol (framing and requests) and
 // independent of FastEpmd.Core, so the byte check does not trust the code under test.
 using System.Buffers.Binary;
 using System.Text;
@@ -51,7 +51,7 @@ internal static class Requests
         return frame;
     }
 
-    /// <summary>PORT2_RESP found: the registration echoed (spec 1.2).</summary>
+    /// <summary>PORT2_RESP found: the registration echoed.</summary>
     public static byte[] PortFound(string name, ushort port)
     {
         var n = Encoding.UTF8.GetBytes(name);

@@ -51,6 +51,6 @@ internal sealed class ChurnWorkload(string prefix) : Workload
         return Requests.WriteAlive(destination, name[..(_prefix.Length + digits)], 4711);
     }
 
-    /// <summary>The creation: any 32-bit value but 0..3 (spec 2.4).</summary>
+    /// <summary>The creation: any 32-bit value but 0..3 (OTP bumps a creation below 4 to 4).</summary>
     public override bool CheckTail(ReadOnlySpan<byte> tail) => tail.Length == 4 && BinaryPrimitives.ReadUInt32BigEndian(tail) >= 4;
 }

@@ -27,16 +27,8 @@ internal static class MetricsAddress
 
     private static bool TryPort(string text, out ushort port)
     {
-        port = 0;
-        if (text.Length is 0 or > 5) return false;
-        int value = 0;
-        foreach (char c in text)
-        {
-            if (!char.IsAsciiDigit(c)) return false;
-            value = value * 10 + (c - '0');
-        }
-        if (value is < 1 or > 65535) return false;
+        bool ok = OptionParser.TryStrictInteger(text, 1, 65535, out int value);
         port = (ushort)value;
-        return true;
+        return ok;
     }
 }

@@ -157,6 +157,11 @@ internal static class OptionParser
                     options = options with { MaxPerPeer = perPeer };
                     i += 2;
                     break;
+                case "-peer_prefix6":
+                    if (!TryStrictInteger(value, 1, 128, out int prefix6)) return ParseResult.Usage(options);
+                    options = options with { PeerPrefix6 = prefix6 };
+                    i += 2;
+                    break;
 
                 default:
                     return ParseResult.Usage(options);
@@ -186,7 +191,8 @@ internal static class OptionParser
 
     private static bool TryStrictPositive(string? text, int max, out int value) => TryStrictInteger(text, 1, max, out value);
 
-    private static bool TryStrictInteger(string? text, int min, int max, out int value)
+    /// <summary>Plain decimal digits (no sign, no spaces) within min..max: FastEpmd's own options are strict.</summary>
+    internal static bool TryStrictInteger(string? text, int min, int max, out int value)
     {
         value = 0;
         if (string.IsNullOrEmpty(text) || text.Length > 10) return false;

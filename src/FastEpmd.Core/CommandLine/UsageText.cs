@@ -5,8 +5,8 @@ internal static class UsageText
 {
     // Captured from `/usr/bin/epmd -bogus` (stderr); md5 1666fa98c53465d18229852699ed8538.
     // OTP's wording is kept as it is, including the trailing space after "given when".
-    // FastEpmd's extra flags are documented in CommandLine/README.md, never here, so that
-    // anything comparing this text with OTP's still matches.
+    // FastEpmd's extra flags are documented in README.md ("Command line") and the man page
+    // (dist/man/fastepmd.8), never here, so that anything comparing this text with OTP's still matches.
     public const string Text =
         "usage: epmd [-d|-debug] [DbgExtra...] [-address List]\n" +
         "            [-port No] [-daemon] [-relaxed_command_check]\n" +

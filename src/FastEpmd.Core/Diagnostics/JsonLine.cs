@@ -1,7 +1,9 @@
 // One log event as a JSON object on one line, for log collectors:
 // {"time":"2026-12-01T23:30:00.1234567Z","level":"info","event":"...","name":"...","fd":7,
 //  "peer":"127.0.0.1:51234","errno":104}
-// name, fd, peer and errno appear only when the event has them. Composed in the caller's buffer.
+// name, fd, peer and errno appear only when the event has them. Composed in the caller's buffer:
+// an event or name too long for the line is cut between two characters and the object says so
+// with "cut":true, so a line is always one valid JSON object in valid UTF-8.
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Unicode;
@@ -25,7 +27,9 @@ internal static unsafe class JsonLine
     public static int Compose(Span<byte> line, int level, string message, ReadOnlySpan<byte> name, int fd, int errno)
     {
         // Room for the closing fields however long the message is: it is cut to fit.
-        const int tail = 128;
+        // ",\"name\":\"" + one escape + closing quotes, fd, peer (at most 64), errno and "cut": under 192 bytes.
+        const int tail = 192;
+        bool cut = false;
         var body = line[..^tail];
         int n = Append(line, 0, "{\"time\":\""u8);
         fixed (byte* time = line[n..]) n += Math.Max(0, Shim.UtcNowIso(time, 40));
@@ -35,18 +39,19 @@ internal static unsafe class JsonLine
         // Messages are ASCII or UTF-8 text from the code; a trailing space before a name is dropped.
         Span<byte> utf8 = stackalloc byte[256];
         var text = message.AsSpan().TrimEnd();
-        while (text.Length > 0 && n < body.Length - 8)
+        while (text.Length > 0 && !cut)
         {
-            var chunk = text[..Math.Min(text.Length, 64)];
-            int bytes = Encoding.UTF8.GetBytes(chunk, utf8);
-            n = Escape(body, n, utf8[..bytes], valid: true);
-            text = text[chunk.Length..];
+            int take = Math.Min(text.Length, 64);
+            if (take < text.Length && char.IsHighSurrogate(text[take - 1])) take--;
+            int bytes = Encoding.UTF8.GetBytes(text[..take], utf8);
+            n = Escape(body, n, utf8[..bytes], valid: true, ref cut);
+            text = text[take..];
         }
         n = Append(line, n, "\""u8);
         if (name.Length > 0)
         {
             n = Append(line, n, ",\"name\":\""u8);
-            n = Escape(body, n, name, Utf8.IsValid(name));
+            n = Escape(body, n, name, Utf8.IsValid(name), ref cut);
             n = Append(line, n, "\""u8);
         }
         if (fd >= 0)
@@ -71,15 +76,27 @@ internal static unsafe class JsonLine
             Utf8Formatter.TryFormat(errno, line[n..], out int written);
             n += written;
         }
+        if (cut) n = Append(line, n, ",\"cut\":true"u8);
         return Append(line, n, "}\n"u8);
     }
 
-    /// <summary>JSON string escaping; bytes of invalid UTF-8 become \u00XX (read as Latin-1).</summary>
-    private static int Escape(Span<byte> line, int n, ReadOnlySpan<byte> text, bool valid)
+    /// <summary>
+    /// JSON string escaping; bytes of invalid UTF-8 become \u00XX (read as Latin-1). What does not
+    /// fit is dropped from a character boundary on (a character is written whole or not at all), and
+    /// cut is set.
+    /// </summary>
+    private static int Escape(Span<byte> line, int n, ReadOnlySpan<byte> text, bool valid, ref bool cut)
     {
         foreach (byte b in text)
         {
-            if (n > line.Length - 6) break;
+            // A lead byte needs room for its whole character; its continuation bytes then fit.
+            bool continuation = valid && (b & 0xC0) == 0x80;
+            int need = valid && b >= 0xC0 ? Utf8Cut.SequenceLength(b) - 1 : 0;
+            if (cut || (!continuation && n + need > line.Length - 6))
+            {
+                cut = true;
+                break;
+            }
             if (b == (byte)'"' || b == (byte)'\\')
             {
                 line[n++] = (byte)'\\';

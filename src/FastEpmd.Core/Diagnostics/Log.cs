@@ -78,11 +78,20 @@ internal sealed unsafe class Log
             n += Math.Max(0, time);
             n = Append(buffer, n, ": "u8);
         }
+        // A long message or name is cut to the line, always between two characters.
         int room = buffer.Length - n - 2;
-        n += Encoding.UTF8.GetBytes(message.AsSpan(0, Math.Min(message.Length, room / 3)), buffer[n..]);
-        n = Append(buffer, n, raw[..Math.Min(raw.Length, buffer.Length - n - 2)]);
+        n += Encoding.UTF8.GetBytes(CharacterPrefix(message, room / 3), buffer[n..]);
+        n = Append(buffer, n, raw[..Utf8Cut.Boundary(raw, buffer.Length - n - 2)]);
         if (!ToSyslog) n = Append(buffer, n, "\r\n"u8);
         return n;
+    }
+
+    /// <summary>At most max UTF-16 units of text, never ending between the two halves of a surrogate pair.</summary>
+    public static ReadOnlySpan<char> CharacterPrefix(string text, int max)
+    {
+        if (text.Length <= max) return text;
+        if (max > 0 && char.IsHighSurrogate(text[max - 1])) max--;
+        return text.AsSpan(0, Math.Max(0, max));
     }
 
     private static int Append(Span<byte> buffer, int at, ReadOnlySpan<byte> bytes)

@@ -11,7 +11,7 @@ internal static unsafe partial class Shim
     public const string Library = "fastepmd_shim";
 
     /// <summary>The ABI this code was written against (FE_ABI_VERSION in fastepmd_shim.h).</summary>
-    public const int ExpectedAbiVersion = 5;
+    public const int ExpectedAbiVersion = 6;
 
     /// <summary>FE_FD_PASS_MAX: descriptors in one fe_fd_send or fe_fd_recv (the kernel's SCM_MAX_FD).</summary>
     public const int MaxPassedFds = 253;
@@ -20,9 +20,10 @@ internal static unsafe partial class Shim
     [SuppressGCTransition]
     public static partial int AbiVersion();
 
-    [LibraryImport(Library, EntryPoint = "fe_sizeof_poll_event")]
+    /// <summary>Row index of the C layout table (StructLayouts): the size or offset, *name set; -EINVAL past the end.</summary>
+    [LibraryImport(Library, EntryPoint = "fe_struct_layout")]
     [SuppressGCTransition]
-    public static partial int SizeOfPollEvent();
+    public static partial int StructLayout(int index, byte** name);
 
     [LibraryImport(Library, EntryPoint = "fe_note_managed_start")]
     [SuppressGCTransition]
@@ -78,12 +79,18 @@ internal static unsafe partial class Shim
     [LibraryImport(Library, EntryPoint = "fe_utc_now_iso")]
     public static partial int UtcNowIso(byte* text, int capacity);
 
-    /// <summary>Throws when the loaded shim is not the one this build expects.</summary>
+    /// <summary>
+    /// Throws when the loaded shim is not the one this build expects, or when a struct shared with
+    /// libc or the shim is laid out otherwise in C on this platform (StructLayouts).
+    /// </summary>
     public static void CheckAbi()
     {
         int version = AbiVersion();
-        if (version != ExpectedAbiVersion || SizeOfPollEvent() != sizeof(NativePollEvent))
+        if (version != ExpectedAbiVersion)
             throw new InvalidOperationException($"libfastepmd_shim ABI {version}, expected {ExpectedAbiVersion}");
+        var differences = StructLayouts.Differences(StructLayouts.Managed(), StructLayouts.Native());
+        if (differences.Count > 0)
+            throw new InvalidOperationException("struct layouts differ from C's on this platform: " + string.Join("; ", differences));
     }
 }
 

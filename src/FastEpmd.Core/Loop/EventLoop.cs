@@ -41,7 +41,6 @@ internal sealed unsafe class EventLoop : IDisposable
     private readonly PollEvent[] _events = new PollEvent[256];
     private readonly List<IEndpoint> _endpoints = new();
     private readonly List<ListenerEntry> _listeners = new();
-    private readonly int _wakeFd;
     private int _spareFd;
     private long _now;
     private long _listenersPausedUntil = -1;
@@ -60,10 +59,8 @@ internal sealed unsafe class EventLoop : IDisposable
         _log = log;
         _clockMs = clockMs ?? (static () => Environment.TickCount64);
         _now = _clockMs();
-        _wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (_wakeFd < 0) throw new ErrnoException("eventfd", Errno.Last);
         // Start-up: without its waker the loop could not be stopped, so this one may throw.
-        _poller.Add(_wakeFd, LoopToken.Waker, PollInterest.Read);
+        _poller.AddWaker(LoopToken.Waker);
         _spareFd = Listener.OpenSpare();
     }
 
@@ -93,8 +90,7 @@ internal sealed unsafe class EventLoop : IDisposable
     /// <summary>Asks the loop to stop; safe from any thread (signal handlers use it).</summary>
     public void RequestStop()
     {
-        ulong one = 1;
-        write(_wakeFd, &one, sizeof(ulong));
+        _poller.Wake();
     }
 
     /// <summary>Stops from the loop thread (STOP_REQ, a broken listener) with this exit code.</summary>
@@ -130,9 +126,7 @@ internal sealed unsafe class EventLoop : IDisposable
                 int index = LoopToken.IndexOf(ev.Token);
                 if ((uint)index < (uint)_listeners.Count && _listeners[index].Fd >= 0) AcceptFrom(index);
                 break;
-            case TokenKind.Waker:
-                ulong value;
-                read(_wakeFd, &value, sizeof(ulong));
+            case TokenKind.Waker:   // the poller consumed the wake-up
                 _stopRequested = true;
                 break;
         }
@@ -508,8 +502,6 @@ internal sealed unsafe class EventLoop : IDisposable
         {
             if (_table[slot].InUse) Close(slot);
         }
-        _poller.Remove(_wakeFd);
-        SocketIo.Close(_wakeFd);
         if (_spareFd >= 0) SocketIo.Close(_spareFd);
     }
 }

@@ -17,12 +17,14 @@ internal sealed unsafe class EpollPoller : IPoller
     private readonly int _epfd;
     private readonly epoll_event* _events;
     private readonly int _capacity;
+    private readonly Waker _waker;
 
     public EpollPoller(int capacity = 256)
     {
         _epfd = epoll_create1(EPOLL_CLOEXEC);
         if (_epfd < 0) throw new ErrnoException("epoll_create1", Errno.Last);
         _capacity = capacity;
+        _waker = Waker.EventFd();
         _events = (epoll_event*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(capacity * sizeof(epoll_event)));
     }
 
@@ -46,6 +48,10 @@ internal sealed unsafe class EpollPoller : IPoller
             throw new ErrnoException(op == EPOLL_CTL_ADD ? "epoll_ctl(ADD)" : "epoll_ctl(MOD)", Errno.Last);
     }
 
+    public void AddWaker(ulong token) => _waker.WatchWith(this, token);
+
+    public void Wake() => _waker.Signal();
+
     public int Wait(Span<PollEvent> events, int timeoutMs)
     {
         int max = Math.Min(events.Length, _capacity);
@@ -66,11 +72,13 @@ internal sealed unsafe class EpollPoller : IPoller
             if ((e & s_errorBits) != 0) flags |= PollFlags.Error;
             events[i] = new PollEvent { Token = _events[i].data.u64, Flags = flags };
         }
+        _waker.DrainIfReported(events, n);
         return n;
     }
 
     public void Dispose()
     {
+        _waker.Dispose();
         close(_epfd);
         System.Runtime.InteropServices.NativeMemory.Free(_events);
     }

@@ -18,4 +18,13 @@ internal interface IPoller : IDisposable
 
     /// <summary>Waits up to timeoutMs (-1: forever). EINTR returns 0 events; other errors throw.</summary>
     int Wait(Span<PollEvent> events, int timeoutMs);
+
+    /// <summary>
+    /// Watches the backend's own wake-up descriptor (Waker) under token: after Wake, a Wait reports
+    /// one event with that token, already consumed. Once, at start; it throws when the backend refuses.
+    /// </summary>
+    void AddWaker(ulong token);
+
+    /// <summary>Wakes a Wait in progress, or the next one. Safe from any thread, never blocks.</summary>
+    void Wake();
 }

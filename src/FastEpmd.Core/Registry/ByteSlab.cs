@@ -1,24 +1,37 @@
-// Storage for node names and extras: power-of-two blocks carved from 64 KiB pages, with a free
-// list per size. Churn reuses freed blocks, so steady-state registration allocates nothing.
+// Storage for node names and extras, outside the GC heap: power-of-two blocks (16 B to 4 KiB)
+// carved from 1 MiB chunks of native pages mapped as they are needed, with a free list per size.
+// Churn reuses freed blocks, so steady-state registration allocates nothing; a page is resident
+// only once a block in it has been written. The largest registration (a 1,020-byte name and a
+// 1,020-byte extra) takes a 2 KiB block.
+using System.Buffers.Binary;
+
 namespace FastEpmd.Registry;
 
-internal sealed class ByteSlab
+internal sealed unsafe class ByteSlab
 {
-    private const int PageShift = 16;
-    private const int PageSize = 1 << PageShift;
+    private const int ChunkShift = 20;
+    private const int ChunkSize = 1 << ChunkShift;
     private const int MinClassShift = 4;     // 16-byte blocks
     private const int MaxClassShift = 12;    // 4096: name (1020) + extra (1020) fits
     private const int ClassCount = MaxClassShift - MinClassShift + 1;
 
-    private byte[][] _pages = new byte[4][];
-    private int _pageCount;
-    private int _pageUsed = PageSize;        // forces a first page on first use
+    /// <summary>2 GiB of blocks: a handle (chunk << 20 | offset) stays a positive int.</summary>
+    public const int MaxChunks = 2048;
+
+    private readonly nint[] _chunks = new nint[MaxChunks];
+    private readonly RegistryMemory _memory;
+    private int _chunkCount;
+    private int _chunkUsed = ChunkSize;      // forces a first chunk on first use
     private readonly int[] _freeHeads = new int[ClassCount];
 
-    public ByteSlab() => Array.Fill(_freeHeads, -1);
+    public ByteSlab(RegistryMemory memory)
+    {
+        _memory = memory;
+        Array.Fill(_freeHeads, -1);
+    }
 
-    /// <summary>Bytes held by pages (for memory reporting).</summary>
-    public long ReservedBytes => (long)_pageCount * PageSize;
+    /// <summary>Bytes mapped for blocks (for memory reporting).</summary>
+    public long ReservedBytes => (long)_chunkCount * ChunkSize;
 
     public static int ClassOf(int length)
     {
@@ -29,7 +42,10 @@ internal sealed class ByteSlab
 
     public static int CapacityOf(int sizeClass) => 1 << (sizeClass + MinClassShift);
 
-    /// <summary>Returns a handle to a block of at least length bytes (length at most 4096).</summary>
+    /// <summary>
+    /// A handle to a block of at least length bytes (at most 4096), or -1 when the memory for a new
+    /// chunk is refused (nothing is changed then).
+    /// </summary>
     public int Allocate(int length, out int sizeClass)
     {
         sizeClass = ClassOf(length);
@@ -37,27 +53,34 @@ internal sealed class ByteSlab
         if (head >= 0)
         {
             // A free block stores the handle of the next free block in its first 4 bytes.
-            _freeHeads[sizeClass] = BitConverter.ToInt32(Block(head, 4));
+            _freeHeads[sizeClass] = BinaryPrimitives.ReadInt32LittleEndian(Block(head, 4));
             return head;
         }
         int size = CapacityOf(sizeClass);
-        if (_pageUsed + size > PageSize)
+        if (_chunkUsed + size > ChunkSize)
         {
-            if (_pageCount == _pages.Length) Array.Resize(ref _pages, _pages.Length * 2);
-            _pages[_pageCount++] = new byte[PageSize];
-            _pageUsed = 0;
+            if (_chunkCount == MaxChunks) return -1;
+            byte* chunk = _memory.Map(ChunkSize);
+            if (chunk == null) return -1;
+            _chunks[_chunkCount++] = (nint)chunk;
+            _chunkUsed = 0;
         }
-        int handle = ((_pageCount - 1) << PageShift) | _pageUsed;
-        _pageUsed += size;
+        int handle = ((_chunkCount - 1) << ChunkShift) | _chunkUsed;
+        _chunkUsed += size;
         return handle;
     }
 
     public void Free(int handle, int sizeClass)
     {
-        BitConverter.TryWriteBytes(Block(handle, 4), _freeHeads[sizeClass]);
+        BinaryPrimitives.WriteInt32LittleEndian(Block(handle, 4), _freeHeads[sizeClass]);
         _freeHeads[sizeClass] = handle;
     }
 
     public Span<byte> Block(int handle, int length) =>
-        _pages[handle >> PageShift].AsSpan(handle & (PageSize - 1), length);
+        new((byte*)_chunks[handle >> ChunkShift] + (handle & (ChunkSize - 1)), length);
+
+    ~ByteSlab()
+    {
+        for (int i = 0; i < _chunkCount; i++) _memory.Unmap((byte*)_chunks[i], ChunkSize);
+    }
 }

@@ -1,27 +1,35 @@
 // Name -> record index: open addressing with linear probing and backward-shift deletion, keyed
 // by the name's UTF-8 bytes. No strings, no scan of all nodes. The hash is HashCode's, seeded
-// per process, so a client cannot aim collisions at it.
+// per process, so a client cannot aim collisions at it. The entries live in native pages (outside
+// the GC heap) and double when half full; a registration reserves its entry before it changes
+// anything, so a refused mapping refuses that registration only.
 namespace FastEpmd.Registry;
 
-internal sealed class NameIndex
+internal sealed unsafe class NameIndex
 {
+
     // Record index + 1 (0 = empty) beside its hash: one cache line per probe, which is what a
     // lookup among a million names waits on.
-    private Entry[] _entries;
+    private Entry* _entries;
+    private int _capacity;                   // 0 until the first name, then a power of two
     private int _count;
     private readonly NameOf _nameOf;
+    private readonly RegistryMemory _memory;
+    private readonly int _minCapacity;
 
-    public NameIndex(int initialCapacity, NameOf nameOf)
+    /// <param name="minCapacity">Entries of the first mapping, a power of two (512: one page).</param>
+    public NameIndex(RegistryMemory memory, NameOf nameOf, int minCapacity = 512)
     {
-        int capacity = 16;
-        while (capacity < initialCapacity * 2) capacity <<= 1;
-        _entries = new Entry[capacity];
+        _memory = memory;
         _nameOf = nameOf;
+        _minCapacity = minCapacity;
     }
 
     public delegate ReadOnlySpan<byte> NameOf(int record);
 
     public int Count => _count;
+
+    public long ReservedBytes => (long)_capacity * sizeof(Entry);
 
     public static int Hash(ReadOnlySpan<byte> name)
     {
@@ -33,8 +41,9 @@ internal sealed class NameIndex
     /// <summary>The record holding this name, or -1.</summary>
     public int Find(ReadOnlySpan<byte> name)
     {
+        if (_capacity == 0) return -1;
         int hash = Hash(name);
-        int mask = _entries.Length - 1;
+        int mask = _capacity - 1;
         for (int i = hash & mask; ; i = (i + 1) & mask)
         {
             var e = _entries[i];
@@ -43,17 +52,39 @@ internal sealed class NameIndex
         }
     }
 
-    /// <summary>Adds a record whose name is not in the index yet.</summary>
+    /// <summary>Makes room for count names (at most half full); false, with nothing changed, when memory is refused.</summary>
+    public bool TryReserve(int count)
+    {
+        if (_capacity != 0 && (long)count * 2 <= _capacity) return true;
+        long capacity = Math.Max(_capacity, _minCapacity);
+        while (count * 2L > capacity) capacity <<= 1;
+        if (capacity > int.MaxValue / 2) return false;
+        var entries = (Entry*)_memory.Map(capacity * sizeof(Entry));
+        if (entries == null) return false;
+        var old = _entries;
+        int oldCapacity = _capacity;
+        _entries = entries;
+        _capacity = (int)capacity;
+        for (int i = 0; i < oldCapacity; i++)
+        {
+            if (old[i].Record != 0) Insert(old[i].Record - 1, old[i].Hash);
+        }
+        _memory.Unmap((byte*)old, (long)oldCapacity * sizeof(Entry));
+        return true;
+    }
+
+    /// <summary>Adds a record whose name is not in the index yet (Register reserved room for it first).</summary>
     public void Add(int record, ReadOnlySpan<byte> name)
     {
-        if ((_count + 1) * 2 > _entries.Length) Grow();
+        if (!TryReserve(_count + 1)) throw new InsufficientMemoryException("no memory for the name index");
         Insert(record, Hash(name));
         _count++;
     }
 
     public void Remove(int record, ReadOnlySpan<byte> name)
     {
-        int mask = _entries.Length - 1;
+        if (_capacity == 0) throw new InvalidOperationException("record not in index");
+        int mask = _capacity - 1;
         int i = Hash(name) & mask;
         while (_entries[i].Record != record + 1)
         {
@@ -76,21 +107,13 @@ internal sealed class NameIndex
 
     private void Insert(int record, int hash)
     {
-        int mask = _entries.Length - 1;
+        int mask = _capacity - 1;
         int i = hash & mask;
         while (_entries[i].Record != 0) i = (i + 1) & mask;
         _entries[i] = new Entry { Record = record + 1, Hash = hash };
     }
 
-    private void Grow()
-    {
-        var old = _entries;
-        _entries = new Entry[old.Length * 2];
-        foreach (var e in old)
-        {
-            if (e.Record != 0) Insert(e.Record - 1, e.Hash);
-        }
-    }
+    ~NameIndex() => _memory.Unmap((byte*)_entries, (long)_capacity * sizeof(Entry));
 
     private struct Entry
     {

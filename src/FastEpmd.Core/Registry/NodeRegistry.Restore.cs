@@ -12,7 +12,7 @@ internal sealed partial class NodeRegistry
         if (_used != 0) throw new InvalidOperationException("restore needs an empty registry");
         int slots = slotCount;
         foreach (var restored in records) slots = Math.Max(slots, restored.Slot + 1);
-        if (_records.Length < slots) Array.Resize(ref _records, slots);
+        if (!_records.TryEnsure(slots)) throw new InsufficientMemoryException($"no memory for {slots} node records");
         _used = slots;
         for (int i = 0; i < slots; i++) _records[i] = new NodeRecord { State = NodeState.Free, Block = -1, Prev = -1, Next = -1 };
 

@@ -1,5 +1,6 @@
 // The names on this host: registration, lookup, unregistration and OTP's remembered names.
-// Every operation is O(1) (hash index + intrusive lists); steady state allocates nothing.
+// Every operation is O(1) (hash index + intrusive lists); steady state allocates nothing. Records,
+// names and the index live in native memory (RegistryMemory), never in the GC heap.
 namespace FastEpmd.Registry;
 
 internal enum RegisterStatus
@@ -8,6 +9,9 @@ internal enum RegisterStatus
 
     /// <summary>The name is registered by a live owner; the owner is left untouched.</summary>
     Duplicate,
+
+    /// <summary>The memory for this registration was refused (RegistryMemory); nothing was changed.</summary>
+    NoMemory,
 }
 
 internal sealed partial class NodeRegistry
@@ -16,9 +20,10 @@ internal sealed partial class NodeRegistry
     public const int DefaultRememberLimit = 1000;
     public const int DebugRememberLimit = 5;
 
-    private NodeRecord[] _records;
+    private readonly RegistryMemory _memory;
+    private readonly NodeRecords _records;
     private readonly NameIndex _index;
-    private readonly ByteSlab _slab = new();
+    private readonly ByteSlab _slab;
     private int _used;
     private int _registeredHead = -1;    // newest registration
     private int _rememberedHead = -1;    // oldest remembered
@@ -27,12 +32,19 @@ internal sealed partial class NodeRegistry
     private ulong _lastSequence;
     private readonly Stack<int> _freeRecords = new();   // holes a restore left (slots it dropped)
 
-    public NodeRegistry(int initialCapacity = 64, int rememberLimit = DefaultRememberLimit)
+    /// <param name="initialCapacity">Unused: memory is mapped as the table fills.</param>
+    public NodeRegistry(int initialCapacity = 64, int rememberLimit = DefaultRememberLimit, RegistryMemory? memory = null)
     {
-        _records = new NodeRecord[Math.Max(4, initialCapacity)];
-        _index = new NameIndex(initialCapacity, Name);
+        _ = initialCapacity;
+        _memory = memory ?? new RegistryMemory();
+        _records = new NodeRecords(_memory);
+        _index = new NameIndex(_memory, Name);
+        _slab = new ByteSlab(_memory);
         RememberLimit = rememberLimit;
     }
+
+    /// <summary>The native memory behind the registry (mapped bytes, the last refused mapping's errno).</summary>
+    public RegistryMemory Memory => _memory;
 
     public int RememberLimit { get; }
     public int RegisteredCount { get; private set; }
@@ -41,7 +53,7 @@ internal sealed partial class NodeRegistry
     /// <summary>Changes with every registration and unregistration (reply caches key on it).</summary>
     public long Version { get; private set; }
 
-    public long ReservedBytes => (long)_records.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<NodeRecord>() + _slab.ReservedBytes;
+    public long ReservedBytes => _records.ReservedBytes + _slab.ReservedBytes + _index.ReservedBytes;
 
     public ref readonly NodeRecord this[int record] => ref _records[record];
 
@@ -83,28 +95,37 @@ internal sealed partial class NodeRegistry
         byte protocol, ushort highestVersion, ushort lowestVersion, ulong owner, int fd, long unixSeconds, out int record)
     {
         record = _index.Find(name);
+        if (record >= 0 && _records[record].State == NodeState.Registered) return RegisterStatus.Duplicate;
+
+        // Everything this registration needs is reserved before anything changes, so a refusal
+        // leaves the registry exactly as it was.
+        int reuse = record >= 0 ? record : RememberedCount > RememberLimit ? _rememberedHead : -1;
+        if (reuse < 0 && !(_index.TryReserve(_index.Count + 1) && (_freeRecords.Count > 0 || _records.TryEnsure(_used + 1))))
+            return RegisterStatus.NoMemory;
+        if (!TryBlockFor(reuse, name.Length + extra.Length, out int block, out byte sizeClass))
+            return RegisterStatus.NoMemory;
+
         if (record >= 0)
         {
             ref var existing = ref _records[record];
-            if (existing.State == NodeState.Registered) return RegisterStatus.Duplicate;
             // OTP: a remembered name comes back with the next creation.
             UnlinkRemembered(record);
             existing.Creation = CreationNumbers.Bump(existing.Creation);
-            StoreBytes(record, name, extra);
+            StoreBytes(record, block, sizeClass, name, extra);
         }
-        else if (RememberedCount > RememberLimit)
+        else if (reuse >= 0)
         {
             // OTP takes over the oldest remembered record and keeps its creation unbumped.
-            record = _rememberedHead;
+            record = reuse;
             UnlinkRemembered(record);
             _index.Remove(record, Name(record));
-            _index.Add(record, StoreBytes(record, name, extra));
+            _index.Add(record, StoreBytes(record, block, sizeClass, name, extra));
         }
         else
         {
             record = NewRecord();
             _records[record].Creation = CreationNumbers.Fresh(unixSeconds);
-            _index.Add(record, StoreBytes(record, name, extra));
+            _index.Add(record, StoreBytes(record, block, sizeClass, name, extra));
         }
 
         ref var r = ref _records[record];
@@ -153,28 +174,55 @@ internal sealed partial class NodeRegistry
     private int NewRecord()
     {
         if (_freeRecords.Count > 0) return _freeRecords.Pop();
-        if (_used == _records.Length) Array.Resize(ref _records, _records.Length * 2);
+        if (!_records.TryEnsure(_used + 1)) throw new InsufficientMemoryException("no memory for a node record");
         int record = _used++;
         _records[record].Block = -1;
         return record;
     }
 
-    /// <summary>Copies name and extra into the record's block, reusing it when the size class fits.</summary>
-    private ReadOnlySpan<byte> StoreBytes(int record, ReadOnlySpan<byte> name, ReadOnlySpan<byte> extra)
+    /// <summary>
+    /// The block that will hold length bytes for record (-1: a new record): its own block when the
+    /// size class fits, else a newly allocated one. The old block is freed only once the new one is
+    /// stored (StoreBytes), so a refused allocation leaves the record pointing at its own bytes.
+    /// </summary>
+    private bool TryBlockFor(int record, int length, out int block, out byte sizeClass)
+    {
+        length = Math.Max(4, length);
+        if (record >= 0)
+        {
+            ref readonly var r = ref _records[record];
+            if (r.Block >= 0 && ByteSlab.CapacityOf(r.SizeClass) >= length && ByteSlab.ClassOf(length) >= r.SizeClass)
+            {
+                block = r.Block;
+                sizeClass = r.SizeClass;
+                return true;
+            }
+        }
+        block = _slab.Allocate(length, out int cls);
+        sizeClass = (byte)cls;
+        return block >= 0;
+    }
+
+    /// <summary>Copies name and extra into block (from TryBlockFor), then frees the record's old block if it changed.</summary>
+    private ReadOnlySpan<byte> StoreBytes(int record, int block, byte sizeClass, ReadOnlySpan<byte> name, ReadOnlySpan<byte> extra)
     {
         ref var r = ref _records[record];
-        int length = Math.Max(4, name.Length + extra.Length);
-        if (r.Block < 0 || ByteSlab.CapacityOf(r.SizeClass) < length || ByteSlab.ClassOf(length) < r.SizeClass)
-        {
-            if (r.Block >= 0) _slab.Free(r.Block, r.SizeClass);
-            r.Block = _slab.Allocate(length, out int sizeClass);
-            r.SizeClass = (byte)sizeClass;
-        }
-        var block = _slab.Block(r.Block, name.Length + extra.Length);
-        name.CopyTo(block);
-        extra.CopyTo(block.Slice(name.Length));
+        var bytes = _slab.Block(block, name.Length + extra.Length);
+        name.CopyTo(bytes);
+        extra.CopyTo(bytes.Slice(name.Length));
+        if (r.Block >= 0 && r.Block != block) _slab.Free(r.Block, r.SizeClass);
+        r.Block = block;
+        r.SizeClass = sizeClass;
         r.NameLength = (ushort)name.Length;
         r.ExtraLength = (ushort)extra.Length;
-        return block.Slice(0, name.Length);
+        return bytes.Slice(0, name.Length);
+    }
+
+    /// <summary>Copies name and extra into the record's block (a restore, where a refusal is a failed restore).</summary>
+    private ReadOnlySpan<byte> StoreBytes(int record, ReadOnlySpan<byte> name, ReadOnlySpan<byte> extra)
+    {
+        if (!TryBlockFor(record, name.Length + extra.Length, out int block, out byte sizeClass))
+            throw new InsufficientMemoryException("no memory for a node's name and extra");
+        return StoreBytes(record, block, sizeClass, name, extra);
     }
 }

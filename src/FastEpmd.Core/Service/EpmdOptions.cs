@@ -103,6 +103,14 @@ public sealed record EpmdOptions
     public const int DefaultMaxPerPeer = 256;
 
     /// <summary>
+    /// -peer_prefix6 N: -max_per_peer counts IPv6 peers by their first N bits (one host usually
+    /// holds a whole /64, and so 2^64 addresses); IPv4 peers and IPv4-mapped ones by address.
+    /// </summary>
+    public int PeerPrefix6 { get; init; } = DefaultPeerPrefix6;
+
+    public const int DefaultPeerPrefix6 = 64;
+
+    /// <summary>
     /// -upgrade: take the listeners, registrations and their sockets from the daemon running with
     /// the same -port (and -address), over its control socket, instead of opening listeners.
     /// </summary>

@@ -4,6 +4,7 @@
 // the epmd endpoint owns the sockets. The one syscall below it is ReplySnapshots' page mapping,
 // through Interop.NativePages.
 using FastEpmd.Diagnostics;
+using FastEpmd.Interop;
 using FastEpmd.Registry;
 using FastEpmd.Wire;
 
@@ -254,6 +255,14 @@ internal sealed class EpmdService
             // an owner whose socket is already dead gives the name up: the reactor looks, closes it
             // if it is gone (ConnectionClosed frees the name) and asks again.
             return new Decision { After = AfterReply.Close, ProbeOwner = _registry[record].Owner };
+        }
+        if (result == RegisterStatus.NoMemory)
+        {
+            // The registry's native memory ran out (address-space limit, refused mmap): this node
+            // gets OTP's refusal, as for a taken name, and every registration already held stays.
+            Counters.MemoryRefusals++;
+            if (_log.On(0)) _log.Write(0, $"cannot store registration ({Errno.Describe(_registry.Memory.LastErrno)}), refusing ", alive.Name);
+            return RefusedAlive(alive.HighestVersion, reply);
         }
         if (result == RegisterStatus.Duplicate)
         {

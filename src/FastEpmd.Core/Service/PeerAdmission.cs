@@ -1,5 +1,6 @@
 // Who may hold a connection, decided at accept before any byte is read: local peers always;
-// non-local ones only inside -allow (when set) and below -max_per_peer connections per address.
+// non-local ones only inside -allow (when set) and below -max_per_peer connections per peer (an
+// IPv4 address, or an IPv6 -peer_prefix6 prefix).
 namespace FastEpmd.Service;
 
 internal enum PeerVerdict
@@ -18,7 +19,7 @@ internal sealed class PeerAdmission : IDisposable
     public PeerAdmission(EpmdOptions options, int slots, AccessRefusals refusals)
     {
         _allow = options.Allow;
-        _caps = new PeerCaps(options.MaxPerPeer, slots);
+        _caps = new PeerCaps(options.MaxPerPeer, slots, options.PeerPrefix6);
         _refusals = refusals;
     }
 

@@ -1,7 +1,9 @@
-// -max_per_peer N: how many connections each non-local address holds now. A fixed open-addressing
+// -max_per_peer N: how many connections each non-local peer holds now. A peer is an IPv4 address
+// (IPv4-mapped IPv6 included) or an IPv6 prefix of -peer_prefix6 bits (a /64 by default: one host
+// or one LAN usually holds a whole /64, 2^64 addresses to connect from). A fixed open-addressing
 // table (linear probing, backward-shift deletion, so no tombstones) with at least twice as many
 // buckets as the connection table has slots: never more than half full, no allocation after start.
-// Each connection slot remembers the address it counted, so a close releases exactly that count.
+// Each connection slot remembers the peer it counted, so a close releases exactly that count.
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -13,13 +15,19 @@ internal sealed unsafe class PeerCaps : IDisposable
     private readonly SlotPeer* _slots;
     private readonly int _mask;
     private readonly int _slotCount;
+    private readonly ulong _maskHigh, _maskLow;
 
-    /// <param name="limit">Connections allowed per address; 0 turns the cap off (nothing is counted).</param>
+    /// <param name="limit">Connections allowed per peer; 0 turns the cap off (nothing is counted).</param>
     /// <param name="slots">The connection table's capacity.</param>
-    public PeerCaps(int limit, int slots)
+    /// <param name="prefix6">Bits of an IPv6 address that name its peer (1-128).</param>
+    public PeerCaps(int limit, int slots, int prefix6 = EpmdOptions.DefaultPeerPrefix6)
     {
         if (slots < 1) throw new ArgumentOutOfRangeException(nameof(slots));
+        if (prefix6 is < 1 or > 128) throw new ArgumentOutOfRangeException(nameof(prefix6));
         Limit = limit;
+        Prefix6 = prefix6;
+        _maskHigh = prefix6 >= 64 ? ulong.MaxValue : ~(ulong.MaxValue >> prefix6);
+        _maskLow = prefix6 <= 64 ? 0 : prefix6 == 128 ? ulong.MaxValue : ~(ulong.MaxValue >> (prefix6 - 64));
         _slotCount = slots;
         if (limit == 0) return;
         int buckets = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, Math.Min(slots, 1 << 29) * 2));
@@ -31,23 +39,30 @@ internal sealed unsafe class PeerCaps : IDisposable
 
     public int Limit { get; }
 
-    /// <summary>Distinct addresses counted now.</summary>
+    public int Prefix6 { get; }
+
+    /// <summary>Distinct peers counted now.</summary>
     public int Addresses { get; private set; }
 
-    /// <summary>Connections this address holds now.</summary>
-    public int CountOf(in PeerIp peer)
+    /// <summary>What an address counts as: itself for IPv4 (and IPv4-mapped), its prefix for IPv6.</summary>
+    public PeerIp PeerOf(in PeerIp address) =>
+        address.IsIPv4 ? address : new PeerIp(address.High & _maskHigh, address.Low & _maskLow);
+
+    /// <summary>Connections this address's peer holds now.</summary>
+    public int CountOf(in PeerIp address)
     {
         if (Limit == 0) return 0;
-        int i = Find(peer);
+        int i = Find(PeerOf(address));
         return i < 0 ? 0 : _buckets[i].Count;
     }
 
     public bool IsFull(in PeerIp peer) => Limit != 0 && CountOf(peer) >= Limit;
 
     /// <summary>Counts slot's connection against peer, until Release(slot).</summary>
-    public void Hold(int slot, in PeerIp peer)
+    public void Hold(int slot, in PeerIp address)
     {
         if (Limit == 0) return;
+        var peer = PeerOf(address);
         if ((uint)slot >= (uint)_slotCount) throw new ArgumentOutOfRangeException(nameof(slot));
         ref var s = ref _slots[slot];
         if (s.Held) Release(slot);

@@ -35,6 +35,9 @@ internal sealed class ServiceCounters
     /// <summary>ALIVE2 refused because a live node holds the name.</summary>
     public long DuplicateRefusals;
 
+    /// <summary>ALIVE2 refused because the registry's memory for it was refused (NodeRegistry NoMemory).</summary>
+    public long MemoryRefusals;
+
     public void Count(RequestType type, RequestOutcome outcome) => _requests[(int)type * Outcomes + (int)outcome]++;
 
     public long Requests(RequestType type, RequestOutcome outcome) => _requests[(int)type * Outcomes + (int)outcome];

@@ -1,4 +1,4 @@
-// ALIVE2_X_RESP ('v') and ALIVE2_RESP ('y'), chosen by the request's HighestVersion (spec 1.1).
+// ALIVE2_X_RESP ('v') and ALIVE2_RESP ('y'), chosen by the request's HighestVersion.
 //   v: +-----+--------+--------------+     y: +-----+--------+--------------+
 //      | 'v' | Result | Creation (4) |        | 'y' | Result | Creation (2) |
 //      +-----+--------+--------------+        +-----+--------+--------------+

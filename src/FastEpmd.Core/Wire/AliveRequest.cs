@@ -1,4 +1,4 @@
-// ALIVE2_REQ ('x'): a node registers its distribution port (spec 1.1).
+// ALIVE2_REQ ('x'): a node registers its distribution port.
 //   0     1      3      4       5         7        9      11        11+N   13+N
 //   +-----+------+------+-------+---------+--------+------+---------+------+-------+
 //   | 'x' | Port | Type | Proto | HighVsn | LowVsn | Nlen | Name    | Elen | Extra |

@@ -1,4 +1,4 @@
-// NAMES_RESP and DUMP_RESP text (spec 1.3, 1.4): a 4-byte big-endian configured port, then lines.
+// NAMES_RESP and DUMP_RESP text: a 4-byte big-endian configured port, then lines.
 //   NAMES: "name <NAME> at port <PORT>\n"
 //   DUMP:  "active name     <NAME> at port <PORT>, fd = <FD>\n\0"
 //          "old/unused name <NAME>, port = <PORT>, fd = <FD> \n\0"

@@ -1,4 +1,4 @@
-// Node names are UTF-8; OTP checks them with its own validator (spec 1.1, 1.2).
+// Node names are UTF-8; OTP checks them with its own validator (ALIVE2 and PORT_PLEASE2).
 using System.Text.Unicode;
 
 namespace FastEpmd.Wire;

@@ -1,4 +1,4 @@
-// PORT2_RESP ('w'): the registration echoed exactly, or result 1 (spec 1.2).
+// PORT2_RESP ('w'): the registration echoed exactly, or result 1.
 //   +-----+---+------+------+-------+---------+--------+------+------+------+-------+
 //   | 'w' | 0 | Port | Type | Proto | HighVsn | LowVsn | Nlen | Name | Elen | Extra |
 //   +-----+---+------+------+-------+---------+--------+------+------+------+-------+

@@ -1,4 +1,4 @@
-// PORT_PLEASE2_REQ ('z'): look up one node by name (spec 1.2).
+// PORT_PLEASE2_REQ ('z'): look up one node by name.
 //   +-----+------------------+
 //   | 'z' | Name [NUL]       |
 //   +-----+------------------+

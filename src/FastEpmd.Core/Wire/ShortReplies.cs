@@ -1,4 +1,4 @@
-// The fixed text replies of KILL_REQ and STOP_REQ (spec 1.5, 1.6).
+// The fixed text replies of KILL_REQ and STOP_REQ.
 namespace FastEpmd.Wire;
 
 internal static class ShortReplies

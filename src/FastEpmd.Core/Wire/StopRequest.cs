@@ -1,4 +1,4 @@
-// STOP_REQ ('s'): the name runs from after the tag to the first NUL or the frame end (spec 1.6).
+// STOP_REQ ('s'): the name runs from after the tag to the first NUL or the frame end (OTP does not check it as UTF-8).
 namespace FastEpmd.Wire;
 
 internal static class StopRequest

@@ -23,7 +23,7 @@ internal static class DaemonHost
         if (options.Upgrade && (options.Systemd || (options.RunAsDaemon && !Detach.IsDetachedChild)) && !UpgradeTakeover.CanStart(options)) return 1;
         if (options.RunAsDaemon && !Detach.IsDetachedChild) return Detach.StartChildAndWait(args);
         int code = Serve(options);
-        if (options.Systemd) SystemdActivation.Notify($"STATUS=Exited.\nERRNO={code}");
+        if (options.Systemd) SystemdActivation.Notify(RestartStatus.FinalStatus(code));
         return code;
     }
 
@@ -81,6 +81,15 @@ internal static class DaemonHost
             Detach.SignalReady();
             return 1;
         }
+        catch (ErrnoException e)
+        {
+            // A start-up descriptor the kernel refuses (epoll_create1, eventfd): one line and exit 1, never an abort.
+            foreach (var (fd, _) in listeners) SocketIo.Close(fd);
+            if (metrics is { } open) SocketIo.Close(open.Fd);
+            Fatal(log, "cannot start: " + e.Message);
+            Detach.SignalReady();
+            return 1;
+        }
     }
 
     /// <summary>The connection table's size: -max_connections, else what RLIMIT_NOFILE (raised to its hard limit) allows.</summary>
@@ -104,7 +113,7 @@ internal static class DaemonHost
         var service = new EpmdService(options, registry, log, maxRegistrations: capacity, mirror: restart?.Mirror);
         // One table: the epmd connections, then room for the metrics endpoint's and the control socket's.
         using var table = new ConnectionTable(capacity + (metrics is null ? 0 : MetricsEndpoint.DefaultCapacity) + 1);
-        using var poller = new EpollPoller();
+        using var poller = PollerFactory.Create(PollerFactory.ForThisPlatform);
         using var loop = new EventLoop(poller, table, log)
         {
             AfterWait = options.DelayAcceptSeconds > 0 ? () => Thread.Sleep(options.DelayAcceptSeconds * 1000) : null,
@@ -182,9 +191,10 @@ internal static class DaemonHost
             return 0;
         }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
+        bool kept = epmd.KeepRegistrationsAtStop;
         loop.Shutdown(budgetMs: 90);
         if (controlFd >= 0) UpgradeControl.RemoveSocketFile(options);
-        return loop.ExitCode;
+        return RestartStatus.AfterStop(options, kept, loop.ExitCode);
     }
 
     /// <summary>After a handover: every endpoint lets go of what the new process holds (no deregistration), nothing is served again.</summary>

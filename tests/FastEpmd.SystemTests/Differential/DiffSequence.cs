@@ -114,7 +114,14 @@ internal sealed class DiffSequence
     public DiffSequence Running() => Exit("running", 200);
 }
 
-internal sealed record DiffStep(string Describe, string? Expect, Func<DiffSide, string> Run);
+internal sealed record DiffStep(string Describe, string? Expect, Func<DiffSide, string> Run)
+{
+    /// <summary>Where Debian 13's epmd (OTP 27 with the 2026 packet-timeout change) does otherwise.</summary>
+    public string? ExpectDebian13 { get; init; }
+
+    public string? ExpectFor(Reference.DebianRelease release) =>
+        release == Reference.DebianRelease.Debian13 && ExpectDebian13 is not null ? ExpectDebian13 : Expect;
+}
 
 /// <summary>Expected-reply builders: text is turned into hex here, tokens stay as they are.</summary>
 internal static class X

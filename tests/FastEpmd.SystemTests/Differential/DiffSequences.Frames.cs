@@ -1,4 +1,4 @@
-// Framing, malformed frames and connection lifecycle (spec 0, 2.3, 3).
+// Framing, malformed frames and connection lifecycle.
 namespace FastEpmd.SystemTests.Differential;
 
 internal static partial class DiffSequences
@@ -83,7 +83,7 @@ internal static partial class DiffSequences
                 .Names(X.Names(("foo", 1042)));
         }
 
-        // Bytes beyond the frame in the read that completes it: closed, no reply (spec 0).
+        // Bytes beyond the frame in the read that completes it: closed, no reply (OTP never answers a pipelined request).
         yield return new DiffSequence("coalesced_names_plus_one_byte_closed")
             .Open(1).Send(1, "00 01 6e 00").Read(1, X.Closed);
 
@@ -132,7 +132,7 @@ internal static partial class DiffSequences
             .Open(1).Send(1, Requests.Kill).HalfClose(1).Read(1, Ok)
             .Exit("exited 0");
 
-        // An ALIVE socket ends the registration on FIN, RST or any byte (spec 3.2).
+        // An ALIVE socket ends the registration on FIN, RST or any byte.
         yield return new DiffSequence("alive_half_close_unregisters")
             .Open(1).Send(1, Requests.Alive("foo", 1042)).ReadN(1, 6, X.V())
             .HalfClose(1).Read(1, X.Closed)

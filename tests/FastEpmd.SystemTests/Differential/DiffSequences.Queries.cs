@@ -1,4 +1,4 @@
-// NAMES, DUMP, KILL and STOP (spec 1.3 to 1.6, 4).
+// NAMES, DUMP, KILL and STOP; DUMP, KILL and STOP from local peers only.
 namespace FastEpmd.SystemTests.Differential;
 
 internal static partial class DiffSequences
@@ -42,7 +42,7 @@ internal static partial class DiffSequences
             .Open(1).Send(1, Requests.Alive("foo", 1042)).ReadN(1, 6, X.V())
             .Open(2, "::1").Send(2, Requests.Names).Read(2, X.Names(("foo", 1042)));
 
-        // Names are raw bytes in the text: a newline in a name corrupts the NAMES text (spec 1.1 rule 8).
+        // Names are raw bytes in the text: a newline in a name corrupts the NAMES text (OTP writes them as they are).
         yield return new DiffSequence("names_shows_raw_name_bytes")
             .Open(1).Send(1, Requests.Alive("x at port 1\nname y", 1042)).ReadN(1, 6, X.V())
             .Open(2).Send(2, Requests.Alive("\u00e9t\u00e9", 1043)).ReadN(2, 6, X.V())
@@ -92,7 +92,7 @@ internal static partial class DiffSequences
             .Request("00 05 6b 6a 75 6e 6b", Ok)
             .Exit("exited 0");
 
-        // A connection left from a refused registration is not a live node (spec 1.5).
+        // A connection left from a refused registration is not a live node (KILL with -relaxed_command_check off refuses only while a node is live).
         yield return new DiffSequence("kill_refused_alive_connection_not_a_node")
             .Open(1).Send(1, Requests.Alive(new string('a', 256), 1042)).ReadN(1, 6, X.VErr)
             .Request(Requests.Kill, Ok)
@@ -144,7 +144,7 @@ internal static partial class DiffSequences
         yield return new DiffSequence("stop_relaxed_empty_name_after_nul", s_relaxed)
             .Request("00 02 73 00", NoExistStopped);
 
-        // The environment variable turns relaxed mode on whatever its value, even "0" (spec 4).
+        // The environment variable turns relaxed mode on whatever its value, even "0" (OTP checks only that ERL_EPMD_RELAXED_COMMAND_CHECK is set).
         yield return new DiffSequence("stop_relaxed_by_environment_variable")
             .WithEnv("ERL_EPMD_RELAXED_COMMAND_CHECK", "0")
             .Open(1).Send(1, Requests.Alive("foo", 1042)).ReadN(1, 6, X.V())

@@ -1,4 +1,4 @@
-// ALIVE2 registration, duplicates, creations and PORT_PLEASE2 lookups (spec 1.1, 1.2, 2.4).
+// ALIVE2 registration, duplicates, creations and PORT_PLEASE2 lookups.
 namespace FastEpmd.SystemTests.Differential;
 
 internal static partial class DiffSequences
@@ -30,7 +30,7 @@ internal static partial class DiffSequences
             .Open(3).Send(3, Requests.Alive("seven", 1044, hi: 7, lo: 0)).ReadN(3, 6, X.V())
             .Request(Requests.PortPlease("five"), X.W(1042, "five", hi: 5, lo: 6));
 
-        // The exact frame an OTP 25.2.3 node sends (spec 1.1).
+        // The exact frame an OTP 25.2.3 node sends.
         yield return new DiffSequence("alive2_real_node_frame")
             .Open(1).Send(1, "00 12 78 9d 6d 4d 00 00 06 00 05 00 05 61 6c 70 68 61 00 00").ReadN(1, 6, X.V())
             .Request(Requests.PortPlease("alpha"), "77 00 9d 6d 4d 00 00 06 00 05 00 05 61 6c 70 68 61 00 00 | closed");
@@ -85,12 +85,12 @@ internal static partial class DiffSequences
             .Open(1).Send(1, Requests.Alive("foo", 1042, extra: Hex.Parse("41 42 43 00 00"))).ReadN(1, 6, X.V())
             .Request(Requests.PortPlease("foo"), X.W(1042, 77, 0, 6, 5, Hex.Ascii("foo"), Hex.Parse("41 42 43 00 00")));
 
-        // Bytes after Extra inside the frame are ignored (spec 1.1 rule 7).
+        // Bytes after Extra inside the frame are ignored.
         yield return new DiffSequence("alive2_bytes_after_extra_ignored")
             .Open(1).Send(1, "00 12 78 04 12 4d 00 00 06 00 05 00 03 66 6f 6f 00 00 5a 5a").ReadN(1, 6, X.V())
             .Request(Requests.PortPlease("foo"), X.W(1042, "foo"));
 
-        // Nlen = 0, Elen = 1: the frame has 14 bytes, so the empty name is accepted (spec 1.1 rule 8).
+        // Nlen = 0, Elen = 1: the frame has 14 bytes, so the empty name is accepted (NAMES then shows two spaces).
         yield return new DiffSequence("alive2_empty_name_accepted")
             .Open(1).Send(1, "00 0e 78 04 12 4d 00 00 06 00 05 00 00 00 01 45").ReadN(1, 6, X.V()).Quiet(1)
             .Names(X.Names(("", 1042)));
@@ -176,7 +176,7 @@ internal static partial class DiffSequences
             .Open(1).Send(1, Requests.AliveRaw(Hex.Parse("c3 28"), 1042, 5, 5, 77, 0, Array.Empty<byte>()))
             .ReadN(1, 4, X.YErr).Quiet(1);
 
-        // 255 code points register, but a lookup of 255 is closed silently (spec 1.2 rule 4, off by one).
+        // 255 code points register, but a lookup of 255 is closed silently (OTP counts the terminating NUL as a code point: off by one).
         yield return new DiffSequence("alive2_255_ascii_registers_lookup_silent")
             .Open(1).Send(1, Requests.Alive(a255, 1042)).ReadN(1, 6, X.V())
             .Request(Requests.PortPlease(a255), X.Closed)
@@ -227,7 +227,7 @@ internal static partial class DiffSequences
             .Open(1).Send(1, "00 12 78 04 12 4d 00 00 06 00 05 00 64 67 75 72 6b 61 00 00").Read(1, X.Closed)
             .Names(X.Names());
 
-        // Nlen = 6 for a 5-byte name: Nlen + 13 > Length (spec 1.1 rule 3).
+        // Nlen = 6 for a 5-byte name: Nlen + 13 > Length (OTP closes silently).
         yield return new DiffSequence("alive2_nlen_one_too_long_silent")
             .Open(1).Send(1, "00 12 78 04 12 4d 00 00 06 00 05 00 06 67 75 72 6b 61 00 00").Read(1, X.Closed);
 

@@ -41,8 +41,9 @@ public class DifferencesFromOtpTests
         Assert.That(owner.StaysOpenFor(TimeSpan.FromMilliseconds(100)), Is.True);
     }
 
-    // (2) Spec 2.3, CVE-2026-42792: the packet timeout stays OTP's idle timer; a whole-request
-    // deadline, counted from accept, ends a client that never goes idle.
+    // (2) Slow-loris: the packet timeout stays OTP 25's idle timer; a whole-request deadline,
+    // counted from accept, ends a client that never goes idle. (Slow clients are how an attacker
+    // holds the slots for CVE-2026-42792, the exit on EMFILE; they are not the CVE itself.)
     [Test]
     public void SlowLorisIsClosedByTheRequestDeadlineWhileStillSending()
     {

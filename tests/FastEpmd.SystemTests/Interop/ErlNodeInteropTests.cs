@@ -114,18 +114,7 @@ public class ErlNodeInteropTests
         Assert.That(AwaitNames(empty, TimeSpan.FromSeconds(5)), Is.EqualTo(empty), Context());
     }
 
-    private ErlNode StartNode(string name, int distPort)
-    {
-        var node = ErlNode.Start(name, Daemon.Port, distPort);
-        var ready = node.WaitLine(l => l.StartsWith("READY ", StringComparison.Ordinal), s_nodeStart);
-        if (ready is null || ready.Value.Line != $"READY {node.FullName}")
-        {
-            string describe = node.Describe();
-            node.Dispose();
-            throw new InvalidOperationException($"node {name} did not start against port {Daemon.Port}: {describe}");
-        }
-        return node;
-    }
+    private ErlNode StartNode(string name, int distPort) => ErlNode.StartReady(name, Daemon.Port, distPort, s_nodeStart);
 
     private static string? Ask(ErlNode node, string command, string replyPrefix)
     {

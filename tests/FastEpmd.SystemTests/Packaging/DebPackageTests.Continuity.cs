@@ -95,10 +95,10 @@ public partial class DebPackageTests
     private static string WithoutFds(string dumpHex) =>
         Regex.Replace(Encoding.ASCII.GetString(Convert.FromHexString(dumpHex)), @"fd = \d+", "fd = N");
 
-    [Test, Order(5)]
+    [Test, Order(6)]
     public void HundredNodesRegisterOtpLibeiJinterfaceAndRaw()
     {
-        _nodesDir = Path.Combine(Binaries.RepoRoot, "out", "restart-nodes");
+        _nodesDir = Path.Combine(Binaries.RepoRoot, "out", "restart-nodes-" + _release.Codename);
         Directory.CreateDirectory(_nodesDir);
         var ei = Directory.GetDirectories("/usr/lib/erlang/lib", "erl_interface-*").Single();
         var cc = CliRun.Run("cc", new[] { "-O2", "-Wall", "-I", ei + "/include", Path.Combine(NodesSource, "cnode.c"),
@@ -108,11 +108,13 @@ public partial class DebPackageTests
 
         foreach (var name in s_otpNodes)
             M.Ok($"systemd-run --unit=erl-{name} --setenv=HOME=/root /usr/bin/erl -sname {name} -setcookie c -noshell");
-        var cnode = InMachineNet(Path.Combine(_nodesDir, "cnode"), new[] { "cnode", "7777", "300" });
+        // The nodes live at most 900 s: through these restarts and ErlangBaseMaintainerScripts' five
+        // dpkg runs, which take several minutes on a busy machine.
+        var cnode = InMachineNet(Path.Combine(_nodesDir, "cnode"), new[] { "cnode", "7777", "900" });
         _hostNodes.Add(cnode);
-        var jnode = InMachineNet("java", new[] { "-cp", jar, Path.Combine(NodesSource, "JNode.java"), "jnode", "300" });
+        var jnode = InMachineNet("java", new[] { "-cp", jar, Path.Combine(NodesSource, "JNode.java"), "jnode", "900" });
         _hostNodes.Add(jnode);
-        _holder = InMachineNet("python3", new[] { Helper, "hold", RawNodes.ToString(CultureInfo.InvariantCulture), "300" });
+        _holder = InMachineNet("python3", new[] { Helper, "hold", RawNodes.ToString(CultureInfo.InvariantCulture), "900" });
         var creations = JsonDocument.Parse(ReadLine(_holder, TimeSpan.FromSeconds(30), "the raw holder")).RootElement.GetProperty("creations");
         _rawCreations = creations.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetUInt32());
         Assert.That(ReadLine(cnode, TimeSpan.FromSeconds(20), "the C node"), Does.StartWith("published"));
@@ -139,9 +141,9 @@ public partial class DebPackageTests
     /// Runs the lookup loop around one disruption and checks that nothing changed for any node:
     /// every lookup answered, NAMES and DUMP (fd numbers aside) identical, the same 100 connections.
     /// </summary>
-    private void NothingNoticed(string what, string disruption, Func<bool> serviceBack)
+    private void NothingNoticed(string what, string disruption, Func<bool> serviceBack, bool newProcess = true)
     {
-        Assert.That(_holder, Is.Not.Null, "the nodes were not set up (Order 5 failed)");
+        Assert.That(_holder, Is.Not.Null, "the nodes were not set up (Order 6 failed)");
         var before = HelperOnce("snapshot");
         var connections = AliveConnections();
         Assert.That(connections, Has.Count.EqualTo(AllNodes), "one ALIVE connection per node before " + what);
@@ -174,7 +176,7 @@ public partial class DebPackageTests
             + $"{summary.GetProperty("max_ms").GetDouble()} ms (the gap), median {summary.GetProperty("median_ms").GetDouble()} ms; "
             + $"`{disruption}` took {actionMs} ms, service back after {backMs} ms; "
             + M.Ok("journalctl -u fastepmd.service -o cat --no-pager -n 30 | grep 'registrations adopted' | tail -1"));
-        Assert.That(newPid, Is.Not.EqualTo(oldPid), what + " must start a new process");
+        Assert.That(newPid != oldPid, Is.EqualTo(newProcess), what + (newProcess ? " must start a new process" : " must keep the process"));
         Assert.That(answered, Is.EqualTo(requests), string.Join("; ", summary.GetProperty("failures").EnumerateArray()));
         Assert.That(requests, Is.GreaterThan(10));
         Assert.That(after.GetProperty("names").GetString(), Is.EqualTo(before.GetProperty("names").GetString()), "NAMES byte for byte");
@@ -188,11 +190,14 @@ public partial class DebPackageTests
 
     private bool ServiceActive() => M.Sh("systemctl is-active fastepmd.service").StdoutText.Trim() == "active";
 
-    [Test, Order(6)]
+    [Test, Order(7)]
     public void RestartKillAndUpgradeKeepEveryRegistration()
     {
         NothingNoticed("systemctl restart", "systemctl restart fastepmd.service", ServiceActive);
-        NothingNoticed("SIGKILL + Restart=on-failure", "systemctl kill -s KILL fastepmd.service",
+        // kill(1) on the main PID, a crash as it happens: `systemctl kill` also signals the unit's
+        // other processes and failed once with "Failed to send signal SIGKILL to auxiliary
+        // processes: Input/output error" (Debian 12's systemd 252, two machines running).
+        NothingNoticed("SIGKILL + Restart=on-failure", "kill -KILL $(systemctl show -P MainPID fastepmd.service)",
             () => ServiceActive() && M.Ok("systemctl show -P NRestarts fastepmd.service") != "0");
         NothingNoticed("package installed over itself", "dpkg -i /root/fastepmd.deb >/dev/null", ServiceActive);
 
@@ -208,7 +213,7 @@ public partial class DebPackageTests
         Assert.That(M.Ok("dpkg-query -W -f '${Version}' fastepmd"), Does.EndWith("+restarttest1"));
     }
 
-    [Test, Order(7)]
+    [Test, Order(9)]
     public void RemembersCreationsAcrossTheRestarts()
     {
         // The daemon kept raw000's creation through four new processes: its next registration gets the next one.

@@ -1,19 +1,26 @@
-// The Debian package (./build.sh deb) as an operator meets it: installed with dpkg into a booted
-// Debian machine whose erlang-base already enabled epmd.socket, then used by a real erl, restarted
-// (DebPackageTests.Continuity: with 100 nodes kept through restart, SIGKILL and upgrade), scored by
-// systemd-analyze, and removed. The steps share one machine and run in order.
+// The Debian package (./build.sh deb, built on Debian 12) as an operator meets it on each release:
+// lint-checked by the release's lintian, installed with dpkg into a booted Debian 12 or Debian 13
+// machine whose erlang-base already enabled epmd.socket, verified by its systemd-analyze, then used
+// by a real erl, restarted (DebPackageTests.Continuity: with 100 nodes kept through restart,
+// SIGKILL and upgrade), scored by systemd-analyze, removed and purged. The steps of one release
+// share one machine and run in order; the two releases' machines run side by side.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using FastEpmd.SystemTests.Reference;
 
 namespace FastEpmd.SystemTests.Packaging;
 
-[TestFixture]
+[TestFixture("Debian 12")]
+[TestFixture("Debian 13")]
 [Parallelizable(ParallelScope.Self)]
 public partial class DebPackageTests
 {
+    private readonly DebianRelease _release;
     private NspawnMachine? _machine;
     private double _debiansScore = double.NaN;
+
+    public DebPackageTests(string release) => _release = DebianRelease.Named(release);
 
     private NspawnMachine M => _machine ?? throw new InvalidOperationException("no machine");
 
@@ -28,7 +35,7 @@ public partial class DebPackageTests
     public void BootMachine()
     {
         var deb = DebFile();
-        _machine = NspawnMachine.Boot("fastepmd-deb", out var reason);
+        _machine = NspawnMachine.Boot("fastepmd-deb-" + _release.Codename, _release, out var reason);
         if (_machine is null) Assert.Ignore("systemd-nspawn cannot boot a machine here: " + reason);
         File.Copy(deb, M.HostPath("/root/fastepmd.deb"));
     }
@@ -36,9 +43,25 @@ public partial class DebPackageTests
     [OneTimeTearDown]
     public void PowerOff() => _machine?.Dispose();
 
-    private static void Figure(string text) => Figures.Report("deb/nspawn", text);
+    private void Figure(string text) => Figures.Report($"deb/nspawn {_release}", text);
 
     private static long Number(string text) => long.Parse(text, CultureInfo.InvariantCulture);
+
+    [Test, Order(0)]
+    public void TheReleasesLintianPassesWithFailOnErrorAndWarning()
+    {
+        // Debian 12's lintian is the host's; Debian 13's runs in its root. The package's overrides
+        // name only tags both know, so neither reports an unknown or unused override.
+        var changes = Directory.GetFiles(Path.Combine(Binaries.RepoRoot, "out", "deb"), "fastepmd_*_amd64.changes").Single();
+        var (file, args) = _release.Command("lintian", "--fail-on", "error,warning", "--suppress-tags", "bad-distribution-in-changes-file", changes);
+        var env = new Dictionary<string, string?> { ["IN_ROOT_BIND"] = Path.Combine(Binaries.RepoRoot, "out", "deb") };
+        var lint = CliRun.Run(file, args, env, timeout: TimeSpan.FromMinutes(4));
+        var version = _release.Command("lintian", "--version");
+        Figure($"lintian --fail-on error,warning: exit {lint.ExitCode}, {lint.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length} lines "
+            + $"({CliRun.Run(version.File, version.Args, timeout: TimeSpan.FromMinutes(1)).StdoutText.Trim()})");
+        Assert.That(lint.ExitCode, Is.EqualTo(0), lint.ToString());
+        Assert.That(lint.StdoutText + lint.StderrText, Does.Not.Match("(?m)^[EW]: "), lint.ToString());
+    }
 
     [Test, Order(1)]
     public void FreshInstallTakesThePortFromDebiansEpmd()
@@ -65,9 +88,23 @@ public partial class DebPackageTests
         Assert.That(listener, Does.Contain("\"systemd\""));
         Assert.That(M.Ok("systemctl show -P Conflicts fastepmd.socket"), Does.Contain("epmd.socket").And.Contain("epmd.service"));
         Assert.That(M.Ok("test -x /usr/sbin/fastepmd && test -f /usr/share/man/man8/fastepmd.8.gz && echo ok"), Is.EqualTo("ok"));
+        // Where both releases' systemd read units, and nothing under the /lib alias Debian 13 forbids.
+        Assert.That(M.Ok("dpkg -L fastepmd | grep '/systemd/system/' | sort | tr '\\n' ' '"),
+            Is.EqualTo("/usr/lib/systemd/system/fastepmd.service /usr/lib/systemd/system/fastepmd.socket"));
+        // systemd loaded that file (Debian 12's 252 names it by its /lib alias, the same file on a merged /usr).
+        Assert.That(M.Ok("readlink -f \"$(systemctl show -P FragmentPath fastepmd.socket)\""), Is.EqualTo("/usr/lib/systemd/system/fastepmd.socket"));
     }
 
     [Test, Order(2)]
+    public void SystemdAnalyzeVerifyPasses()
+    {
+        // --man=no: the machine has no man-db; the man page the units name is checked by ShippedFilesTests.
+        var verify = M.Sh("systemd-analyze verify --man=no /usr/lib/systemd/system/fastepmd.socket /usr/lib/systemd/system/fastepmd.service");
+        Assert.That(verify.ExitCode, Is.EqualTo(0), verify.ToString());
+        Assert.That(verify.StdoutText + verify.StderrText, Does.Not.Contain("fastepmd"), verify.ToString());
+    }
+
+    [Test, Order(3)]
     public void TheFirstConnectionStartsTheService()
     {
         var timed = M.Ok("a=$(date +%s%N); fastepmd -names >/tmp/first; rc=$?; b=$(date +%s%N); "
@@ -86,7 +123,7 @@ public partial class DebPackageTests
         Assert.That(M.Ok("ss -Htlnp 'sport = :4369'"), Does.Contain("\"fastepmd\""));
     }
 
-    [Test, Order(3)]
+    [Test, Order(4)]
     public void ErlWithoutStartEpmdFalseRegistersWithFastEpmd()
     {
         // erl runs its own `epmd -daemon`, which finds 4369 taken and exits 0.
@@ -98,7 +135,7 @@ public partial class DebPackageTests
         Assert.That(M.Ok("ss -Htlnp 'sport = :4369'"), Does.Contain("\"fastepmd\""));
     }
 
-    [Test, Order(4)]
+    [Test, Order(5)]
     public void RestartAnswersEveryQueryAndTheNodeComesBack()
     {
         // Queries for 2 s from inside the machine, each logged with its start, end and exit code,
@@ -130,7 +167,7 @@ public partial class DebPackageTests
         Assert.That(M.Ok("epmd -names"), Does.Match(@"name x at port \d+"));
     }
 
-    [Test, Order(8)]
+    [Test, Order(10)]
     public void SecurityExposureIsAtMostTwo()
     {
         double ours = SecurityScore("fastepmd.service");
@@ -146,8 +183,8 @@ public partial class DebPackageTests
         return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    [Test, Order(9)]
-    public void RemoveBringsDebiansEpmdBack()
+    [Test, Order(12)]
+    public void RemoveAndPurgeBringDebiansEpmdBack()
     {
         // apt-get remove runs exactly this dpkg step; the machine has no network for apt.
         var remove = M.Sh("dpkg -r fastepmd", TimeSpan.FromSeconds(60));
@@ -162,7 +199,23 @@ public partial class DebPackageTests
         Assert.That(M.Ok("ss -Htlnp 'sport = :4369'"), Does.Contain("\"epmd\""));
         var purge = M.Sh("dpkg -P fastepmd", TimeSpan.FromSeconds(60));
         Assert.That(purge.ExitCode, Is.EqualTo(0), purge.ToString());
+        Assert.That(purge.StdoutText + purge.StderrText, Does.Not.Contain("warning"), purge.ToString());
         Assert.That(M.Sh("test -e /var/lib/fastepmd").ExitCode, Is.EqualTo(1));
+
+        // Purged straight from installed (dpkg -P without a remove first): the port goes back too.
+        var again = M.Sh("dpkg -i /root/fastepmd.deb && fastepmd -names", TimeSpan.FromSeconds(60));
+        Assert.That(again.ExitCode, Is.EqualTo(0), again.ToString());
+        Assert.That(M.Ok("ss -Htlnp 'sport = :4369'"), Does.Contain("\"fastepmd\""));
+        Assert.That(M.Sh("systemctl is-enabled epmd.socket").StdoutText.Trim(), Is.EqualTo("masked"));
+        var direct = M.Sh("dpkg -P fastepmd", TimeSpan.FromSeconds(60));
+        Assert.That(direct.ExitCode, Is.EqualTo(0), direct.ToString());
+        Assert.That(direct.StdoutText + direct.StderrText, Does.Not.Contain("warning"), direct.ToString());
+        Assert.That(M.Sh("systemctl is-enabled epmd.socket").StdoutText.Trim(), Is.EqualTo("enabled"));
+        Assert.That(M.Sh("systemctl is-active epmd.socket").StdoutText.Trim(), Is.EqualTo("active"));
+        Assert.That(WaitListed("epmd -names", TimeSpan.FromSeconds(10)), Is.Not.Null, M.Sh("epmd -names").ToString());
+        Assert.That(M.Ok("ss -Htlnp 'sport = :4369'"), Does.Contain("\"epmd\""));
+        Assert.That(M.Sh("test -e /var/lib/fastepmd || test -e /etc/systemd/system/epmd.socket || test -e /usr/lib/systemd/system/fastepmd.socket").ExitCode,
+            Is.EqualTo(1), "nothing of the package left");
     }
 
     private string? WaitListed(string command, TimeSpan timeout)

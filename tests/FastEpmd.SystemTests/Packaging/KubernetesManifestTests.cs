@@ -10,9 +10,14 @@ public class KubernetesManifestTests
 {
     private static string Manifest => Path.Combine(Binaries.RepoRoot, "dist", "container", "kubernetes-sidecar.yaml");
 
-    private static CliOutcome Validate(string manifest) =>
-        CliRun.Run("node", new[] { Path.Combine(Binaries.RepoRoot, "tests", "FastEpmd.SystemTests", "Packaging", "validate-k8s.mjs"),
-            Path.Combine(Binaries.RepoRoot, "out", "npm"), manifest }, timeout: TimeSpan.FromSeconds(60));
+    private static CliOutcome Validate(string manifest)
+    {
+        string validators = Path.Combine(Binaries.RepoRoot, "out", "npm");
+        if (!Directory.Exists(Path.Combine(validators, "node_modules", "kubernetes-models")))
+            throw new InvalidOperationException($"no validators in {validators}: ./build.sh test installs them from npm first (its k8s_validator step)");
+        return CliRun.Run("node", new[] { Path.Combine(Binaries.RepoRoot, "tests", "FastEpmd.SystemTests", "Packaging", "validate-k8s.mjs"),
+            validators, manifest }, timeout: TimeSpan.FromSeconds(60));
+    }
 
     // One validation (tsc takes seconds) for every property test.
     private static readonly Lazy<JsonElement> s_pod = new(ValidatedPod);

@@ -1,15 +1,16 @@
-// A throw-away Debian machine with a real systemd: the debootstrap root that ./build.sh test caches
-// under out/nspawn/root, seen through an overlay (the cache stays clean), booted with
-// systemd-nspawn on a private network, and entered with nsenter. Port 4369 is only ever used in it.
+// A throw-away Debian machine with a real systemd, of either release (DebianRelease): the
+// debootstrap root that ./build.sh test caches under out/nspawn/CODENAME, seen through an overlay
+// (the cache stays clean), booted with systemd-nspawn on a private network, and entered with
+// nsenter. Port 4369 is only ever used in it. Several machines may run at once, of one release or
+// both: each has its own overlay under out/nspawn/run-PID/ and its own name (also its hostname).
 using System.Diagnostics;
 using System.Text;
+using FastEpmd.SystemTests.Reference;
 
 namespace FastEpmd.SystemTests.Packaging;
 
 internal sealed class NspawnMachine : IDisposable
 {
-    public static string CachedRoot => Path.Combine(Binaries.RepoRoot, "out", "nspawn", "root");
-
     private readonly string _runDir;
     private readonly string _merged;
     private readonly Process _nspawn;
@@ -18,9 +19,11 @@ internal sealed class NspawnMachine : IDisposable
 
     public int Leader { get; private set; }
     public string Console { get { lock (_console) return _console.ToString(); } }
+    public DebianRelease Release { get; }
 
-    private NspawnMachine(string runDir, string merged, Process nspawn, StringBuilder console)
+    private NspawnMachine(DebianRelease release, string runDir, string merged, Process nspawn, StringBuilder console)
     {
+        Release = release;
         _runDir = runDir;
         _merged = merged;
         _nspawn = nspawn;
@@ -31,19 +34,27 @@ internal sealed class NspawnMachine : IDisposable
     /// <summary>The overlay's root, to copy files into the machine.</summary>
     public string HostPath(string pathInMachine) => Path.Combine(_merged, pathInMachine.TrimStart('/'));
 
-    /// <summary>Boots the machine; null with the reason when nspawn cannot boot it here.</summary>
-    public static NspawnMachine? Boot(string name, out string reason)
+    /// <summary>
+    /// Boots a machine of the release, named name (unique among the machines of one test run);
+    /// null with the reason when nspawn cannot boot it here.
+    /// </summary>
+    public static NspawnMachine? Boot(string name, DebianRelease release, out string reason)
     {
         reason = "";
-        if (!Directory.Exists(Path.Combine(CachedRoot, "usr", "lib", "systemd")))
-            throw new InvalidOperationException($"no debootstrap root at {CachedRoot}: ./build.sh test builds it");
+        string root = release.Root;
+        if (!Directory.Exists(Path.Combine(root, "usr", "lib", "systemd")))
+            throw new InvalidOperationException($"no {release} debootstrap root at {root}: ./build.sh test builds it");
+        // nspawn names the machine (and its hostname) after the directory: run-PID/NAME, beside
+        // its overlay's run-PID/NAME.upper and NAME.work.
         var runDir = Path.Combine(Binaries.RepoRoot, "out", "nspawn", "run-" + Environment.ProcessId);
-        if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
-        // nspawn names the machine (and its hostname) after the directory.
         var merged = Path.Combine(runDir, name);
-        foreach (var d in new[] { "upper", "work", name }) Directory.CreateDirectory(Path.Combine(runDir, d));
+        foreach (var d in new[] { merged + ".upper", merged + ".work", merged })
+        {
+            if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
+            Directory.CreateDirectory(d);
+        }
         var mount = CliRun.Run("mount", new[] { "-t", "overlay", "overlay", "-o",
-            $"lowerdir={CachedRoot},upperdir={runDir}/upper,workdir={runDir}/work", merged });
+            $"lowerdir={root},upperdir={merged}.upper,workdir={merged}.work", merged });
         if (mount.ExitCode != 0) throw new InvalidOperationException("overlay mount failed: " + mount);
 
         var psi = new ProcessStartInfo("systemd-nspawn")
@@ -64,7 +75,7 @@ internal sealed class NspawnMachine : IDisposable
         nspawn.BeginOutputReadLine();
         nspawn.BeginErrorReadLine();
 
-        var machine = new NspawnMachine(runDir, merged, nspawn, console);
+        var machine = new NspawnMachine(release, runDir, merged, nspawn, console);
         try
         {
             reason = machine.WaitBooted();
@@ -135,8 +146,12 @@ internal sealed class NspawnMachine : IDisposable
             }
         }
         _nspawn.Dispose();
-        // Never delete through a live overlay: a failed umount leaves the run folder for a look.
+        // Never delete through a live overlay: a failed umount leaves the folders for a look.
         if (_mounted && CliRun.Run("umount", new[] { _merged }).ExitCode == 0) _mounted = false;
-        if (!_mounted && Directory.Exists(_runDir)) Directory.Delete(_runDir, recursive: true);
+        if (_mounted) return;
+        foreach (var d in new[] { _merged, _merged + ".upper", _merged + ".work" })
+            if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
+        try { Directory.Delete(_runDir); }
+        catch (IOException) { }   // another machine of this run still uses it
     }
 }

@@ -38,7 +38,7 @@ public class PeerAccessTests : RobustnessFixture
         _port = Ports.Free();
     }
 
-    /// <summary>NAMES reports the configured port: 4369 under systemd (spec 1.3).</summary>
+    /// <summary>NAMES reports the configured port: 4369 under systemd (the port configured, not the socket's).</summary>
     private int NamesPort(Listeners kind) => kind == Listeners.Systemd ? 4369 : _port;
 
     private DaemonProcess Start(string binary, Listeners kind, params string[] args)

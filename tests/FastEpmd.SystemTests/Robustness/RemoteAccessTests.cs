@@ -1,4 +1,4 @@
-// Access rules from a real non-loopback peer (spec 4): the daemon runs in one network namespace,
+// Access rules from a real non-loopback peer (a remote peer gets PORT_PLEASE2 and NAMES; ALIVE2, DUMP, KILL and STOP close silently): the daemon runs in one network namespace,
 // the client in another, joined by a veth pair. ALIVE2, DUMP, KILL and STOP from the remote
 // address are closed silently, PORT_PLEASE2 and NAMES are answered, exactly as OTP's epmd does.
 // Traffic stays inside the two namespaces the test creates (10.200.X.0/30) and deletes.

@@ -1,4 +1,4 @@
-// OTP issue 11083 and spec 3.4. A node that closes its registration socket A and re-registers on
+// OTP issue 11083, and OTP unregistering by name when a refused duplicate resets. A node that closes its registration socket A and re-registers on
 // socket B before the daemon has processed A's close must get the name (with the next creation);
 // a live owner must never lose its name to a duplicate, not even when the duplicate resets
 // before its refusal is written (OTP's epmd unregisters by name then: the owner is evicted).
@@ -163,7 +163,7 @@ public class RestartRaceTests : RobustnessFixture
         Assert.That(RawEpmdClient.ClosedByPeer(owner), Is.False);
     }
 
-    /// <summary>The same sequence against OTP's epmd evicts the owner (spec 3.4: "every time with -delay_write").</summary>
+    /// <summary>The same sequence against OTP's epmd evicts the owner (every time with -delay_write).</summary>
     [Test]
     public void OtpEpmdUnregistersTheLiveOwnerAfterADuplicateAndReset()
     {

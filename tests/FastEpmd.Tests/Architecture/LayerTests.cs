@@ -28,8 +28,9 @@ public class LayerTests
     /// <summary>A Core type's folder ("Loop", "Endpoints/Epmd"), or null for what is not ours (compiler-made, root).</summary>
     public static string? FolderOf(IType type)
     {
-        string ns = type.Namespace.FullName;
-        if (!ns.StartsWith("FastEpmd.", StringComparison.Ordinal)) return null;
+        // A function pointer type (delegate* unmanaged<...>, KqueueCalls) has no namespace.
+        string? ns = type.Namespace?.FullName;
+        if (ns is null || !ns.StartsWith("FastEpmd.", StringComparison.Ordinal)) return null;
         return ns["FastEpmd.".Length..].Replace('.', '/');
     }
 

@@ -3,10 +3,13 @@
 // every accepted connection is answered within the same step: the replies count the accepts.
 using System.Net.Sockets;
 using FastEpmd.Service;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
-public class AcceptBatchTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class AcceptBatchTests(PollerBackend backend)
 {
     private const int Queued = 10;
     private const string Names = "00 01 6e";
@@ -16,7 +19,7 @@ public class AcceptBatchTests
     [TestCase(16, Queued)]
     public void One_readiness_accepts_at_most_K(int batch, int servedInOneStep)
     {
-        using var h = new LoopHarness(new EpmdOptions { AcceptBatch = batch });
+        using var h = new LoopHarness(backend, new EpmdOptions { AcceptBatch = batch });
         var clients = Enumerable.Range(0, Queued).Select(_ => h.Send(h.Connect(), Names)).ToList();
 
         h.Step();
@@ -33,7 +36,7 @@ public class AcceptBatchTests
     [TestCase(64)]
     public void Every_queued_connection_is_served_in_later_steps(int batch)
     {
-        using var h = new LoopHarness(new EpmdOptions { AcceptBatch = batch });
+        using var h = new LoopHarness(backend, new EpmdOptions { AcceptBatch = batch });
         var clients = Enumerable.Range(0, Queued).Select(_ => h.Send(h.Connect(), Names)).ToList();
         for (int step = 0; step < Queued + 2; step++) h.Step();
         for (int i = 0; i < Queued; i++) Assert.That(Answered(clients[i]), Is.True, $"client {i}");

@@ -4,10 +4,13 @@
 using System.Net.Sockets;
 using FastEpmd.CommandLine;
 using FastEpmd.Service;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
-public class AdmissionLoopTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class AdmissionLoopTests(PollerBackend backend)
 {
     private const string AliveAlpha = "00 12 78 9d6d 4d 00 0006 0005 0005 616c706861 0000";
     private const string PortPleaseAlpha = "00 06 7a 616c706861";
@@ -23,7 +26,7 @@ public class AdmissionLoopTests
     [Test]
     public void A_peer_outside_the_list_is_reset_unread_and_counted()
     {
-        using var h = new LoopHarness(Options("-allow", "127.0.0.3,10.0.0.0/8"));
+        using var h = new LoopHarness(backend, Options("-allow", "127.0.0.3,10.0.0.0/8"));
         using var node = h.Register(AliveAlpha, "76 00 65 53 f1 01");
         int port = MappedLoopback.AddListener(h);
 
@@ -48,7 +51,7 @@ public class AdmissionLoopTests
     [Test]
     public void Without_a_list_every_peer_is_served()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         int port = MappedLoopback.AddListener(h);
         using var remote = MappedLoopback.Connect(port, 2);
         remote.Send(Hex.Parse(PortPleaseAlpha));
@@ -59,7 +62,7 @@ public class AdmissionLoopTests
     [Test]
     public void One_address_holds_at_most_max_per_peer_slots()
     {
-        using var h = new LoopHarness(Options("-max_per_peer", "3"), capacity: 16);
+        using var h = new LoopHarness(backend, Options("-max_per_peer", "3"), capacity: 16);
         int port = MappedLoopback.AddListener(h);
         var held = new List<Socket>();
         try
@@ -109,7 +112,7 @@ public class AdmissionLoopTests
     [Test]
     public void Names_local_closes_a_remote_NAMES_and_answers_its_PORT_PLEASE2()
     {
-        using var h = new LoopHarness(Options("-names", "local"));
+        using var h = new LoopHarness(backend, Options("-names", "local"));
         using var node = h.Register(AliveAlpha, "76 00 65 53 f1 01");
         int port = MappedLoopback.AddListener(h);
 
@@ -134,7 +137,7 @@ public class AdmissionLoopTests
     [Test]
     public void Default_answers_a_remote_NAMES()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         int port = MappedLoopback.AddListener(h);
         using var names = MappedLoopback.Connect(port, 2);
         names.Send(Hex.Parse("00 01 6e"));

@@ -11,10 +11,13 @@ using FastEpmd.Loop;
 using FastEpmd.Endpoints.Epmd;
 using FastEpmd.CommandLine;
 using Tmds.Linux;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
-public class AdoptionLoopTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class AdoptionLoopTests(PollerBackend backend)
 {
     private static string Alive(string name, int port) =>
         Hex.Format(Hex.Frame(Hex.Cat(Hex.Parse("78"), Hex.U16(port), Hex.Parse("4d 00 0006 0005"), Hex.U16(name.Length), Hex.Ascii(name), Hex.Parse("0002 ab cd"))));
@@ -40,9 +43,9 @@ public class AdoptionLoopTests
 
     private sealed class Handover : IDisposable
     {
-        public Handover(int nodes)
+        public Handover(PollerBackend backend, int nodes)
         {
-            Old = new LoopHarness(keepRegistrationsAtStop: true);
+            Old = new LoopHarness(backend, keepRegistrationsAtStop: true);
             for (int i = 0; i < nodes; i++) Nodes.Add(Old.Register(Alive("node" + i, 7000 + i), Created));
             Names = Old.Request("00 01 6e").Hex;
             Dump = Old.Request("00 01 64").Hex;
@@ -51,7 +54,7 @@ public class AdoptionLoopTests
             // What a store holds: its own copy of each socket. The old loop then lets go of its copies.
             foreach (var (key, fd) in Old.RegistrationDescriptors()) Passed.Add((StoreNames.Alive(key), LibC.dup(fd)));
             Old.Loop.Shutdown(0);
-            New = new LoopHarness(log: new Log(0, Logged.Add), store: Store, mirror: Mirror);
+            New = new LoopHarness(backend, log: new Log(0, Logged.Add), store: Store, mirror: Mirror);
             Mirror.WriteAll(New.Registry);
         }
 
@@ -94,7 +97,7 @@ public class AdoptionLoopTests
     [Test]
     public void Adopted_registrations_answer_names_dump_and_port_please_as_before()
     {
-        using var t = new Handover(5);
+        using var t = new Handover(backend, 5);
         t.Apply();
         Assert.That(t.Applied!.Adopted, Is.EqualTo(5));
         Assert.That(t.Logged, Is.Empty);
@@ -108,7 +111,7 @@ public class AdoptionLoopTests
     [Test]
     public void An_exception_after_adoption_and_before_the_first_wait_leaves_every_adopted_registration_in_the_store()
     {
-        using var t = new Handover(4);
+        using var t = new Handover(backend, 4);
         // As DaemonHost's start-up: adopt, then something throws before the loop's first wait, and
         // the using declarations release the endpoint and the loop on the way out.
         Assert.Throws<InvalidOperationException>(() =>
@@ -129,7 +132,7 @@ public class AdoptionLoopTests
     [Test]
     public void An_adopted_node_that_closes_is_deregistered_and_leaves_the_store()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         t.Apply();
         t.Nodes[0].Close();
         for (int i = 0; i < 20 && t.New.Registry.RegisteredCount == 2; i++) t.New.Step(10);
@@ -144,7 +147,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_node_that_closed_while_no_daemon_ran_is_dropped_as_a_deregistration()
     {
-        using var t = new Handover(3);
+        using var t = new Handover(backend, 3);
         t.Nodes[1].Close();
         t.Apply();
         Assert.That(t.Applied!.Adopted, Is.EqualTo(2));
@@ -158,7 +161,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_node_that_sent_a_byte_while_no_daemon_ran_is_dropped_and_closed()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         t.Nodes[0].Send(new byte[] { 0x01 });
         Thread.Sleep(20);
         t.Apply();
@@ -170,7 +173,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_node_reset_while_no_daemon_ran_is_dropped()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         SocketPairs.Reset(t.Nodes[1]);
         Thread.Sleep(20);
         t.Apply();
@@ -181,7 +184,7 @@ public class AdoptionLoopTests
     [Test]
     public unsafe void A_stored_descriptor_that_is_not_a_socket_drops_its_registration()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         int* pipe = stackalloc int[2];
         Assert.That(LibC.pipe(pipe), Is.Zero);
         int index = t.Passed.FindIndex(p => p.Name == "alive-2");
@@ -198,7 +201,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_name_in_the_image_with_no_descriptor_is_dropped()
     {
-        using var t = new Handover(3);
+        using var t = new Handover(backend, 3);
         int index = t.Passed.FindIndex(p => p.Name == "alive-3");
         LibC.close(t.Passed[index].Fd);
         t.Passed.RemoveAt(index);
@@ -211,7 +214,7 @@ public class AdoptionLoopTests
     [Test]
     public void A_descriptor_with_no_name_or_an_unknown_key_is_closed()
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         int node1 = t.Passed.FindIndex(p => p.Name == "alive-2");
         t.Passed[node1] = ("stored", t.Passed[node1].Fd);                    // systemd's name for "no FDNAME"
         t.Passed.Add(("alive-77", LibC.dup(t.FdOf(0))));                     // a key no registration has
@@ -233,7 +236,7 @@ public class AdoptionLoopTests
     [TestCase(0, TestName = "No image at all starts empty and closes every socket")]
     public void A_bad_image_starts_empty(int keep)
     {
-        using var t = new Handover(2);
+        using var t = new Handover(backend, 2);
         t.Apply(t.Image.AsSpan(0, keep).ToArray());
         Assert.That(t.Logged.Single(), Does.Contain(keep > 0
             ? "state image not used, starting with no registrations (2 stored sockets closed): state image truncated: 100 of"
@@ -247,7 +250,7 @@ public class AdoptionLoopTests
     public void Registrations_enter_the_store_when_registered_and_leave_on_close_or_stop()
     {
         var store = new RecordingStore();
-        using var h = new LoopHarness(new Service.EpmdOptions { RelaxedCommandCheck = true }, store: store, keepRegistrationsAtStop: true);
+        using var h = new LoopHarness(backend, new Service.EpmdOptions { RelaxedCommandCheck = true }, store: store, keepRegistrationsAtStop: true);
         var a = h.Register(Alive("a", 7000), Created);
         h.Register(Alive("b", 7001), Created);
         Assert.That(store.Calls, Is.EqualTo(new[] { "store 1", "store 2" }));

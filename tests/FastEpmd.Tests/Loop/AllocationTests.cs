@@ -2,11 +2,14 @@
 // around each RunOnce only, so the test's own client sockets are not counted.
 using System.Net.Sockets;
 using FastEpmd.Service;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
 [NonParallelizable]
-public class AllocationTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class AllocationTests(PollerBackend backend)
 {
     private const int WarmUp = 2_000;
     private const int Measured = 10_000;
@@ -136,7 +139,7 @@ public class AllocationTests
     [Test]
     public void Port_please_allocates_nothing()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         h.Register(AliveAlpha, "76 00 65 53 f1 01");
         var request = Hex.Parse("00 06 7a 616c706861");
         var found = Hex.Parse("77 00 9d6d 4d 00 0006 0005 0005 616c706861 0000");
@@ -151,7 +154,7 @@ public class AllocationTests
     [Test]
     public void Names_with_ten_nodes_allocates_nothing()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var expected = new List<byte>(Hex.Parse("00 00 11 11"));
         var lines = new List<byte[]>();
         for (int i = 0; i < 10; i++)
@@ -174,7 +177,7 @@ public class AllocationTests
     {
         // The same ten names come and go: each comes back from the remembered list with the
         // next creation, reusing its record and slab block.
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var requests = Enumerable.Range(0, 10).Select(i =>
         {
             var name = Hex.Ascii("churn" + i);
@@ -204,7 +207,7 @@ public class AllocationTests
         int slots = FastEpmd.Restart.StateMirror.SlotsFor(64, FastEpmd.Registry.NodeRegistry.DefaultRememberLimit);
         var mirror = new FastEpmd.Restart.StateMirror(new byte[FastEpmd.Restart.StateImage.LengthFor(slots)], slots);
         var store = new AdoptionLoopTests.RecordingStore { Recording = false };
-        using var h = new LoopHarness(capacity: 64, mirror: mirror, store: store);
+        using var h = new LoopHarness(backend, capacity: 64, mirror: mirror, store: store);
         mirror.WriteAll(h.Registry);
         var request = Hex.Frame(Hex.Cat(Hex.Parse("78 0bb8 4d 00 0006 0005 0005"), Hex.Ascii("churn"), Hex.Parse("0000")));
         uint creation = (uint)LoopHarness.StartSeconds + 1;
@@ -234,7 +237,7 @@ public class AllocationTests
     public void Port_please_from_an_allowed_remote_peer_allocates_nothing()
     {
         // -allow and the per-address cap both run for a non-local peer (MappedLoopback).
-        using var h = new LoopHarness(WithLongAllowList());
+        using var h = new LoopHarness(backend, WithLongAllowList());
         h.Register(AliveAlpha, "76 00 65 53 f1 01");
         int port = MappedLoopback.AddListener(h);
         var request = Hex.Parse("00 06 7a 616c706861");
@@ -250,7 +253,7 @@ public class AllocationTests
     [Test]
     public void Refusing_a_peer_outside_the_list_allocates_nothing()
     {
-        using var h = new LoopHarness(WithLongAllowList());
+        using var h = new LoopHarness(backend, WithLongAllowList());
         int port = MappedLoopback.AddListener(h);
         var request = Hex.Parse("00 06 7a 616c706861");
 
@@ -286,7 +289,7 @@ public class AllocationTests
     public void Names_rebuilt_after_every_registry_change_allocates_nothing()
     {
         // Each round a node comes or goes, so every NAMES builds a new snapshot (in native pages).
-        using var h = new LoopHarness(capacity: 256);
+        using var h = new LoopHarness(backend, capacity: 256);
         for (int i = 0; i < 50; i++)
         {
             var name = Hex.Ascii("rebuild-node-" + i);
@@ -347,7 +350,7 @@ public class AllocationTests
         // Control: the same measurement around a RunOnce that composes debug log lines (string
         // concatenation) is not zero, so a zero above means something.
         var lines = new List<string>();
-        using var h = new LoopHarness(new FastEpmd.Service.EpmdOptions { DebugLevel = 3 }, log: new FastEpmd.Diagnostics.Log(3, lines.Add));
+        using var h = new LoopHarness(backend, new FastEpmd.Service.EpmdOptions { DebugLevel = 3 }, log: new FastEpmd.Diagnostics.Log(3, lines.Add));
         using var client = h.Connect();
         client.Send(Hex.Parse("00 06 7a 616c706861"));
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -8,10 +8,13 @@ using FastEpmd.Endpoints.Epmd;
 using FastEpmd.CommandLine;
 using FastEpmd.Upgrade;
 using static Tmds.Linux.LibC;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
-public unsafe class ControlSocketLoopTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public unsafe class ControlSocketLoopTests(PollerBackend backend)
 {
     private const string NamesReply = "00 00 11 11";   // NAMES_RESP header on the harness's port 4369 as configured
     private readonly OpenDescriptors _open = new();
@@ -23,7 +26,7 @@ public unsafe class ControlSocketLoopTests
 
     private (LoopHarness Loop, string Name) Start()
     {
-        var loop = new LoopHarness();
+        var loop = new LoopHarness(backend);
         string name = UniqueName();
         int fd = UnixSocket.Listen(name);
         Assert.That(fd, Is.GreaterThanOrEqualTo(0), "listen: " + Errno.Describe(-fd));

@@ -1,14 +1,15 @@
-// A test double over the real epoll poller that refuses chosen epoll_ctl calls the way the kernel
+// A test double over a real poller (either backend) that refuses chosen epoll_ctl calls the way the kernel
 // does (ENOMEM, ENOSPC), to prove each call site in the loop survives a refusal. It lives in the
 // tests only: the shipped binary has no such knob.
 using FastEpmd.Interop;
 using FastEpmd.Poller;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
-internal sealed class FaultyPoller : IPoller
+internal sealed class FaultyPoller(PollerBackend backend) : IPoller
 {
-    private readonly EpollPoller _inner = new();
+    private readonly IPoller _inner = PollerBackends.Create(backend);
 
     /// <summary>Refuses Add while it returns true for (fd, token).</summary>
     public Func<int, ulong, bool>? FailAdd { get; set; }
@@ -41,6 +42,10 @@ internal sealed class FaultyPoller : IPoller
     }
 
     public int Wait(Span<PollEvent> events, int timeoutMs) => _inner.Wait(events, timeoutMs);
+
+    public void AddWaker(ulong token) => _inner.AddWaker(token);
+
+    public void Wake() => _inner.Wake();
 
     public void Dispose() => _inner.Dispose();
 

@@ -1,6 +1,7 @@
 // A real loop with its epmd and control endpoints (and a metrics endpoint on demand) on a loopback
 // listener, stepped by RunOnce on the test thread, with clocks the test sets. Built as DaemonHost
-// builds it; the listener takes an ephemeral port.
+// builds it, over the poller backend the fixture runs (PollerBackends); the listener takes an
+// ephemeral port.
 using System.Net;
 using System.Net.Sockets;
 using FastEpmd.Diagnostics;
@@ -13,6 +14,7 @@ using FastEpmd.Poller;
 using FastEpmd.CommandLine;
 using FastEpmd.Registry;
 using FastEpmd.Service;
+using FastEpmd.Tests.Pollers;
 using Tmds.Linux;
 
 namespace FastEpmd.Tests.Loop;
@@ -25,7 +27,7 @@ internal sealed class LoopHarness : IDisposable
     private readonly List<Socket> _clients = new();
     private readonly byte[] _readBuffer = new byte[1 << 20];
 
-    public LoopHarness(EpmdOptions? options = null, int capacity = 64, int rememberLimit = NodeRegistry.DefaultRememberLimit,
+    public LoopHarness(PollerBackend backend, EpmdOptions? options = null, int capacity = 64, int rememberLimit = NodeRegistry.DefaultRememberLimit,
         Log? log = null, int? serverSendBuffer = null, IDescriptorStore? store = null, bool keepRegistrationsAtStop = false,
         IRegistryMirror? mirror = null, IPoller? poller = null, AcceptFunction? accept = null)
     {
@@ -34,7 +36,7 @@ internal sealed class LoopHarness : IDisposable
         Registry = new NodeRegistry(64, rememberLimit);
         Service = new EpmdService(Options, Registry, Log, () => NowSeconds, mirror: mirror);
         Table = new ConnectionTable(capacity + MetricsEndpoint.DefaultCapacity + 1);
-        Poller = poller ?? new EpollPoller();
+        Poller = poller ?? PollerBackends.Create(backend);
         Loop = new EventLoop(Poller, Table, Log, () => NowMs) { Accept = accept ?? Listener.Accept };
         Epmd = new EpmdEndpoint(Loop, Service, Options, Log, quota: capacity, store: store, keepRegistrationsAtStop: keepRegistrationsAtStop);
         Control = new ControlEndpoint(Loop, Log, Epmd);

@@ -9,11 +9,14 @@ using FastEpmd.Interop;
 using FastEpmd.Loop;
 using FastEpmd.Endpoints.Epmd;
 using FastEpmd.CommandLine;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
 [NonParallelizable]
-public class MetricsLoopTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class MetricsLoopTests(PollerBackend backend)
 {
     private const string AliveAlpha = "00 12 78 9d6d 4d 00 0006 0005 0005 616c706861 0000";
 
@@ -78,7 +81,7 @@ public class MetricsLoopTests
     [Test]
     public void Scrape_ReportsRegistrationsDuplicatesAndQueries()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var metrics = AddMetrics(h);
         h.Register(AliveAlpha, "76 00 65 53 f1 01");
         var dup = h.Send(h.Connect(), AliveAlpha);
@@ -110,7 +113,7 @@ public class MetricsLoopTests
     [TestCase("\x16\x03\x01\x02\x00\x01", "HTTP/1.1 400 Bad Request\r\n", "bad request\n")]
     public void OtherTargets_AndBadInput_GetTheirStatus(string request, string statusLine, string body)
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var metrics = AddMetrics(h);
         var (response, _) = Exchange(h, metrics, request);
         Assert.That(response, Does.StartWith(statusLine));
@@ -120,7 +123,7 @@ public class MetricsLoopTests
     [Test]
     public void HeadersOver8KiB_AreClosedWithoutAReply()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var metrics = AddMetrics(h);
         var (response, _) = Exchange(h, metrics, "GET /metrics HTTP/1.1\r\nX: " + new string('a', 9000) + "\r\n\r\n");
         Assert.That(response, Is.Empty);
@@ -130,7 +133,7 @@ public class MetricsLoopTests
     [Test]
     public void ASilentMetricsClient_IsClosedAtItsDeadline()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var metrics = AddMetrics(h);
         using var s = Open(metrics);
         s.Send("GET /metr"u8.ToArray());
@@ -149,7 +152,7 @@ public class MetricsLoopTests
     [Test]
     public void AFloodOfMetricsConnections_ClosesTheOldest_AndNeverTakesAnEpmdSlot()
     {
-        using var h = new LoopHarness(capacity: 4);
+        using var h = new LoopHarness(backend, capacity: 4);
         var metrics = AddMetrics(h, capacity: 4);
         var node = h.Register(AliveAlpha, "76 00 65 53 f1 01");
         var flood = new List<Socket>();
@@ -179,7 +182,7 @@ public class MetricsLoopTests
     [Test]
     public void Healthz_Is503_OnceTheEpmdListenersAreClosedDuringShutdown()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var metrics = AddMetrics(h);
         Assert.That(Exchange(h, metrics, "GET /healthz HTTP/1.1\r\n\r\n").Response, Does.StartWith("HTTP/1.1 200 OK"));
 
@@ -200,7 +203,7 @@ public class MetricsLoopTests
     [Test]
     public void AScrape_AllocatesNothingOnceWarm()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var metrics = AddMetrics(h);
         h.Register(AliveAlpha, "76 00 65 53 f1 01");
         const string scrape = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: Prometheus/2.42.0\r\n\r\n";

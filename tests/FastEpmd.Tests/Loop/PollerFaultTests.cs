@@ -8,10 +8,13 @@ using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Loop;
 using FastEpmd.Upgrade;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
-public class PollerFaultTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class PollerFaultTests(PollerBackend backend)
 {
     private const string NamesRequest = "00 01 6e";
     private const string NamesHeader = "00 00 11 11";
@@ -36,8 +39,8 @@ public class PollerFaultTests
     public void A_connection_the_poller_will_not_watch_is_closed_and_the_loop_serves_on(int errno)
     {
         var lines = new List<string>();
-        var poller = new FaultyPoller { Errno = errno, FailAdd = (_, token) => IsConnection(token) };
-        using var h = new LoopHarness(log: new Log(0, lines.Add), poller: poller);
+        var poller = new FaultyPoller(backend) { Errno = errno, FailAdd = (_, token) => IsConnection(token) };
+        using var h = new LoopHarness(backend, log: new Log(0, lines.Add), poller: poller);
         var silent = h.Connect();   // accepted, nothing to read: the loop asks the poller to watch it
         h.Step();
         Assert.That(poller.Refused, Is.EqualTo(1));
@@ -54,8 +57,8 @@ public class PollerFaultTests
     [Test]
     public void A_control_connection_the_poller_will_not_watch_is_closed_and_the_next_asker_is_heard()
     {
-        var poller = new FaultyPoller { FailAdd = (_, token) => IsConnection(token) };
-        using var h = new LoopHarness(poller: poller);
+        var poller = new FaultyPoller(backend) { FailAdd = (_, token) => IsConnection(token) };
+        using var h = new LoopHarness(backend, poller: poller);
         string name = "fastepmd-test:" + Guid.NewGuid().ToString("N");
         int listener = UnixSocket.Listen(name);
         Assert.That(listener, Is.GreaterThanOrEqualTo(0));
@@ -83,8 +86,8 @@ public class PollerFaultTests
     public void A_listener_the_poller_refuses_is_logged_and_the_others_serve()
     {
         var lines = new List<string>();
-        var poller = new FaultyPoller();
-        using var h = new LoopHarness(log: new Log(0, lines.Add), poller: poller);
+        var poller = new FaultyPoller(backend);
+        using var h = new LoopHarness(backend, log: new Log(0, lines.Add), poller: poller);
         int second = Listener.Open(SocketPairs.Loopback4, 0);
         _open.Track(second);
         poller.FailAdd = (_, token) => IsListener(token);
@@ -111,8 +114,8 @@ public class PollerFaultTests
             }
             return Listener.Accept(fd, out peer);
         }
-        var poller = new FaultyPoller();
-        using var h = new LoopHarness(poller: poller, accept: Accept);
+        var poller = new FaultyPoller(backend);
+        using var h = new LoopHarness(backend, poller: poller, accept: Accept);
         poller.FailModify = (_, token, _) => IsListener(token);
         poller.FailAdd = (_, token) => IsListener(token);
         var client = h.Send(h.Connect(), NamesRequest);

@@ -2,10 +2,13 @@
 // deadlines, the full table and the life of a registration's socket.
 using System.Net.Sockets;
 using FastEpmd.Service;
+using FastEpmd.Tests.Pollers;
 
 namespace FastEpmd.Tests.Loop;
 
-public class ReactorLoopTests
+[TestFixture(PollerBackend.Epoll)]
+[TestFixture(PollerBackend.Kqueue)]
+public class ReactorLoopTests(PollerBackend backend)
 {
     // alpha @ 0x9d6d, as an OTP 25 node sends it; 2 + 0x12 bytes.
     private const string AliveAlpha = "00 12 78 9d6d 4d 00 0006 0005 0005 616c706861 0000";
@@ -23,7 +26,7 @@ public class ReactorLoopTests
     [Test]
     public void Requests_are_served_within_a_few_steps()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var node = h.Send(h.Connect(), AliveAlpha);
         var registered = h.Run(node, expectBytes: 6);
         Assert.That(registered.Hex, Is.EqualTo(H(AliveAlphaOk)));
@@ -43,14 +46,14 @@ public class ReactorLoopTests
     [Test]
     public void Version_5_registration_gets_the_short_reply()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         h.Register(AliveAlphaV5, "79 00 00 01");   // 1700000001 % 3 + 1
     }
 
     [Test]
     public void Request_split_byte_by_byte_is_served()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         h.Register(AliveAlpha, AliveAlphaOk);
         var client = h.Connect();
         var bytes = Hex.Parse(PortPleaseAlpha);
@@ -69,7 +72,7 @@ public class ReactorLoopTests
     [Test]
     public void Alive_split_byte_by_byte_registers()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var client = h.Connect();
         foreach (byte b in Hex.Parse(AliveAlpha))
         {
@@ -84,7 +87,7 @@ public class ReactorLoopTests
     [Test]
     public void Half_close_after_a_full_request_still_gets_the_reply()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         h.Register(AliveAlpha, AliveAlphaOk);
         var client = h.Send(h.Connect(), PortPleaseAlpha);
         client.Shutdown(SocketShutdown.Send);
@@ -94,7 +97,7 @@ public class ReactorLoopTests
     [Test]
     public void Half_close_before_the_request_is_complete_closes_silently()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var client = h.Send(h.Connect(), "00 06 7a 61");
         client.Shutdown(SocketShutdown.Send);
         var e = h.Run(client);
@@ -111,7 +114,7 @@ public class ReactorLoopTests
     [TestCase("00 01 73", TestName = "Stop without relaxed mode closes silently")]
     public void Silent_close(string hex)
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var e = h.Request(hex);
         Assert.That(e.Closed, Is.True);
         Assert.That(e.Data, Is.Empty);
@@ -120,7 +123,7 @@ public class ReactorLoopTests
     [Test]
     public void Alive_coalesced_with_one_more_byte_registers_nothing()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var e = h.Request(AliveAlpha + " 00");
         Assert.That(e.Closed, Is.True);
         Assert.That(e.Data, Is.Empty);
@@ -132,7 +135,7 @@ public class ReactorLoopTests
     {
         // Length 3057, the largest OTP reads: ALIVE2 with the largest name (255 x 4 bytes) and
         // extra (1020), then 1004 bytes of junk inside the frame, which are ignored.
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var name = TestBytes.Repeat("f0 9f 98 88", 255);
         var payload = Hex.Cat(Hex.Parse("78 0457 4d 00 0006 0005 03fc"), name, Hex.Parse("03fc"), TestBytes.Repeat("ee", 1020),
             TestBytes.Repeat("55", 3057 - 13 - 1020 - 1020));
@@ -151,7 +154,7 @@ public class ReactorLoopTests
     public void Idle_connection_is_closed_at_the_packet_timeout_and_not_before()
     {
         // OTP's whole-second rule closes after N + 1 s of silence (measured: N = 2 after 3.0 s).
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 3 });
+        using var h = new LoopHarness(backend, new EpmdOptions { PacketTimeoutSeconds = 3 });
         var client = h.Connect();
         h.Step();
         Assert.That(h.Epmd.Count, Is.EqualTo(1), "accepted");
@@ -172,7 +175,7 @@ public class ReactorLoopTests
     public void Partial_request_is_closed_at_the_packet_timeout()
     {
         // epmd_SUITE partial_packet: a header claiming 100 bytes and 16 of them.
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1 });
+        using var h = new LoopHarness(backend, new EpmdOptions { PacketTimeoutSeconds = 1 });
         var client = h.Send(h.Connect(), "00 64 " + Hex.Format(TestBytes.Repeat("61", 16)));
         h.Step();
         h.NowMs += 1_999;
@@ -186,7 +189,7 @@ public class ReactorLoopTests
     [Test]
     public void Every_byte_read_restarts_the_packet_timer()
     {
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 2 });
+        using var h = new LoopHarness(backend, new EpmdOptions { PacketTimeoutSeconds = 2 });
         var client = h.Connect();
         h.Step();
         var bytes = Hex.Parse("00 06 7a 61");
@@ -213,9 +216,10 @@ public class ReactorLoopTests
     [Test]
     public void Dribbler_that_never_goes_idle_is_closed_at_the_request_deadline()
     {
-        // OTP refreshes its idle timer on every read, so one byte a second keeps a connection
-        // forever (CVE-2026-42792). The whole-request deadline counts from accept and ends it.
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1, RequestDeadlineMs = 5_000 });
+        // OTP 25 refreshes its idle timer on every read, so one byte a second keeps a connection
+        // forever (slow-loris: how CVE-2026-42792's EMFILE exit is reached, not the CVE itself).
+        // The whole-request deadline counts from accept and ends it.
+        using var h = new LoopHarness(backend, new EpmdOptions { PacketTimeoutSeconds = 1, RequestDeadlineMs = 5_000 });
         var client = h.Connect();
         h.Step();
         var bytes = Hex.Parse("00 40 7a 61 61 61 61 61 61 61");
@@ -240,7 +244,7 @@ public class ReactorLoopTests
     public void Port_please_sent_with_1_s_gaps_under_packet_timeout_1_is_served()
     {
         // epmd_SUITE slow_get_port_nr: header and tag, then one byte a second; OTP 25 answers after 3 s.
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1 });
+        using var h = new LoopHarness(backend, new EpmdOptions { PacketTimeoutSeconds = 1 });
         var beta = h.Register(AliveBeta, "76 00 65 53 f1 01");
         long start = h.NowMs;
         var client = h.Connect();
@@ -262,7 +266,7 @@ public class ReactorLoopTests
     [Test]
     public void Request_deadline_below_the_packet_timeout_is_raised_to_it()
     {
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 2, RequestDeadlineMs = 500 });
+        using var h = new LoopHarness(backend, new EpmdOptions { PacketTimeoutSeconds = 2, RequestDeadlineMs = 500 });
         var client = h.Send(h.Connect(), "00 06 7a 61");
         h.Step();
         h.NowMs += 2_999;
@@ -276,7 +280,7 @@ public class ReactorLoopTests
     [Test]
     public void Registration_never_times_out()
     {
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 1 });
+        using var h = new LoopHarness(backend, new EpmdOptions { PacketTimeoutSeconds = 1 });
         var node = h.Register(AliveAlpha, AliveAlphaOk);
         h.NowMs += 10 * 3600 * 1000L;
         h.Step();
@@ -289,7 +293,7 @@ public class ReactorLoopTests
     {
         // OTP keeps a refused ALIVE2 socket forever; we keep it open (erl_epmd closes it itself)
         // but only for one packet timeout (N + 1 s, as the idle timer), counted from the refusal.
-        using var h = new LoopHarness(new EpmdOptions { PacketTimeoutSeconds = 5 });
+        using var h = new LoopHarness(backend, new EpmdOptions { PacketTimeoutSeconds = 5 });
         var owner = h.Register(AliveAlpha, AliveAlphaOk);
         h.NowMs += 1_000;
         long refusedAt = h.NowMs;
@@ -308,7 +312,7 @@ public class ReactorLoopTests
     [Test]
     public void Refused_alive_connection_closes_on_any_byte_and_the_owner_stays()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var owner = h.Register(AliveAlpha, AliveAlphaOk);
         var duplicate = h.Register(AliveAlpha, Refused);
         duplicate.Send(Hex.Parse("00"));
@@ -321,7 +325,7 @@ public class ReactorLoopTests
     public void Duplicate_that_resets_before_its_reply_does_not_evict_the_owner()
     {
         // OTP unregisters by name when the reply write fails, so a duplicate that resets evicts the real owner; we drop only a record the socket owns.
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var owner = h.Register(AliveAlpha, AliveAlphaOk);
         var attacker = h.Send(h.Connect(), AliveAlpha);
         SocketPairs.Reset(attacker);
@@ -336,7 +340,7 @@ public class ReactorLoopTests
     {
         // epmd_SUITE socket_reset_before_alive2_reply_is_written: whether the loop reads the
         // request before the RST or fails the reply write after it, nothing stays registered.
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var node = h.Send(h.Connect(), AliveBeta);
         SocketPairs.Reset(node);
         for (int i = 0; i < 5; i++) h.Step(5);
@@ -350,7 +354,7 @@ public class ReactorLoopTests
     [Test]
     public void Full_table_evicts_the_oldest_idle_connection_never_a_registration()
     {
-        using var h = new LoopHarness(capacity: 4);
+        using var h = new LoopHarness(backend, capacity: 4);
         var node = h.Register(AliveAlpha, AliveAlphaOk);
         var idle = new Socket[3];
         for (int i = 0; i < 3; i++)
@@ -387,7 +391,7 @@ public class ReactorLoopTests
     [Test]
     public void Full_table_evicts_a_refused_alive_connection_when_it_is_the_oldest()
     {
-        using var h = new LoopHarness(capacity: 3);
+        using var h = new LoopHarness(backend, capacity: 3);
         h.Register(AliveAlpha, AliveAlphaOk);
         h.NowMs += 10;
         var refused = h.Register(AliveAlpha, Refused);
@@ -403,7 +407,7 @@ public class ReactorLoopTests
     [Test]
     public void Table_full_of_registrations_refuses_the_newcomer()
     {
-        using var h = new LoopHarness(capacity: 2);
+        using var h = new LoopHarness(backend, capacity: 2);
         var a = h.Register(AliveAlpha, AliveAlphaOk);
         var b = h.Register(AliveBeta, "76 00 65 53 f1 01");
         var e = h.Request("00 01 6e");
@@ -424,7 +428,7 @@ public class ReactorLoopTests
     [TestCase("second request")]
     public void Registration_ends_with_its_socket(string how)
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var node = h.Register(AliveAlpha, AliveAlphaOk);
         switch (how)
         {
@@ -446,7 +450,7 @@ public class ReactorLoopTests
     [Test]
     public void Name_registered_again_after_its_socket_closed_gets_the_next_creation()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var node = h.Register(AliveAlpha, AliveAlphaOk);
         node.Close();
         h.Step(5);
@@ -457,7 +461,7 @@ public class ReactorLoopTests
     [Test]
     public void Node_restarting_before_its_old_socket_is_processed_gets_its_name()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var old = h.Register(AliveAlpha, AliveAlphaOk);
         old.Close();
         // No step between: the close and the new ALIVE2 are handled in the same loop turn.
@@ -468,7 +472,7 @@ public class ReactorLoopTests
     [Test]
     public void Duplicate_of_a_dead_owner_takes_the_name_and_of_a_live_one_is_refused()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var live = h.Register(AliveAlpha, AliveAlphaOk);
         var dying = h.Register(AliveBeta, "76 00 65 53 f1 01");
         // The newcomer is queued on the listener before the old socket's FIN: the loop accepts and
@@ -492,7 +496,7 @@ public class ReactorLoopTests
     [TestCase("refused")]
     public void Bytes_on_an_alive_connection_are_read_then_it_is_closed_with_a_fin(string which)
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var owner = h.Register(AliveAlpha, AliveAlphaOk);
         var target = which == "registered" ? owner : h.Register(AliveAlpha, Refused);
         target.Send(TestBytes.Repeat("61", 3000));
@@ -507,7 +511,7 @@ public class ReactorLoopTests
     [Test]
     public void Relaxed_stop_unregisters_and_closes_the_owner_socket()
     {
-        using var h = new LoopHarness(new EpmdOptions { RelaxedCommandCheck = true });
+        using var h = new LoopHarness(backend, new EpmdOptions { RelaxedCommandCheck = true });
         var node = h.Register(AliveAlpha, AliveAlphaOk);
         var e = h.Request("00 06 73 616c706861");
         Assert.That(e.Hex, Is.EqualTo(Text("STOPPED")));
@@ -520,7 +524,7 @@ public class ReactorLoopTests
     [Test]
     public void Kill_with_a_live_node_is_refused_and_without_one_stops_the_loop()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var node = h.Register(AliveAlpha, AliveAlphaOk);
         Assert.That(h.Request("00 01 6b").Hex, Is.EqualTo(Text("NO")));
         Assert.That(h.Loop.StopRequested, Is.False);
@@ -533,7 +537,7 @@ public class ReactorLoopTests
     [Test]
     public void Request_stop_from_another_thread_wakes_the_loop()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var t = new Thread(() => h.Loop.RequestStop());
         t.Start();
         t.Join();
@@ -544,7 +548,7 @@ public class ReactorLoopTests
     [Test]
     public void Shutdown_closes_every_connection_so_nodes_see_eof()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         var a = h.Register(AliveAlpha, AliveAlphaOk);
         var idle = h.Connect();
         h.Step();
@@ -563,7 +567,7 @@ public class ReactorLoopTests
         // socket buffers on both sides make the loop park it on EPOLLOUT. The registry changes
         // while it is in flight and a second NAMES arrives: the first reader must still get
         // the bytes of its own moment, the second the new list.
-        using var h = new LoopHarness(capacity: 128, serverSendBuffer: 4096);
+        using var h = new LoopHarness(backend, capacity: 128, serverSendBuffer: 4096);
         var lines = new List<byte[]>();
         var nodes = new List<Socket>();
         for (int i = 0; i < 100; i++)
@@ -604,7 +608,7 @@ public class ReactorLoopTests
     {
         // 60 nodes with 1,005-byte names: NAMES is ~62 kB (16 pages). A 1 MiB budget holds 16.
         // 30 readers that never read, each after a registry change, each pin their own snapshot.
-        using var h = new LoopHarness(new EpmdOptions { ReplyMemoryMb = 1 }, capacity: 128, serverSendBuffer: 4096);
+        using var h = new LoopHarness(backend, new EpmdOptions { ReplyMemoryMb = 1 }, capacity: 128, serverSendBuffer: 4096);
         var nodes = new List<Socket>();
         for (int i = 0; i < 60; i++) nodes.Add(RegisterLong(h, i));
         long budget = h.Service.Snapshots.BudgetBytes;
@@ -666,7 +670,7 @@ public class ReactorLoopTests
     [Test]
     public void A_queue_of_connections_is_accepted_one_per_step_and_all_are_served()
     {
-        using var h = new LoopHarness();
+        using var h = new LoopHarness(backend);
         h.Register(AliveAlpha, AliveAlphaOk);
         var clients = Enumerable.Range(0, 5).Select(_ => h.Send(h.Connect(), PortPleaseAlpha)).ToList();
         // Let every handshake and request land in the accept queue before the loop looks.

@@ -62,6 +62,9 @@ internal static class MetricsExposition
         w.Single("fastepmd_slow_readers_closed_total"u8, Counter, "Connections closed by the request deadline while their reply was still unread."u8, v.Reactor.SlowReadersClosed);
         w.Single("fastepmd_reply_memory_bytes"u8, Gauge, "Native memory mapped for NAMES/DUMP replies (current ones and those still being sent)."u8, v.ReplyMemoryBytes);
         w.Single("fastepmd_reply_memory_budget_bytes"u8, Gauge, "The reply memory budget (-reply_memory_mb)."u8, v.ReplyMemoryBudgetBytes);
+        // Registrations live in native memory: this stays flat as nodes come and go (GetTotalMemory
+        // without a collection allocates nothing).
+        w.Single("fastepmd_managed_heap_bytes"u8, Gauge, "Bytes in use on the managed (GC) heap, without forcing a collection."u8, GC.GetTotalMemory(false));
         w.Single("fastepmd_reply_readers_shed_total"u8, Counter, "NAMES/DUMP readers closed because their old reply held memory a new one needed."u8, v.Reactor.SnapshotReadersShed);
 
         var refusals = "fastepmd_access_refusals_total"u8;

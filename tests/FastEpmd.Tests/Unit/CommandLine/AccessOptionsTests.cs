@@ -106,4 +106,20 @@ public class AccessOptionsTests
     [TestCase("")]
     [TestCase("99999999999")]
     public void Bad_max_per_peer_prints_the_usage(string text) => AssertUsage(Parse(null, "-max_per_peer", text));
+
+    [Test]
+    public void Peer_prefix6_is_64_unless_given() =>
+        Assert.That(Ok(Parse(null)).PeerPrefix6, Is.EqualTo(64));
+
+    [TestCase("1", 1)]
+    [TestCase("48", 48)]
+    [TestCase("128", 128)]
+    public void Peer_prefix6(string text, int expected) =>
+        Assert.That(Ok(Parse(null, "-peer_prefix6", text)).PeerPrefix6, Is.EqualTo(expected));
+
+    [TestCase("0")]
+    [TestCase("129")]
+    [TestCase("-1")]
+    [TestCase("")]
+    public void Bad_peer_prefix6_prints_the_usage(string text) => AssertUsage(Parse(null, "-peer_prefix6", text));
 }

@@ -1,4 +1,6 @@
-// The native shim as loaded: ABI version, struct size, rlimit calls, kqueue stubs on Linux.
+// The native shim as loaded: ABI version, struct layouts against C's, rlimit calls, kqueue stubs on Linux.
+// The arm64 binary's layouts are checked under qemu (SystemTests Arm64/Arm64AbiTests).
+using System.Runtime.InteropServices;
 using FastEpmd.Interop;
 using FastEpmd.Poller;
 using Tmds.Linux;
@@ -12,8 +14,43 @@ public unsafe class ShimAbiTests
     {
         Assert.DoesNotThrow(Shim.CheckAbi);
         Assert.That(Shim.AbiVersion(), Is.EqualTo(Shim.ExpectedAbiVersion));
-        Assert.That(Shim.SizeOfPollEvent(), Is.EqualTo(sizeof(NativePollEvent)));
-        Assert.That(sizeof(NativePollEvent), Is.EqualTo(16));
+    }
+
+    [Test]
+    public void Every_shared_struct_is_laid_out_as_C_lays_it_out()
+    {
+        var managed = StructLayouts.Managed();
+        var native = StructLayouts.Native();
+        foreach (var row in native) TestContext.Out.WriteLine($"{row.Name} {row.Value}");
+        Assert.That(native, Has.Length.EqualTo(32), "fe_poll_event and nine libc structs, sizes and fields");
+        Assert.That(managed.Select(r => r.Name), Is.EqualTo(native.Select(r => r.Name)));
+        Assert.That(StructLayouts.Differences(managed, native), Is.Empty);
+        Assert.That(managed.Where(r => r.Name.Contains('.')).Select(r => r.Value), Has.None.Negative, "every field found");
+    }
+
+    [Test]
+    public void Epoll_event_is_packed_on_x86_64_and_not_on_arm64()
+    {
+        var rows = StructLayouts.Native().ToDictionary(r => r.Name, r => r.Value);
+        var (size, data) = RuntimeInformation.ProcessArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.X64 => (12, 4),
+            System.Runtime.InteropServices.Architecture.Arm64 => (16, 8),
+            var other => throw new InconclusiveException($"no expectation for {other}"),
+        };
+        Assert.That((rows["epoll_event"], rows["epoll_event.data"]), Is.EqualTo((size, data)));
+        Assert.That((sizeof(epoll_event), StructLayouts.Managed().Single(r => r.Name == "epoll_event.data").Value), Is.EqualTo((size, data)));
+    }
+
+    [Test]
+    public void A_layout_difference_is_named()
+    {
+        var native = StructLayouts.Native();
+        int data = native.Single(r => r.Name == "epoll_event.data").Value;
+        var wrong = StructLayouts.Managed().Select(r => r.Name == "epoll_event.data" ? r.WithValue(data + 4) : r).ToArray();
+        Assert.That(StructLayouts.Differences(wrong, native), Is.EqualTo(new[] { $"epoll_event.data: C# {data + 4}, C {data}" }));
+        Assert.That(StructLayouts.Differences(wrong[..^1], native),
+            Is.EqualTo(new[] { $"epoll_event.data: C# {data + 4}, C {data}", "stat.st_size: not in C#" }));
     }
 
     [Test]

@@ -1,4 +1,4 @@
-// Which addresses to listen on, from -address (spec 5.2). Planning only: nothing binds here.
+// Which addresses to listen on, from -address (loopback first, then each listed address, as OTP). Planning only: nothing binds here.
 using FastEpmd.Interop;
 using FastEpmd.Loop;
 using FastEpmd.Endpoints.Epmd;

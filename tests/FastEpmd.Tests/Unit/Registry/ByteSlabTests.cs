@@ -1,4 +1,4 @@
-// The name/extra slab: size classes, no overlap, LIFO reuse, 64 KiB pages.
+// The name/extra slab: size classes, no overlap, LIFO reuse, 1 MiB native chunks mapped on use, refusal.
 using FastEpmd.Registry;
 
 namespace FastEpmd.Tests.Unit.Registry;
@@ -24,7 +24,7 @@ public class ByteSlabTests
     [Test]
     public void Blocks_do_not_overlap()
     {
-        var slab = new ByteSlab();
+        var slab = new ByteSlab(new RegistryMemory());
         var rng = new Random(7);
         var blocks = new List<(int Handle, int Length, byte Fill)>();
         for (int i = 0; i < 2000; i++)
@@ -44,7 +44,7 @@ public class ByteSlabTests
     [Test]
     public void Freed_block_is_reused_by_its_size_class_last_in_first_out()
     {
-        var slab = new ByteSlab();
+        var slab = new ByteSlab(new RegistryMemory());
         int a = slab.Allocate(10, out int classA);
         int b = slab.Allocate(12, out int classB);
         int big = slab.Allocate(100, out int classBig);
@@ -62,7 +62,7 @@ public class ByteSlabTests
     [Test]
     public void Reuse_does_not_grow_the_slab()
     {
-        var slab = new ByteSlab();
+        var slab = new ByteSlab(new RegistryMemory());
         int h = slab.Allocate(20, out int c);
         long reserved = slab.ReservedBytes;
         for (int i = 0; i < 100_000; i++)
@@ -74,22 +74,41 @@ public class ByteSlabTests
     }
 
     [Test]
-    public void Pages_are_64_KiB_and_a_block_never_straddles_two()
+    public void Chunks_are_1_MiB_mapped_on_first_use_and_a_block_never_straddles_two()
     {
-        var slab = new ByteSlab();
+        const int MiB = 1 << 20;
+        var memory = new RegistryMemory();
+        var slab = new ByteSlab(memory);
         Assert.That(slab.ReservedBytes, Is.EqualTo(0));
+        Assert.That(memory.MappedBytes, Is.EqualTo(0), "nothing mapped before the first block");
         var handles = new List<int>();
-        for (int i = 0; i < 16; i++) handles.Add(slab.Allocate(4096, out _));
-        Assert.That(slab.ReservedBytes, Is.EqualTo(65536));
+        for (int i = 0; i < 256; i++) handles.Add(slab.Allocate(4096, out _));
+        Assert.That(slab.ReservedBytes, Is.EqualTo(MiB));
         int small = slab.Allocate(16, out _);
-        Assert.That(slab.ReservedBytes, Is.EqualTo(2 * 65536));
-        // Page 2 now has 16 bytes used: 15 blocks of 4096 still fit, the 16th opens page 3
-        // instead of running past the page end.
-        for (int i = 0; i < 15; i++) slab.Allocate(4096, out _);
-        Assert.That(slab.ReservedBytes, Is.EqualTo(2 * 65536));
+        Assert.That(slab.ReservedBytes, Is.EqualTo(2 * MiB));
+        // Chunk 2 now has 16 bytes used: 255 blocks of 4096 still fit, the 256th opens chunk 3
+        // instead of running past the chunk end.
+        for (int i = 0; i < 255; i++) slab.Allocate(4096, out _);
+        Assert.That(slab.ReservedBytes, Is.EqualTo(2 * MiB));
         slab.Allocate(4096, out _);
-        Assert.That(slab.ReservedBytes, Is.EqualTo(3 * 65536));
+        Assert.That(slab.ReservedBytes, Is.EqualTo(3 * MiB));
+        Assert.That(memory.MappedBytes, Is.EqualTo(3 * MiB));
         Assert.That(slab.Block(small, 16).Length, Is.EqualTo(16));
         foreach (int h in handles) Assert.That(slab.Block(h, 4096).Length, Is.EqualTo(4096));
+    }
+
+    [Test]
+    public void A_refused_chunk_is_minus_one_and_the_slab_still_serves_freed_blocks()
+    {
+        var memory = new RegistryMemory(limitBytes: 1 << 20);
+        var slab = new ByteSlab(memory);
+        var handles = new List<int>();
+        for (int i = 0; i < 512; i++) handles.Add(slab.Allocate(2040, out _));
+        Assert.That(handles, Has.None.EqualTo(-1));
+        Assert.That(slab.Allocate(2040, out _), Is.EqualTo(-1), "the 513th 2 KiB block needs a second chunk, past the limit");
+        Assert.That(memory.Failures, Is.EqualTo(1));
+        Assert.That(memory.LastErrno, Is.EqualTo(FastEpmd.Interop.Errno.ENOMEM));
+        slab.Free(handles[7], ByteSlab.ClassOf(2040));
+        Assert.That(slab.Allocate(2040, out _), Is.EqualTo(handles[7]));
     }
 }

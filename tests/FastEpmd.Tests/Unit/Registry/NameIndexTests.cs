@@ -20,7 +20,7 @@ public class NameIndexTests
             return All.Count - 1;
         }
 
-        public NameIndex Index(int initialCapacity = 4) => new(initialCapacity, r => All[r]);
+        public NameIndex Index() => new(new RegistryMemory(), r => All[r], minCapacity: 16);
     }
 
     [Test]
@@ -147,7 +147,7 @@ public class NameIndexTests
             string name = (i % 3) switch { 0 => "n" + i, 1 => "node_" + i + "@host", _ => "ü" + (i * 7919) };
             names.Add(name);
         }
-        var index = names.Index(initialCapacity: 1);
+        var index = names.Index();
         var model = new Dictionary<string, int>();
 
         for (int op = 0; op < 100_000; op++)

@@ -1,5 +1,5 @@
 // Every request tag through EpmdService.Handle: request bytes in, a Decision and reply bytes out
-// (spec 1, 4: the local/relaxed matrix, the restart race, NAMES/DUMP snapshots).
+// (the local/relaxed matrix, the restart race, NAMES/DUMP snapshots).
 using FastEpmd.Diagnostics;
 using FastEpmd.Registry;
 using FastEpmd.Service;

@@ -121,4 +121,37 @@ public class PeerCapsTests
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
         Assert.That(caps.Addresses, Is.Zero);
     }
+
+    [Test]
+    public void IPv6_peers_count_by_their_64_bit_prefix_by_default_IPv4_and_mapped_by_address()
+    {
+        using var caps = new PeerCaps(limit: 3, slots: 64);
+        for (int slot = 0; slot < 3; slot++) caps.Hold(slot, Peer($"2001:db8:1:2::{slot + 1:x}"));
+        Assert.That(caps.IsFull(Peer("2001:db8:1:2:ffff:ffff:ffff:ffff")), Is.True, "any address of the same /64 is the same peer");
+        Assert.That(caps.IsFull(Peer("2001:db8:1:3::1")), Is.False, "the next /64 is another peer");
+        Assert.That(caps.Addresses, Is.EqualTo(1));
+
+        caps.Hold(10, Peer("192.0.2.7"));
+        caps.Hold(11, Peer("::ffff:192.0.2.7"));
+        Assert.That(caps.CountOf(Peer("192.0.2.7")), Is.EqualTo(2), "IPv4 and its mapped form are one peer");
+        Assert.That(caps.CountOf(Peer("192.0.2.8")), Is.Zero, "IPv4 counts by address, not by prefix");
+
+        caps.Release(1);
+        Assert.That(caps.CountOf(Peer("2001:db8:1:2::99")), Is.EqualTo(2));
+    }
+
+    [TestCase(128, "2001:db8::1", "2001:db8::2", false)]
+    [TestCase(112, "2001:db8::1:1", "2001:db8::1:ffff", true)]
+    [TestCase(112, "2001:db8::1:1", "2001:db8::2:1", false)]
+    [TestCase(48, "2001:db8:1:2::1", "2001:db8:1:ffff::1", true)]
+    [TestCase(48, "2001:db8:1:2::1", "2001:db8:2:2::1", false)]
+    [TestCase(1, "2001:db8::1", "7fff::1", true)]
+    [TestCase(1, "2001:db8::1", "8000::1", false)]
+    public void The_IPv6_prefix_length_is_the_flag(int prefix6, string held, string other, bool samePeer)
+    {
+        using var caps = new PeerCaps(limit: 1, slots: 16, prefix6);
+        caps.Hold(0, Peer(held));
+        Assert.That(caps.IsFull(Peer(other)), Is.EqualTo(samePeer));
+        Assert.That(caps.IsFull(Peer(held)), Is.True);
+    }
 }

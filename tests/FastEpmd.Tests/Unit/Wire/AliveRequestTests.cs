@@ -1,4 +1,4 @@
-// ALIVE2_REQ parsing: every OTP check of spec 1.1, in server order.
+// ALIVE2_REQ parsing: every check OTP makes, in its order.
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

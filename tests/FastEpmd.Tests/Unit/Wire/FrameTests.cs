@@ -1,4 +1,4 @@
-// Request framing: the 2-byte length, its limits, trailing bytes and OTP's read sizes (spec 0).
+// Request framing: the 2-byte length, its limits, trailing bytes and OTP's read sizes (up to 3059 bytes until the header is known, then exactly the rest).
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

@@ -1,4 +1,4 @@
-// NAMES and DUMP text, byte for byte (spec 1.3, 1.4).
+// NAMES and DUMP text, byte for byte.
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

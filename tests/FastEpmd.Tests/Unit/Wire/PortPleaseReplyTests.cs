@@ -1,4 +1,4 @@
-// PORT2_RESP bytes (spec 1.2).
+// PORT2_RESP bytes.
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;

@@ -1,4 +1,4 @@
-// PORT_PLEASE2_REQ parsing: the trailing NUL, the silent cases and the 254/255 quirk (spec 1.2).
+// PORT_PLEASE2_REQ parsing: the trailing NUL, the silent cases and the 254/255 quirk.
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;
@@ -44,7 +44,7 @@ public class PortPleaseRequestTests
     }
 
     // OTP validates the name plus its terminating NUL as at most 255 characters: 254 is the
-    // longest name a lookup can reach, although ALIVE2 registers 255 (spec 1.2, section 10).
+    // longest name a lookup can reach, although ALIVE2 registers 255 (OTP counts the terminating NUL).
     [TestCase("61")]
     [TestCase("f0 9f 98 88")]
     public void Name_of_254_code_points_is_looked_up(string unit)

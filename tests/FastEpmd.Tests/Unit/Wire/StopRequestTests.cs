@@ -1,4 +1,4 @@
-// STOP_REQ name extraction (spec 1.6).
+// STOP_REQ name extraction: to the first NUL or the frame end.
 using FastEpmd.Wire;
 
 namespace FastEpmd.Tests.Unit.Wire;
