@@ -16,6 +16,7 @@ namespace FastEpmd.Tests.Loop;
 [TestFixture(PollerBackend.Kqueue)]
 public unsafe class ControlSocketLoopTests(PollerBackend backend)
 {
+    private const string AliveAlphaHex = "00 12 78 9d6d 4d 00 0006 0005 0005 616c706861 0000";
     private const string NamesReply = "00 00 11 11";   // NAMES_RESP header on the harness's port 4369 as configured
     private readonly OpenDescriptors _open = new();
 
@@ -124,6 +125,35 @@ public unsafe class ControlSocketLoopTests(PollerBackend backend)
         AssertStillServes(loop);
         for (int i = 0; i < 5 && waiting.Available == 0; i++) loop.Step(5);
         Assert.That(waiting.Available, Is.GreaterThan(0), "the query that waited in the backlog is answered");
+    }
+
+    [Test]
+    public void A_node_that_ends_its_registration_while_frozen_is_deregistered_only_after_the_thaw()
+    {
+        var (loop, name) = Start();
+        using var owned = loop;
+        var node = loop.Register(AliveAlphaHex, "76 00 65 53 f1 01");
+        int fd = Dial(name);
+        SendRecord(fd, Hello());
+        AwaitSession(loop);
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.Offer));
+        var go = new byte[HandoffWire.HeaderLength];
+        HandoffWire.WriteHeader(go, HandoffType.Go);
+        SendRecord(fd, go);
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.Offer), "the exact offer, frozen");
+
+        // Frozen: the state sent is the registry; the node's FIN waits out of the poller.
+        node.Close();
+        for (int i = 0; i < 10; i++) loop.Step(5);
+        Assert.That(loop.Registry.FindRegistered("alpha"u8), Is.Not.EqualTo(-1), "frozen: no change to the registry");
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.Image));
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.End));
+
+        var refuse = new byte[HandoffWire.HeaderLength + 4];
+        SendRecord(fd, refuse.AsSpan(0, HandoffWire.WriteRefuse(refuse, "no")));
+        Assert.That(ClosedByDaemon(loop, fd), Is.True);
+        for (int i = 0; i < 20 && loop.Registry.FindRegistered("alpha"u8) != -1; i++) loop.Step(5);
+        Assert.That(loop.Registry.FindRegistered("alpha"u8), Is.EqualTo(-1), "thawed: the FIN is seen and the node deregistered");
     }
 
     [Test]
