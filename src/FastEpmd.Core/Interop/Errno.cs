@@ -43,6 +43,7 @@ internal static class Errno
     public static readonly int ECONNREFUSED = LibC.ECONNREFUSED;
     public static readonly int ENOENT = LibC.ENOENT;
     public static readonly int EACCES = LibC.EACCES;
+    public static readonly int EEXIST = LibC.EEXIST;
 
     /// <summary>errno of the last Tmds.LibC call on this thread.</summary>
     public static int Last => LibC.errno;

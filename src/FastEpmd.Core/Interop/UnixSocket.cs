@@ -1,6 +1,8 @@
-// AF_UNIX SOCK_SEQPACKET sockets under an abstract name (no file to create, clean up or protect;
-// scoped to the network namespace), and the peer's credentials. SEQPACKET keeps message
-// boundaries, so each handoff message and its SCM_RIGHTS descriptors arrive as one record.
+// AF_UNIX SOCK_SEQPACKET sockets at a path (the -upgrade control socket: a file in a directory only
+// the daemon's user may enter, so only processes that see that mount can reach it) or under an
+// abstract name (tests; scoped to the network namespace, no permissions), and the peer's
+// credentials. SEQPACKET keeps message boundaries, so each handoff message and its SCM_RIGHTS
+// descriptors arrive as one record.
 using System.Text;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
@@ -9,16 +11,16 @@ namespace FastEpmd.Interop;
 
 internal static unsafe class UnixSocket
 {
-    /// <summary>sun_path less the leading NUL that marks an abstract name.</summary>
+    /// <summary>sun_path less the leading NUL that marks an abstract name (or a path's closing NUL).</summary>
     public const int MaxAbstractName = 107;
 
-    /// <summary>A non-blocking listener bound to the abstract name, or -errno.</summary>
-    public static int Listen(string abstractName, int backlog = 8)
+    /// <summary>A non-blocking listener bound to the name (a path when it starts with '/', else abstract), or -errno.</summary>
+    public static int Listen(string name, int backlog = 8)
     {
         int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) return -Errno.Last;
         sockaddr_un address;
-        int length = Address(abstractName, &address);
+        int length = Address(name, &address);
         if (bind(fd, (sockaddr*)&address, (socklen_t)length) != 0 || listen(fd, backlog) != 0)
         {
             int errno = Errno.Last;
@@ -29,12 +31,12 @@ internal static unsafe class UnixSocket
     }
 
     /// <summary>A non-blocking connected socket, or -errno (ECONNREFUSED: nobody listens there).</summary>
-    public static int Connect(string abstractName)
+    public static int Connect(string name)
     {
         int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (fd < 0) return -Errno.Last;
         sockaddr_un address;
-        int length = Address(abstractName, &address);
+        int length = Address(name, &address);
         int rc;
         do rc = connect(fd, (sockaddr*)&address, (socklen_t)length);
         while (rc != 0 && Errno.Last == Errno.EINTR);
@@ -97,15 +99,29 @@ internal static unsafe class UnixSocket
         return rc > 0;
     }
 
-    private static int Address(string abstractName, sockaddr_un* address)
+    /// <summary>unlink(2) of a socket file; 0 or -errno.</summary>
+    public static int Unlink(string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes) return unlink(p) == 0 ? 0 : -Errno.Last;
+    }
+
+    /// <summary>A path ("/...", NUL-terminated) or an abstract name (a leading NUL, no terminator).</summary>
+    private static int Address(string name, sockaddr_un* address)
     {
         *address = default;
         address->sun_family = AF_UNIX;
-        var name = Encoding.UTF8.GetBytes(abstractName);
-        int n = Math.Min(name.Length, MaxAbstractName);
+        var bytes = Encoding.UTF8.GetBytes(name);
+        int n = Math.Min(bytes.Length, MaxAbstractName);
         byte* path = address->sun_path;
+        if (name.StartsWith('/'))
+        {
+            for (int i = 0; i < n; i++) path[i] = bytes[i];
+            path[n] = 0;
+            return sizeof(ushort) + n + 1;
+        }
         path[0] = 0;
-        for (int i = 0; i < n; i++) path[1 + i] = name[i];
+        for (int i = 0; i < n; i++) path[1 + i] = bytes[i];
         return sizeof(ushort) + 1 + n;
     }
 }

@@ -44,6 +44,7 @@ internal sealed unsafe class EventLoop : IDisposable
     private int _spareFd;
     private long _now;
     private long _listenersPausedUntil = -1;
+    private int _frozenExcept = -1;   // FreezeListeners: the one endpoint whose listeners are watched
     private bool _stopRequested;
     private bool _draining;
     private bool _watchFailureLogged;
@@ -199,15 +200,21 @@ internal sealed unsafe class EventLoop : IDisposable
         else SocketIo.Close(fd);
     }
 
-    /// <summary>Out of the poller and the table, still open: the caller owns fd now (a control connection handed to the daemon).</summary>
+    /// <summary>Out of the poller and the table, still open: the caller owns fd now.</summary>
     public int Detach(int slot)
     {
-        ref var c = ref _table[slot];
-        int fd = c.Fd;
-        if (c.InPoller) _poller.Remove(fd);
-        c.InPoller = false;
+        int fd = Unwatch(slot);
         _table.Free(slot);
         return fd;
+    }
+
+    /// <summary>Out of the poller, still the endpoint's (a registration held during a handoff's freeze); Watch puts it back.</summary>
+    public int Unwatch(int slot)
+    {
+        ref var c = ref _table[slot];
+        if (c.InPoller) _poller.Remove(c.Fd);
+        c.InPoller = false;
+        return c.Fd;
     }
 
     // ---- timers ----
@@ -411,7 +418,23 @@ internal sealed unsafe class EventLoop : IDisposable
         SetListenerInterest(index, PollInterest.None);
     }
 
-    /// <summary>Watches again each listener whose pause is over (all of them, or its own backoff).</summary>
+    /// <summary>
+    /// A handoff's freeze: every listener but one endpoint's stops being watched (frozen) or is
+    /// watched again unless a backoff holds it; a refused epoll_ctl is handled as any pause or resume.
+    /// </summary>
+    public void FreezeListeners(bool frozen, int exceptEndpoint)
+    {
+        _frozenExcept = frozen ? exceptEndpoint : -1;
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            var l = _listeners[i];
+            if (l.Endpoint == exceptEndpoint || l.Fd < 0) continue;
+            if (frozen) SetListenerInterest(i, PollInterest.None);
+            else if (!l.Backoff.Paused && _listenersPausedUntil < 0 && !SetListenerInterest(i, PollInterest.Read)) l.Backoff.Fail(_now, out _);
+        }
+    }
+
+    /// <summary>Watches again each listener whose pause is over (all of them, or its own backoff), unless frozen.</summary>
     private void ResumeListeners()
     {
         bool allResume = _listenersPausedUntil >= 0 && _now >= _listenersPausedUntil;
@@ -423,6 +446,7 @@ internal sealed unsafe class EventLoop : IDisposable
         for (int i = 0; i < _listeners.Count; i++)
         {
             var l = _listeners[i];
+            if (_frozenExcept >= 0 && l.Endpoint != _frozenExcept) continue;
             bool resumes = l.Backoff.TryResume(_now) || allResume;
             if (resumes && !l.Backoff.Paused && _listenersPausedUntil < 0 && l.Fd >= 0 && !SetListenerInterest(i, PollInterest.Read))
             {
@@ -483,13 +507,3 @@ internal sealed unsafe class EventLoop : IDisposable
 }
 
 internal delegate int AcceptFunction(int listenFd, out PeerAddress peer);
-
-/// <summary>The loop's own counters (what no endpoint sees).</summary>
-internal struct LoopCounters
-{
-    /// <summary>Connections accepted and closed at once while out of descriptors (EMFILE/ENFILE).</summary>
-    public long DroppedForNoDescriptors;
-
-    /// <summary>epoll_ctl/kevent calls the poller refused (each closed a connection or delayed a listener).</summary>
-    public long PollerRefusals;
-}

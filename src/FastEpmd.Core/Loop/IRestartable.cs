@@ -33,3 +33,22 @@ internal interface IRestartable
     /// </summary>
     void LetGo();
 }
+
+/// <summary>
+/// An endpoint that changes what a handoff hands over (the epmd endpoint: the registry) and can be
+/// held still while the state is taken; the loop's listeners are frozen apart (EventLoop.FreezeListeners).
+/// </summary>
+internal interface IFreezable
+{
+    /// <summary>Takes no new change: events that could make one wait (out of the poller) until Thaw.</summary>
+    void Freeze();
+
+    /// <summary>No connection that could change the state is left.</summary>
+    bool Drained { get; }
+
+    /// <summary>Closes those still open when the drain's time is up.</summary>
+    void CloseUndrained();
+
+    /// <summary>Serves again exactly as before Freeze.</summary>
+    void Thaw();
+}

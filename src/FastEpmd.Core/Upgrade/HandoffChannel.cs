@@ -1,6 +1,6 @@
-// One end of the handoff conversation: whole records (and their descriptors) sent and received on
-// a non-blocking SEQPACKET socket, each waiting at most until one deadline for the whole handoff.
-// The old daemon's loop does nothing else meanwhile: that is what freezes its state.
+// The new process's end of the handoff conversation: whole records (and their descriptors) sent and
+// received on a non-blocking SEQPACKET socket, each call waiting at most one step's time. The new
+// process serves nothing yet, so it may wait; the old daemon's side never does (HandoffSession).
 using FastEpmd.Interop;
 
 namespace FastEpmd.Upgrade;
@@ -8,14 +8,25 @@ namespace FastEpmd.Upgrade;
 internal sealed class HandoffChannel
 {
     private readonly int _fd;
-    private readonly long _deadlineMs;
+    private readonly int _stepMs;
+    private long _deadlineMs;
     private readonly byte[] _record = new byte[HandoffWire.HeaderLength + HandoffWire.MaxChunk];
     private readonly int[] _descriptors = new int[HandoffWire.MaxBatch];
 
-    public HandoffChannel(int fd, int timeoutMs)
+    /// <param name="stepMs">How long each Send or Receive may wait.</param>
+    public HandoffChannel(int fd, int stepMs)
     {
         _fd = fd;
-        _deadlineMs = Environment.TickCount64 + timeoutMs;
+        _stepMs = stepMs;
+    }
+
+    /// <summary>The next Send or Receive may wait this long (a step with a longer deadline).</summary>
+    public int NextStepMs { get; set; }
+
+    private void StartStep()
+    {
+        _deadlineMs = Environment.TickCount64 + (NextStepMs > 0 ? NextStepMs : _stepMs);
+        NextStepMs = 0;
     }
 
     public int Fd => _fd;
@@ -27,6 +38,7 @@ internal sealed class HandoffChannel
 
     public bool Send(ReadOnlySpan<byte> record, ReadOnlySpan<int> descriptors = default)
     {
+        StartStep();
         while (true)
         {
             var status = DescriptorPassing.Send(_fd, record, descriptors, out int errno);
@@ -44,6 +56,7 @@ internal sealed class HandoffChannel
     {
         record = default;
         descriptors = default;
+        StartStep();
         while (true)
         {
             var status = DescriptorPassing.Receive(_fd, _record, _descriptors, out int n, out int count, out int errno);

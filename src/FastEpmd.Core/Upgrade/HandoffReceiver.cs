@@ -1,6 +1,8 @@
 // The new process's side of the handoff: ask, check the offer (protocol, format, room), take the
-// image and every descriptor, then accept or refuse once the caller has checked the state. Whatever
-// fails, the descriptors received so far are closed and the old daemon serves on.
+// image and every descriptor, then accept or refuse once the caller has checked the state, and wait
+// for the old daemon's Commit: only then (or once the old process is dead) may the caller serve,
+// after saying Serving. Whatever fails before, the descriptors received so far are closed and the
+// old daemon serves on.
 using FastEpmd.Interop;
 
 namespace FastEpmd.Upgrade;
@@ -30,20 +32,20 @@ internal sealed class HandoffReceiver : IDisposable
     public string Error => _channel.Error;
 
     /// <summary>Connects to the running daemon's control socket; null, with why, when none answers.</summary>
-    public static HandoffReceiver? Connect(string controlName, int timeoutMs, out string error)
+    public static HandoffReceiver? Connect(string controlPath, int timeoutMs, out string error)
     {
-        int fd = UnixSocket.Connect(controlName);
+        int fd = UnixSocket.Connect(controlPath);
         if (fd < 0)
         {
-            error = -fd == Errno.ECONNREFUSED
-                ? "no daemon answers on the upgrade control socket @" + controlName
-                : "cannot reach the upgrade control socket @" + controlName + ": " + Errno.Describe(-fd);
+            error = -fd == Errno.ECONNREFUSED || -fd == Errno.ENOENT
+                ? "no daemon answers on the upgrade control socket " + controlPath
+                : "cannot reach the upgrade control socket " + controlPath + ": " + Errno.Describe(-fd);
             return null;
         }
         if (!UnixSocket.IsTrustedPeer(fd, out uint uid, out int pid))
         {
             SocketIo.Close(fd);
-            error = $"the upgrade control socket @{controlName} belongs to uid {uid} (pid {pid}), neither root nor us";
+            error = $"the upgrade control socket {controlPath} belongs to uid {uid} (pid {pid}), neither root nor us";
             return null;
         }
         error = "";
@@ -69,6 +71,19 @@ internal sealed class HandoffReceiver : IDisposable
         if (offer.Descriptors > descriptorRoom) return Refuse($"{offer.Descriptors} descriptors, room for {descriptorRoom}");
         if (offer.ImageLength > int.MaxValue / 2) return Refuse($"a state image of {offer.ImageLength} bytes");
         if (!_channel.SendType(HandoffType.Go)) return null;
+        // Go froze the old daemon; its second Offer has the exact sizes of what comes now.
+        if (!_channel.Receive(out record, out stray)) return null;
+        foreach (int fd in stray) SocketIo.Close(fd);
+        if (HandoffWire.TypeOf(record) == HandoffType.Refuse)
+        {
+            _channel.Fail("the running daemon declined: " + HandoffWire.Reason(record));
+            return null;
+        }
+        var first = offer;
+        if (!HandoffWire.TryReadOffer(record, out offer) || offer.Protocol != first.Protocol || offer.Format != first.Format)
+            return Refuse("the running daemon's second offer does not match its first");
+        if (offer.Descriptors > descriptorRoom) return Refuse($"{offer.Descriptors} descriptors, room for {descriptorRoom}");
+        if (offer.ImageLength > int.MaxValue / 2) return Refuse($"a state image of {offer.ImageLength} bytes");
 
         var received = new ReceivedHandoff { Format = offer.Format, OldPid = offer.Pid, Image = new byte[offer.ImageLength] };
         if (!ReceiveImage(received.Image) || !ReceiveDescriptors(received, (int)offer.Descriptors))
@@ -96,7 +111,12 @@ internal sealed class HandoffReceiver : IDisposable
     {
         while (true)
         {
-            if (!_channel.Receive(out var record, out var fds)) return false;
+            if (!_channel.Receive(out var record, out var fds))
+            {
+                // Everything came but End, and the old side went away: keep it. Serving still waits
+                // for Commit or for the old process to be dead (AwaitCommit).
+                return _channel.Error == "the other process closed the connection" && received.Descriptors.Count == expected;
+            }
             var type = HandoffWire.TypeOf(record);
             if (type == HandoffType.End && fds.IsEmpty)
                 return received.Descriptors.Count == expected || _channel.Fail($"{received.Descriptors.Count} descriptors came, {expected} offered");
@@ -113,8 +133,51 @@ internal sealed class HandoffReceiver : IDisposable
         }
     }
 
-    /// <summary>The state is ours: the old daemon drops its copies and exits.</summary>
+    /// <summary>The state checked and taken: the old daemon may commit. Serve only after AwaitCommit says so.</summary>
     public bool Accept() => _channel.SendType(HandoffType.Accept);
+
+    /// <summary>
+    /// Whether this process may serve: the old daemon's Commit came (true), or the connection ended
+    /// without one and the old process (oldPid) is dead, so nobody else can serve (true, with why in
+    /// Error). False: a Refuse, a timeout, or an end while the old process lives on; it serves on.
+    /// </summary>
+    public bool AwaitCommit(int oldPid, int timeoutMs)
+    {
+        _channel.NextStepMs = timeoutMs;
+        if (_channel.Expect(HandoffType.Commit, out _)) return true;
+        if (_channel.Error.StartsWith("refused", StringComparison.Ordinal)) return false;
+        if (!OldProcessGone(oldPid)) return false;
+        _channel.Fail($"no Commit ({_channel.Error}), and pid {oldPid} is gone");
+        return true;
+    }
+
+    /// <summary>Said before serving: the old daemon exits on it (and serves on if this never comes).</summary>
+    public bool SayServing() => _channel.SendType(HandoffType.Serving);
+
+    /// <summary>
+    /// Dead or a zombie, waiting up to a second: a killed process drops its descriptors (the EOF we
+    /// saw) a moment before it becomes a zombie. An old daemon that aborts says Refuse and lives on.
+    /// </summary>
+    public static bool OldProcessGone(int pid)
+    {
+        if (pid <= 0) return false;
+        for (int i = 0; i < 50; i++)
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText($"/proc/{pid}/stat");
+            }
+            catch (IOException)
+            {
+                return true;
+            }
+            int end = stat.LastIndexOf(')');
+            if (end > 0 && end + 2 < stat.Length && stat[end + 2] is 'Z' or 'X') return true;
+            Thread.Sleep(20);
+        }
+        return false;
+    }
 
     /// <summary>Tells the old daemon to serve on, and why; returns null for the caller's convenience.</summary>
     public ReceivedHandoff? Refuse(string reason)

@@ -4,11 +4,17 @@
 //   new -> old  Hello     "FEUP" 'H' | protocol u16 | descriptor room u32 | n u8 | formats u16 * n
 //   old -> new  Offer     "FEUP" 'O' | protocol u16 | format u16 | image length u32 | descriptors u32 | pid i32
 //   new -> old  Go        "FEUP" 'G'                                  (or Refuse)
+//   old -> new  Offer     again, frozen now, with the exact sizes of what follows (the first was as of the Hello)
 //   old -> new  Image     "FEUP" 'I' | up to MaxChunk image bytes     (until image length is sent)
 //   old -> new  Batch     "FEUP" 'D' | n u16 | (role u8, key u64) * n  + n descriptors (SCM_RIGHTS)
 //   old -> new  End       "FEUP" 'E'
 //   new -> old  Accept    "FEUP" 'K'                                  (or Refuse)
+//   old -> new  Commit    "FEUP" 'C'   the old daemon has stopped for good: serve (or Refuse: it serves on)
+//   new -> old  Serving   "FEUP" 'S'   sent before the new process serves; the old one exits on it
 //   either      Refuse    "FEUP" 'R' | reason, UTF-8 (at most MaxReason bytes)
+// Who serves at each step is in the README ("Upgrades without systemd"): the old daemon until it
+// sends Commit, and again only if the new process goes away before Serving; the new one after
+// Commit (or once the old process is dead), never before.
 using System.Buffers.Binary;
 using System.Text;
 
@@ -23,6 +29,8 @@ internal enum HandoffType : byte
     Batch = (byte)'D',
     End = (byte)'E',
     Accept = (byte)'K',
+    Commit = (byte)'C',
+    Serving = (byte)'S',
     Refuse = (byte)'R',
 }
 
@@ -45,7 +53,8 @@ internal readonly record struct HandoffOffer(ushort Protocol, ushort Format, uin
 
 internal static class HandoffWire
 {
-    public const ushort Protocol = 1;
+    /// <summary>2: Commit and Serving fence the handover (1 had neither; a daemon of 1 is refused).</summary>
+    public const ushort Protocol = 2;
     public const int HeaderLength = 5;
     public const int MaxChunk = 60 * 1024;
 

@@ -123,14 +123,20 @@ internal static class DaemonHost
         using var metricsEndpoint = metrics is null ? null
             : new MetricsEndpoint(loop, epmd, log, MetricsListener.Version(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
                 acceptBatch: options.AcceptBatch);
-        using var control = new ControlEndpoint(loop, log);
+        using var control = new ControlEndpoint(loop, log, served: epmd);
+        IRestartable[] endpoints = metricsEndpoint is null ? [epmd, control] : [epmd, metricsEndpoint, control];
         foreach (var (fd, _) in listeners) epmd.AddListener(fd);
         if (metrics is { } m) metricsEndpoint!.AddListener(m.Fd);
         restart?.Adopt(service, epmd, log);
         handoff?.Apply(service, epmd, store: null, log, removeStray: null);
         // Under -systemd the service manager restarts and keeps descriptors; -upgrade is for the rest.
         if (controlFd < 0 && !options.Systemd) controlFd = UpgradeControl.OpenListener(options, log);
-        if (controlFd >= 0 && !control.AddListener(controlFd)) SocketIo.Close(controlFd);
+        if (controlFd >= 0 && !control.AddListener(controlFd))
+        {
+            SocketIo.Close(controlFd);
+            controlFd = -1;
+        }
+        if (controlFd >= 0) control.ExportForHandoff = hello => UpgradeControl.Export(service, endpoints, hello);
         string? continuity = restart?.Summary
             ?? (handoff == null ? null : $"{handoff.Adopted} registrations adopted, {handoff.Dropped} dropped");
 
@@ -156,16 +162,14 @@ internal static class DaemonHost
             SystemdActivation.Notify($"READY=1\nSTATUS=Processing port mapping requests...\nMAINPID={Environment.ProcessId}");
         Detach.SignalReady();
 
-        IRestartable[] endpoints = metricsEndpoint is null ? [epmd, control] : [epmd, metricsEndpoint, control];
         while (!loop.StopRequested)
         {
             try
             {
                 loop.RunOnce();
-                if (control.TakeUpgradeRequest() is { } upgrade && UpgradeControl.HandOff(upgrade, endpoints, service, log))
+                if (control.HandedOff)
                 {
-                    foreach (var endpoint in endpoints) endpoint.LetGo();
-                    loop.Shutdown(UpgradeControl.HandOverBudgetMs);
+                    LetGo(endpoints, loop);
                     return 0;
                 }
             }
@@ -180,10 +184,24 @@ internal static class DaemonHost
                 Environment.FailFast("fastepmd: event loop failed", e);
             }
         }
+        if (control.Committed)
+        {
+            // Stopped after Commit: the new process owns everything; serving or deregistering would undo that.
+            LetGo(endpoints, loop);
+            return 0;
+        }
         // SIGTERM must exit within 100 ms: replies in flight get 90 ms to finish.
         bool kept = epmd.KeepRegistrationsAtStop;
         loop.Shutdown(budgetMs: 90);
+        if (controlFd >= 0) UpgradeControl.RemoveSocketFile(options);
         return RestartStatus.AfterStop(options, kept, loop.ExitCode);
+    }
+
+    /// <summary>After a handover: every endpoint lets go of what the new process holds (no deregistration), nothing is served again.</summary>
+    private static void LetGo(IRestartable[] endpoints, EventLoop loop)
+    {
+        foreach (var endpoint in endpoints) endpoint.LetGo();
+        loop.Shutdown(budgetMs: 0);
     }
 
     private static List<(int Fd, string Description)>? SystemdListeners(Log log, out InheritedDescriptors? inherited, out List<string>? names)

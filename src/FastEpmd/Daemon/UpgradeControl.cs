@@ -1,8 +1,6 @@
-// The running daemon's side of -upgrade: its control listener, and the handoff itself when a new
-// process asks. The loop is not running meanwhile, so nothing is accepted, read or registered
-// while the state is in flight; a refusal (or a new process that dies) returns to the loop as if
-// nothing had happened.
-using System.Diagnostics;
+// The running daemon's side of -upgrade: its control listener (a socket file in a private
+// directory, Upgrade/ControlSocketPath) and the state a handoff session takes. The conversation
+// itself runs inside the loop (Upgrade/HandoffSession), one step at a time.
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Endpoints.Control;
@@ -15,38 +13,23 @@ namespace FastEpmd.Daemon;
 
 internal static class UpgradeControl
 {
-    /// <summary>The whole handoff, offer to accept, must fit in this; a new process that hangs costs this much.</summary>
-    public const int HandoffTimeoutMs = 5000;
-
-    /// <summary>After the accept: how long one-shot connections already accepted may take to be answered.</summary>
-    public const int HandOverBudgetMs = 1000;
-
     /// <summary>The control listener, or -1 (logged) when there is none: the daemon serves on without -upgrade.</summary>
     public static int OpenListener(EpmdOptions options, Log log)
     {
-        string name = ControlSocketName.For(options);
-        int fd = UnixSocket.Listen(name);
+        int fd = ControlSocketPath.Listen(ControlSocketPath.For(options), out string error);
         if (fd >= 0) return fd;
-        if (log.On(0)) log.Write(0, $"no -upgrade for this daemon: control socket @{name}: {Errno.Describe(-fd)}");
+        if (log.On(0)) log.Write(0, "no -upgrade for this daemon: control socket " + error);
         return -1;
     }
 
-    /// <summary>Runs the handoff a new process asked for; true when it took everything (the endpoints let go, we exit 0).</summary>
-    public static bool HandOff(in UpgradeRequest request, IReadOnlyList<IRestartable> endpoints, EpmdService service, Log log)
-    {
-        var watch = Stopwatch.StartNew();
-        var channel = new HandoffChannel(request.Fd, HandoffTimeoutMs);
-        var state = InheritedRegistrations.Export(service, endpoints);
-        ushort format = HandoffSender.ChooseFormat([StateImage.CurrentVersion], request.Hello.Formats);
+    /// <summary>Removes the socket file at a plain stop (after a handoff the new daemon listens on it).</summary>
+    public static void RemoveSocketFile(EpmdOptions options) => UnixSocket.Unlink(ControlSocketPath.For(options));
 
-        bool accepted = HandoffSender.Run(channel, request.Hello, format, state.Image, state.Descriptors);
-        SocketIo.Close(request.Fd);
-        if (accepted)
-        {
-            if (log.On(0)) log.Write(0, $"handed over to pid {request.PeerPid}: {state.Registrations} registrations, {state.Descriptors.Count} descriptors, state format {format}, {state.Image.Length} bytes, in {watch.ElapsedMilliseconds} ms; exiting");
-            return true;
-        }
-        if (log.On(0)) log.Write(0, $"upgrade by pid {request.PeerPid} did not happen ({channel.Error}); serving on");
-        return false;
+    /// <summary>The state a handoff session takes (on the loop thread, frozen): the image and every endpoint's descriptors.</summary>
+    public static HandoffPayload Export(EpmdService service, IReadOnlyList<IRestartable> endpoints, HandoffHello hello)
+    {
+        var state = InheritedRegistrations.Export(service, endpoints);
+        ushort format = HandoffSession.ChooseFormat([StateImage.CurrentVersion], hello.Formats);
+        return new HandoffPayload(format, state.Image, state.Descriptors, state.Registrations);
     }
 }

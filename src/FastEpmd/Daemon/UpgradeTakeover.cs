@@ -1,6 +1,8 @@
 // The new process's side of -upgrade: take the running daemon's listeners, registrations and
 // state instead of opening listeners. The image is checked before the accept, so a state this
 // binary cannot read is refused and the old daemon serves on; every refusal is one line, exit 1.
+// It serves only after the old daemon's Commit (or once the old process is dead), and says Serving
+// first: without both, it exits without having served, and the old daemon serves on.
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Service;
@@ -11,23 +13,23 @@ namespace FastEpmd.Daemon;
 
 internal static class UpgradeTakeover
 {
-    /// <summary>Test-only: the state formats this binary claims to read, comma-separated (README, -upgrade).</summary>
-    public const string ReadsVariable = "FASTEPMD_TEST_UPGRADE_READS";
+    /// <summary>How long each step of the conversation may take on this side (the old daemon drains first).</summary>
+    public const int StepMs = 3000;
 
-    /// <summary>Test-only: "descriptors" makes the new process SIGKILL itself once it holds everything.</summary>
-    public const string DieVariable = "FASTEPMD_TEST_UPGRADE_DIE";
+    /// <summary>After Accept: the old daemon's own Accept deadline, and a margin.</summary>
+    public const int CommitMs = HandoffSession.AcceptMs + 2000;
 
     /// <summary>Takes over and serves; the exit code (1, with one line, when nothing was taken).</summary>
     public static int Serve(EpmdOptions options, Log log)
     {
         long softLimit = DescriptorLimit.RaiseToHard();
-        using var receiver = HandoffReceiver.Connect(ControlSocketName.For(options), UpgradeControl.HandoffTimeoutMs, out string error);
+        string path = ControlSocketPath.For(options);
+        using var receiver = HandoffReceiver.Connect(path, StepMs, out string error);
         if (receiver is null) return Fail(log, error);
         long open = Directory.GetFiles("/proc/self/fd").Length;
         uint room = (uint)Math.Clamp(softLimit - open - DescriptorLimit.Reserve, 0, uint.MaxValue);
         var received = receiver.Receive(ReadableFormats(), room);
         if (received is null) return Fail(log, receiver.Error);
-        if (Environment.GetEnvironmentVariable(DieVariable) == "descriptors") DieNow();
 
         var listeners = new List<(int Fd, string Description)>();
         (int Fd, string Description)? metrics = null;
@@ -53,8 +55,15 @@ internal static class UpgradeTakeover
             received.Close();
             return Fail(log, "refused the state: " + refusal);
         }
-        // The old daemon gone before reading this still leaves everything with us: serve.
-        if (!receiver.Accept() && log.On(0)) log.Write(0, "-upgrade: the old daemon did not take the accept (" + receiver.Error + "); serving");
+        // The fence: Accept, then serve only on Commit (or with the old process dead).
+        receiver.Accept();
+        if (!receiver.AwaitCommit(received.OldPid, CommitMs))
+        {
+            received.Close();
+            return Fail(log, "the running daemon did not commit the handover (" + receiver.Error + "); it serves on");
+        }
+        if (receiver.Error.Length > 0 && log.On(0)) log.Write(0, "-upgrade: " + receiver.Error + "; serving");
+        receiver.SayServing();   // the old daemon may be gone already: it has committed, so we serve either way
         receiver.Dispose();
         return DaemonHost.ServeListeners(options, log, listeners, metrics, DaemonHost.TableSize(options),
             handoff: InheritedRegistrations.FromHandoff(image, alive), controlFd: control);
@@ -72,30 +81,22 @@ internal static class UpgradeTakeover
             log.Write(0, "-upgrade and -systemd do not go together: under systemd, restart the service");
             return false;
         }
-        int fd = UnixSocket.Connect(ControlSocketName.For(options));
+        string path = ControlSocketPath.For(options);
+        int fd = UnixSocket.Connect(path);
         if (fd >= 0)
         {
             SocketIo.Close(fd);
             return true;
         }
-        log.Write(0, "-upgrade: no daemon answers on the upgrade control socket @" + ControlSocketName.For(options));
+        log.Write(0, "-upgrade: no daemon answers on the upgrade control socket " + path);
         return false;
     }
 
-    /// <summary>The formats this binary reads (1 up to the current one), or what the test knob says.</summary>
+    /// <summary>The state formats this binary reads: 1 up to the current one.</summary>
     private static ushort[] ReadableFormats()
     {
-        var knob = Environment.GetEnvironmentVariable(ReadsVariable);
         var formats = new List<ushort>();
-        if (knob is null)
-        {
-            for (ushort v = StateImage.CurrentVersion; v >= 1; v--) formats.Add(v);
-            return formats.ToArray();
-        }
-        foreach (var part in knob.Split(',', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (ushort.TryParse(part, out ushort f)) formats.Add(f);
-        }
+        for (ushort v = StateImage.CurrentVersion; v >= 1; v--) formats.Add(v);
         return formats.ToArray();
     }
 
@@ -105,6 +106,4 @@ internal static class UpgradeTakeover
         Detach.SignalReady();
         return 1;
     }
-
-    private static void DieNow() => Tmds.Linux.LibC.kill(Environment.ProcessId, 9);
 }

@@ -1,6 +1,8 @@
 // `fastepmd -upgrade` without systemd, against the built binary: real OTP nodes and raw ALIVE2
 // registrations held by the test, a PORT_PLEASE2 + NAMES loop running throughout, and the handoffs
-// that must not happen (a binary that refuses the format, one killed mid-handoff, a stranger).
+// that must not happen (a format the new binary does not read, a new process killed mid-handoff, a
+// stranger). Faults come from handoff_fault_proxy.py on the control conversation, not from the
+// binary (UpgradeFencingTests has every step).
 using System.Diagnostics;
 using System.Text;
 using FastEpmd.SystemTests.EndToEnd;
@@ -128,22 +130,65 @@ public class UpgradeTests
             $"{lookups} lookups and {names} NAMES answered, slowest pair {worstMs} ms");
     }
 
-    [Test]
-    public void A_new_binary_that_refuses_the_format_exits_1_with_one_line_and_the_old_daemon_serves_on()
+    /// <summary>A private run directory (0700) for a daemon or the proxy.</summary>
+    private string RunDirectory()
     {
-        var old = Own(DaemonProcess.StartFastEpmd("-d"));
+        var d = Directory.CreateTempSubdirectory("fastepmd-ctrl-").FullName;
+        Own(new Cleanup(() => Directory.Delete(d, recursive: true)));
+        return d;
+    }
+
+    private sealed class Cleanup(Action action) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                action();
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>The old daemon in its own run directory, and the proxy between it and a new process's directory.</summary>
+    private (DaemonProcess Old, string NewDirectory, string OldDirectory) StartBehindProxy(string rule, params string[] args)
+    {
+        string oldDir = RunDirectory(), newDir = RunDirectory();
+        var old = Own(DaemonProcess.Start(Binaries.FastEpmd, args, new Dictionary<string, string?> { ["RUNTIME_DIRECTORY"] = oldDir }));
+        string name = $"control-{old.Port}.sock";
+        var script = Path.Combine(Binaries.RepoRoot, "tests", "FastEpmd.SystemTests", "Operations", "handoff_fault_proxy.py");
+        var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { script, Path.Combine(newDir, name), Path.Combine(oldDir, name), rule }) psi.ArgumentList.Add(a);
+        var proxy = Process.Start(psi)!;
+        Own(new Cleanup(() =>
+        {
+            if (!proxy.HasExited) proxy.Kill();
+            proxy.Dispose();
+        }));
+        Assert.That(proxy.StandardOutput.ReadLine(), Does.EndWith(" listening"));
+        return (old, newDir, oldDir);
+    }
+
+    [Test]
+    public void A_state_format_the_new_binary_does_not_read_is_refused_with_one_line_and_the_old_daemon_serves_on()
+    {
+        var (old, newDir, _) = StartBehindProxy("old:O:format=99", "-d");
         var raw = RegisterRaw(old, 5);
         string namesBefore = Text(old.Request(Requests.Names).Data);
         string dumpBefore = Dump(old);
 
-        var refusing = StartNew(old, new Dictionary<string, string?> { ["FASTEPMD_TEST_UPGRADE_READS"] = "99" });
+        var refusing = StartNew(old, new Dictionary<string, string?> { ["RUNTIME_DIRECTORY"] = newDir });
         Assert.That(refusing.WaitExit(s_exit), Is.EqualTo(1));
         var lines = refusing.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(1), refusing.Stderr);
-        Assert.That(lines[0], Does.Contain("-upgrade: state format 1 is not one this binary reads (99)"));
+        Assert.That(lines[0], Does.Contain("-upgrade: state format 99 is not one this binary reads (1)"));
 
         Assert.That(old.HasExited, Is.False);
-        Assert.That(old.Stderr, Does.Contain("did not happen (refused: state format 1 is not one this binary reads (99)); serving on"));
+        var watch = Stopwatch.StartNew();
+        while (!old.Stderr.Contains("serving on") && watch.Elapsed < s_exit) Thread.Sleep(20);
+        Assert.That(old.Stderr, Does.Contain("did not happen (refused: state format 99 is not one this binary reads (1)); serving on"));
         AssertOpenAndUnread(raw);
         Assert.That(Text(old.Request(Requests.Names).Data), Is.EqualTo(namesBefore));
         Assert.That(Dump(old), Is.EqualTo(dumpBefore));
@@ -153,20 +198,23 @@ public class UpgradeTests
     [Test]
     public void A_new_process_killed_mid_handoff_leaves_the_old_daemon_serving_and_a_later_upgrade_works()
     {
-        var old = Own(DaemonProcess.StartFastEpmd());
+        var (old, newDir, oldDir) = StartBehindProxy("old:E:kill-receiver");
         var raw = RegisterRaw(old, 5);
         string dumpBefore = Dump(old);
 
-        var dying = StartNew(old, new Dictionary<string, string?> { ["FASTEPMD_TEST_UPGRADE_DIE"] = "descriptors" });
+        // Killed once it holds every descriptor (End delivered), before it accepts.
+        var dying = StartNew(old, new Dictionary<string, string?> { ["RUNTIME_DIRECTORY"] = newDir });
         Assert.That(dying.WaitExit(s_exit), Is.EqualTo(128 + 9), "killed by SIGKILL holding every descriptor");
         Assert.That(old.HasExited, Is.False);
         var watch = Stopwatch.StartNew();
         while (!old.Stderr.Contains("serving on") && watch.Elapsed < s_exit) Thread.Sleep(20);
-        Assert.That(old.Stderr, Does.Contain($"upgrade by pid {dying.Pid} did not happen (the other process closed the connection); serving on"));
+        // The pid is the proxy's (SO_PEERCRED of the connection the old daemon accepted).
+        Assert.That(old.Stderr, Does.Contain(" did not happen (the other process closed the connection); serving on"));
         AssertOpenAndUnread(raw);
         Assert.That(Dump(old), Is.EqualTo(dumpBefore));
 
-        var fresh = StartNew(old);
+        // Straight to the old daemon's own socket this time.
+        var fresh = StartNew(old, new Dictionary<string, string?> { ["RUNTIME_DIRECTORY"] = oldDir });
         Assert.That(old.WaitExit(s_exit), Is.EqualTo(0), OneLine(old.Stderr) + " / " + OneLine(fresh.Stderr));
         Assert.That(Dump(fresh), Is.EqualTo(dumpBefore));
         AssertOpenAndUnread(raw);
@@ -181,7 +229,38 @@ public class UpgradeTests
         Assert.That(lonely.WaitExit(s_exit), Is.EqualTo(1));
         var lines = lonely.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(1), lonely.Stderr);
-        Assert.That(lines[0], Does.EndWith($"-upgrade: no daemon answers on the upgrade control socket @fastepmd-upgrade:{port}"));
+        Assert.That(lines[0], Does.EndWith($"-upgrade: no daemon answers on the upgrade control socket /run/fastepmd/control-{port}.sock"));
+    }
+
+    [Test]
+    public void A_same_uid_process_sharing_the_network_but_not_the_mounts_cannot_reach_the_control_socket_and_the_daemons_own_side_can()
+    {
+        // The sidecar layout: the application's container shares the pod's network namespace and
+        // uid, not its mounts. unshare -m plus a tmpfs over the run directory makes that here. An
+        // abstract socket (main until fb5f249) was reachable from there.
+        Assume.That(Environment.UserName, Is.EqualTo("root"), "unshare -m and mount need root");
+        var old = Own(DaemonProcess.StartFastEpmd("-d"));
+        var raw = RegisterRaw(old, 3);
+        string port = old.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { "--mount", "--propagation", "private", "sh", "-c",
+            "mkdir -p /run/fastepmd && mount -t tmpfs -o mode=0700 sidecar /run/fastepmd && exec \"$0\" -upgrade -port \"$1\"", old.Binary, port })
+            psi.ArgumentList.Add(a);
+        using var sidecar = Process.Start(psi)!;
+        string stderr = sidecar.StandardError.ReadToEnd();
+        Assert.That(sidecar.WaitForExit(10_000), Is.True);
+        Assert.That(sidecar.ExitCode, Is.EqualTo(1), stderr);
+        Assert.That(stderr.TrimEnd(), Does.EndWith($"-upgrade: no daemon answers on the upgrade control socket /run/fastepmd/control-{port}.sock"));
+        Assert.That(old.HasExited, Is.False);
+        Assert.That(old.Stderr, Does.Not.Contain("upgrade"), "the daemon never heard of it");
+        AssertOpenAndUnread(raw);
+
+        // The documented command, from the daemon's own side.
+        var fresh = StartNew(old);
+        Assert.That(old.WaitExit(s_exit), Is.EqualTo(0), OneLine(old.Stderr) + " / " + OneLine(fresh.Stderr));
+        Assert.That(fresh.HasExited, Is.False);
+        AssertOpenAndUnread(raw);
+        Assert.That(Text(fresh.Request(Requests.PortPlease("raw0")).Data)[0], Is.EqualTo('w'));
     }
 
     [Test]
@@ -196,16 +275,17 @@ public class UpgradeTests
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        // Told where root's daemon listens (by itself it would look in its own /tmp/fastepmd-65534).
+        psi.Environment["RUNTIME_DIRECTORY"] = "/run/fastepmd";
         foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", old.Binary, "-upgrade", "-port", old.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);
         using var stranger = Process.Start(psi)!;
         string stderr = stranger.StandardError.ReadToEnd();
         Assert.That(stranger.WaitForExit(10_000), Is.True);
         Assert.That(stranger.ExitCode, Is.EqualTo(1), stderr);
-        Assert.That(stderr, Does.Contain("-upgrade: "));
-        var watch = Stopwatch.StartNew();
-        while (!old.Stderr.Contains("neither root nor ours") && watch.Elapsed < s_exit) Thread.Sleep(20);
-        Assert.That(old.Stderr, Does.Contain("upgrade request from uid 65534"));
+        // The socket's directory is root's, mode 0700: the stranger cannot even reach it.
+        Assert.That(stderr, Does.Contain($"-upgrade: cannot reach the upgrade control socket /run/fastepmd/control-{old.Port}.sock: "));
+        Assert.That(stderr, Does.Contain("ermission denied"));
         Assert.That(old.HasExited, Is.False);
         AssertOpenAndUnread(raw);
     }

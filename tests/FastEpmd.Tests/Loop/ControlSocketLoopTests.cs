@@ -1,5 +1,6 @@
-// The -upgrade control socket inside the real loop: a trusted Hello is parked for the daemon;
-// garbage, a second asker and a silent one are closed; a flood of them leaves epmd clients served.
+// The -upgrade control socket inside the real loop: a trusted Hello starts a handoff session that
+// offers while the loop serves on, and Go freezes it until the session ends; garbage, a second
+// asker and a silent one are closed; a flood of them leaves epmd clients served.
 using FastEpmd.Endpoints.Control;
 using FastEpmd.Interop;
 using FastEpmd.Loop;
@@ -15,6 +16,7 @@ namespace FastEpmd.Tests.Loop;
 [TestFixture(PollerBackend.Kqueue)]
 public unsafe class ControlSocketLoopTests(PollerBackend backend)
 {
+    private const string AliveAlphaHex = "00 12 78 9d6d 4d 00 0006 0005 0005 616c706861 0000";
     private const string NamesReply = "00 00 11 11";   // NAMES_RESP header on the harness's port 4369 as configured
     private readonly OpenDescriptors _open = new();
 
@@ -30,6 +32,7 @@ public unsafe class ControlSocketLoopTests(PollerBackend backend)
         int fd = UnixSocket.Listen(name);
         Assert.That(fd, Is.GreaterThanOrEqualTo(0), "listen: " + Errno.Describe(-fd));
         loop.Control.AddListener(fd);
+        loop.Control.ExportForHandoff = _ => new HandoffPayload(1, new byte[10], new List<HandedDescriptor>(), 0);
         return (loop, name);
     }
 
@@ -64,14 +67,23 @@ public unsafe class ControlSocketLoopTests(PollerBackend backend)
         return false;
     }
 
-    /// <summary>Steps until a Hello is parked, takes it (its descriptor closed at TearDown).</summary>
-    private UpgradeRequest AwaitRequest(LoopHarness loop)
+    /// <summary>Steps until a Hello has started a session (the reactor owns its descriptor).</summary>
+    private static HandoffSession AwaitSession(LoopHarness loop)
     {
-        for (int i = 0; i < 20 && loop.Control.PendingUpgrade is null; i++) loop.Step(5);
-        var request = loop.Control.TakeUpgradeRequest();
-        Assert.That(request, Is.Not.Null, "a Hello parked for the daemon");
-        _open.Track(request!.Value.Fd);
-        return request.Value;
+        for (int i = 0; i < 20 && loop.Control.Session is null; i++) loop.Step(5);
+        Assert.That(loop.Control.Session, Is.Not.Null, "a Hello started a session");
+        return loop.Control.Session!;
+    }
+
+    private static HandoffType? NextRecord(LoopHarness loop, int fd)
+    {
+        var buffer = new byte[HandoffWire.MaxMessage];
+        for (int i = 0; i < 20; i++)
+        {
+            loop.Step(5);
+            if (SocketIo.Receive(fd, buffer, out int n, out _) == IoStatus.Done) return HandoffWire.TypeOf(buffer.AsSpan(0, n));
+        }
+        return null;
     }
 
     private static void AssertStillServes(LoopHarness loop)
@@ -82,16 +94,66 @@ public unsafe class ControlSocketLoopTests(PollerBackend backend)
     }
 
     [Test]
-    public void A_trusted_Hello_is_parked_for_the_daemon_with_its_connection()
+    public void A_trusted_Hello_gets_an_Offer_while_the_loop_serves_on_and_Go_freezes_it_until_a_Refuse()
     {
         var (loop, name) = Start();
         using var owned = loop;
         int fd = Dial(name);
         SendRecord(fd, Hello());
-        var request = AwaitRequest(loop);
-        Assert.That(request.Hello.Formats, Is.EqualTo(new ushort[] { 1 }));
-        Assert.That(request.PeerPid, Is.EqualTo(Environment.ProcessId));
-        Assert.That(loop.Control.TakeUpgradeRequest(), Is.Null, "taken once");
+        var session = AwaitSession(loop);
+        Assert.That(session.PeerPid, Is.EqualTo(Environment.ProcessId));
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.Offer));
+        Assert.That(session.Step, Is.EqualTo(HandoffStep.AwaitGo));
+        AssertStillServes(loop);
+
+        var go = new byte[HandoffWire.HeaderLength];
+        HandoffWire.WriteHeader(go, HandoffType.Go);
+        SendRecord(fd, go);
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.Offer), "the exact offer, frozen");
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.Image));
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.End));
+        Assert.That(session.Step, Is.EqualTo(HandoffStep.AwaitAccept));
+        var waiting = loop.Connect();
+        waiting.Send(Hex.Parse("00 01 6e"));
+        for (int i = 0; i < 5; i++) loop.Step(5);
+        Assert.That(waiting.Available, Is.EqualTo(0), "frozen: the listener is not watched");
+
+        var refuse = new byte[HandoffWire.HeaderLength + 4];
+        SendRecord(fd, refuse.AsSpan(0, HandoffWire.WriteRefuse(refuse, "no")));
+        Assert.That(ClosedByDaemon(loop, fd), Is.True);
+        Assert.That(loop.Control.Session, Is.Null);
+        AssertStillServes(loop);
+        for (int i = 0; i < 5 && waiting.Available == 0; i++) loop.Step(5);
+        Assert.That(waiting.Available, Is.GreaterThan(0), "the query that waited in the backlog is answered");
+    }
+
+    [Test]
+    public void A_node_that_ends_its_registration_while_frozen_is_deregistered_only_after_the_thaw()
+    {
+        var (loop, name) = Start();
+        using var owned = loop;
+        var node = loop.Register(AliveAlphaHex, "76 00 65 53 f1 01");
+        int fd = Dial(name);
+        SendRecord(fd, Hello());
+        AwaitSession(loop);
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.Offer));
+        var go = new byte[HandoffWire.HeaderLength];
+        HandoffWire.WriteHeader(go, HandoffType.Go);
+        SendRecord(fd, go);
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.Offer), "the exact offer, frozen");
+
+        // Frozen: the state sent is the registry; the node's FIN waits out of the poller.
+        node.Close();
+        for (int i = 0; i < 10; i++) loop.Step(5);
+        Assert.That(loop.Registry.FindRegistered("alpha"u8), Is.Not.EqualTo(-1), "frozen: no change to the registry");
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.Image));
+        Assert.That(NextRecord(loop, fd), Is.EqualTo(HandoffType.End));
+
+        var refuse = new byte[HandoffWire.HeaderLength + 4];
+        SendRecord(fd, refuse.AsSpan(0, HandoffWire.WriteRefuse(refuse, "no")));
+        Assert.That(ClosedByDaemon(loop, fd), Is.True);
+        for (int i = 0; i < 20 && loop.Registry.FindRegistered("alpha"u8) != -1; i++) loop.Step(5);
+        Assert.That(loop.Registry.FindRegistered("alpha"u8), Is.EqualTo(-1), "thawed: the FIN is seen and the node deregistered");
     }
 
     [Test]
@@ -102,7 +164,7 @@ public unsafe class ControlSocketLoopTests(PollerBackend backend)
         int fd = Dial(name);
         SendRecord(fd, "GET / HTTP/1.0\r\n\r\n"u8);
         Assert.That(ClosedByDaemon(loop, fd), Is.True);
-        Assert.That(loop.Control.PendingUpgrade, Is.Null);
+        Assert.That(loop.Control.Session, Is.Null);
         AssertStillServes(loop);
     }
 
@@ -116,7 +178,7 @@ public unsafe class ControlSocketLoopTests(PollerBackend backend)
         int second = Dial(name);
         Assert.That(ClosedByDaemon(loop, second), Is.True);
         SendRecord(first, Hello());
-        AwaitRequest(loop);
+        AwaitSession(loop);
     }
 
     [Test]
@@ -134,7 +196,7 @@ public unsafe class ControlSocketLoopTests(PollerBackend backend)
         // The place is free again: a new asker is heard.
         int next = Dial(name);
         SendRecord(next, Hello());
-        AwaitRequest(loop);
+        AwaitSession(loop);
     }
 
     [Test]

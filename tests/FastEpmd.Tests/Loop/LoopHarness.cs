@@ -39,7 +39,7 @@ internal sealed class LoopHarness : IDisposable
         Poller = poller ?? PollerBackends.Create(backend);
         Loop = new EventLoop(Poller, Table, Log, () => NowMs) { Accept = accept ?? Listener.Accept };
         Epmd = new EpmdEndpoint(Loop, Service, Options, Log, quota: capacity, store: store, keepRegistrationsAtStop: keepRegistrationsAtStop);
-        Control = new ControlEndpoint(Loop, Log);
+        Control = new ControlEndpoint(Loop, Log, Epmd);
         int fd = Listener.Open(SocketPairs.Loopback4, 0);
         if (fd < 0) throw new InvalidOperationException("cannot listen on 127.0.0.1: errno " + -fd);
         Port = Listener.LocalPort(fd);

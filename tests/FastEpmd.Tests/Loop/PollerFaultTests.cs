@@ -63,22 +63,22 @@ public class PollerFaultTests(PollerBackend backend)
         int listener = UnixSocket.Listen(name);
         Assert.That(listener, Is.GreaterThanOrEqualTo(0));
         Assert.That(h.Control.AddListener(listener), Is.True);
+        h.Control.ExportForHandoff = _ => new HandoffPayload(1, new byte[10], new List<HandedDescriptor>(), 0);
 
         int first = _open.Track(UnixSocket.Connect(name));
         h.Step(5);
         Assert.That(poller.Refused, Is.EqualTo(1));
-        Assert.That(SocketIo.Receive(first, new byte[8], out _, out _), Is.EqualTo(IoStatus.PeerClosed), "closed, not parked");
-        Assert.That(h.Control.PendingUpgrade, Is.Null);
+        Assert.That(SocketIo.Receive(first, new byte[8], out _, out _), Is.EqualTo(IoStatus.PeerClosed), "closed, no session");
+        Assert.That(h.Control.Session, Is.Null);
 
         poller.FailAdd = null;
         int second = _open.Track(UnixSocket.Connect(name));
         var hello = new byte[HandoffWire.MaxHelloLength];
         int length = HandoffWire.WriteHello(hello, 1000, new ushort[] { 1 });
         Assert.That(DescriptorPassing.Send(second, hello.AsSpan(0, length), default, out _), Is.EqualTo(IoStatus.Done));
-        for (int i = 0; i < 20 && h.Control.PendingUpgrade is null; i++) h.Step(5);
-        var request = h.Control.TakeUpgradeRequest();
-        Assert.That(request, Is.Not.Null, "the next asker's Hello is parked");
-        _open.Track(request!.Value.Fd);
+        for (int i = 0; i < 20 && h.Control.Session is null; i++) h.Step(5);
+        Assert.That(h.Control.Session, Is.Not.Null, "the next asker's Hello starts a session");
+        Assert.That(h.Control.Session!.Step, Is.EqualTo(HandoffStep.AwaitGo));
         AssertServes(h);
     }
 

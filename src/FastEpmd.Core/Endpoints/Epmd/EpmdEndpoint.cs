@@ -1,7 +1,8 @@
 // The epmd endpoint: bytes in, Frame, the service's Decision carried out, bytes out, on the loop's
 // connections; a registration's connection is kept until it ends, which the service turns into the
 // deregistration. Split by idea: this file (accept gate, readiness, timers, eviction, close),
-// .Reads, .Decisions, .Writes, .Adoption (the restart seam and the descriptor store) and .Stop.
+// .Reads, .Decisions, .Writes, .Adoption (the restart seam and the descriptor store) and .Freeze
+// (held still for a handoff).
 using System.Runtime.InteropServices;
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
@@ -181,7 +182,8 @@ internal sealed unsafe partial class EpmdEndpoint : IEndpoint, IRestartable, IDi
                 break;
             case ConnectionState.Registered:
             case ConnectionState.RefusedAlive:
-                OnAliveEvent(slot);
+                if (_frozen) Defer(slot);
+                else OnAliveEvent(slot);
                 break;
         }
     }

@@ -41,6 +41,7 @@ public class ErrnoTests
         yield return new TestCaseData(Errno.ECONNREFUSED, LibC.ECONNREFUSED).SetName("ECONNREFUSED");
         yield return new TestCaseData(Errno.ENOENT, LibC.ENOENT).SetName("ENOENT");
         yield return new TestCaseData(Errno.EACCES, LibC.EACCES).SetName("EACCES");
+        yield return new TestCaseData(Errno.EEXIST, LibC.EEXIST).SetName("EEXIST");
     }
 
     [TestCaseSource(nameof(Copies))]

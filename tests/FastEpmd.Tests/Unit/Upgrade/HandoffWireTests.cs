@@ -10,9 +10,9 @@ public class HandoffWireTests
     {
         var record = new byte[HandoffWire.MaxHelloLength];
         int n = HandoffWire.WriteHello(record, 20000, new ushort[] { 2, 1 });
-        Assert.That(record.AsSpan(0, n).ToArray(), Is.EqualTo(Hex.Parse("46 45 55 50 48 00 01 00 00 4e 20 02 00 02 00 01")));
+        Assert.That(record.AsSpan(0, n).ToArray(), Is.EqualTo(Hex.Parse("46 45 55 50 48 00 02 00 00 4e 20 02 00 02 00 01")));
         Assert.That(HandoffWire.TryReadHello(record.AsSpan(0, n), out var hello), Is.True);
-        Assert.That(hello.Protocol, Is.EqualTo(1));
+        Assert.That(hello.Protocol, Is.EqualTo(2));
         Assert.That(hello.DescriptorRoom, Is.EqualTo(20000));
         Assert.That(hello.Formats, Is.EqualTo(new ushort[] { 2, 1 }));
     }
@@ -75,8 +75,8 @@ public class HandoffWireTests
     [Test]
     public void The_sender_writes_the_newest_format_the_receiver_reads_else_its_own_newest()
     {
-        Assert.That(HandoffSender.ChooseFormat(new ushort[] { 1, 2 }, new ushort[] { 1 }), Is.EqualTo(1));
-        Assert.That(HandoffSender.ChooseFormat(new ushort[] { 1, 2 }, new ushort[] { 3, 2, 1 }), Is.EqualTo(2));
-        Assert.That(HandoffSender.ChooseFormat(new ushort[] { 2 }, new ushort[] { 7 }), Is.EqualTo(2));
+        Assert.That(HandoffSession.ChooseFormat(new ushort[] { 1, 2 }, new ushort[] { 1 }), Is.EqualTo(1));
+        Assert.That(HandoffSession.ChooseFormat(new ushort[] { 1, 2 }, new ushort[] { 3, 2, 1 }), Is.EqualTo(2));
+        Assert.That(HandoffSession.ChooseFormat(new ushort[] { 2 }, new ushort[] { 7 }), Is.EqualTo(2));
     }
 }
