@@ -354,20 +354,13 @@ libkqueue() {
     local stamp=$LIBKQUEUE/.fetched apt_dir=$LIBKQUEUE/apt
     if [ "$(cat "$stamp" 2>/dev/null)" != "$LIBKQUEUE_VERSION" ]; then
         rm -rf "$LIBKQUEUE"
-        mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$LIBKQUEUE/debs"
+        mkdir -p "$LIBKQUEUE/debs"
+        local apt_opts
+        # shellcheck source=tests/private-apt.sh
+        . tests/private-apt.sh
+        private_apt "$ROOT/$apt_dir"
         echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian experimental main" \
             >"$apt_dir/sources.list"
-        : >"$apt_dir/status"
-        local apt_opts=(
-            -o Dir::Etc::SourceList="$ROOT/$apt_dir/sources.list"
-            -o Dir::Etc::SourceParts=/dev/null
-            -o Dir::State="$ROOT/$apt_dir"
-            -o Dir::State::Lists="$ROOT/$apt_dir/lists"
-            -o Dir::State::status="$ROOT/$apt_dir/status"
-            -o Dir::Cache="$ROOT/$apt_dir/cache"
-            -o Debug::NoLocking=1
-            -o APT::Sandbox::User=root
-        )
         apt-get "${apt_opts[@]}" -qq update
         (cd "$LIBKQUEUE/debs" && apt-get "${apt_opts[@]}" -qq download \
             "libkqueue-dev=$LIBKQUEUE_VERSION" "libkqueue0t64=$LIBKQUEUE_VERSION")
