@@ -84,19 +84,24 @@ public sealed class NetNamespace : IDisposable
     }
 
     /// <summary>Starts binary inside the server namespace (ip netns exec execs it: the PID is the daemon's) and waits until it listens.</summary>
-    public DaemonProcess StartDaemon(string binary, int port, params string[] args)
+    public DaemonProcess StartDaemon(string binary, int port, params string[] args) => StartDaemonIn(Server, ServerAddress, binary, port, args);
+
+    /// <summary>As StartDaemon, in the client namespace.</summary>
+    public DaemonProcess StartClientDaemon(string binary, int port, params string[] args) => StartDaemonIn(Client, ClientAddress, binary, port, args);
+
+    private static DaemonProcess StartDaemonIn(string ns, string address, string binary, int port, string[] args)
     {
-        var argv = new List<string> { "netns", "exec", Server, binary, "-port", port.ToString() };
+        var argv = new List<string> { "netns", "exec", ns, binary, "-port", port.ToString() };
         argv.AddRange(args);
         var daemon = DaemonProcess.Start("ip", argv.ToArray(), null, port: port, waitForListen: false);
         var sw = Stopwatch.StartNew();
-        while (!RunIn(Server, () => CanConnect(ServerAddress, port)))
+        while (!RunIn(ns, () => CanConnect(address, port)))
         {
             if (daemon.HasExited || sw.Elapsed > TimeSpan.FromSeconds(10))
             {
                 string stderr = daemon.Stderr;
                 daemon.Dispose();
-                throw new InvalidOperationException($"{binary} did not listen in {Server} on {port}: {stderr}");
+                throw new InvalidOperationException($"{binary} did not listen in {ns} on {port}: {stderr}");
             }
             Thread.Sleep(20);
         }

@@ -2,7 +2,9 @@
 // enter, so that only a process of that user which also sees that mount (the daemon's own side:
 // its host, its container) can reach it. An abstract name would belong to the network namespace
 // instead, where an application sharing it (a sidecar's pod) could reach it. The file name holds
-// the port and, when -address narrows it, a hash of that list, so daemons never collide.
+// the port, a hash of the -address list when one narrows it and, in a network namespace other
+// than PID 1's (`ip netns exec`, which keeps the host's /run), that namespace's inode: daemons on
+// one port in two such namespaces neither collide nor take over each other's listeners.
 using System.Text;
 using FastEpmd.Interop;
 using Tmds.Linux;
@@ -37,7 +39,23 @@ internal static unsafe class ControlSocketPath
         var name = new StringBuilder("control-").Append(options.Port);
         if (options.LoopbackOnly) name.Append("-loopback");
         if (options.Addresses.Count > 0) name.Append('-').Append(Fnv1a(string.Join(",", options.Addresses)).ToString("x8"));
+        if (OtherNetworkNamespace() is ulong inode) name.Append("-net").Append(inode);
         return name.Append(".sock").ToString();
+    }
+
+    /// <summary>
+    /// The inode of this process's network namespace when it is not PID 1's; null when it is, or
+    /// when either cannot be read (/proc missing, or PID 1 not ours to inspect), so that the
+    /// daemon and its -upgrade, which run alike, still agree on the name.
+    /// </summary>
+    private static ulong? OtherNetworkNamespace()
+    {
+        stat own, init;
+        fixed (byte* self = "/proc/self/ns/net\0"u8, first = "/proc/1/ns/net\0"u8)
+        {
+            if (LibC.stat(self, &own) != 0 || LibC.stat(first, &init) != 0) return null;
+        }
+        return own.st_ino == init.st_ino && own.st_dev == init.st_dev ? null : (ulong)own.st_ino;
     }
 
     /// <summary>

@@ -122,21 +122,32 @@ public class UpgradeControlAbuseTests
                 CloseAll(held);
             });
 
+            // The loop's answer time is from the request's send to the reply's close: the kernel
+            // completes the handshake whatever the loop does, and a SYN that the busy machine's
+            // loopback dropped costs the connect a 1 s retransmit that is no gap of the daemon's.
+            var request = Hex.Frame(Hex.Cat(new byte[] { 0x7a }, Encoding.ASCII.GetBytes("abused")));
             int lookups = 0;
             var worst = TimeSpan.Zero;
+            var worstConnect = TimeSpan.Zero;
             var window = Stopwatch.StartNew();
             while (window.Elapsed < s_abuse)
             {
-                var one = Stopwatch.StartNew();
-                var reply = E2e.PortPlease(daemon, Encoding.ASCII.GetBytes("abused"), TimeSpan.FromSeconds(10));
-                Assert.That(reply.Length >= 4 && reply[0] == 0x77 && reply[1] == 0, Is.True, $"lookup {lookups} answered: [{Hex.Format(reply)}]");
-                worst = one.Elapsed > worst ? one.Elapsed : worst;
+                var connecting = Stopwatch.StartNew();
+                using var client = daemon.Connect();
+                worstConnect = connecting.Elapsed > worstConnect ? connecting.Elapsed : worstConnect;
+                var answering = Stopwatch.StartNew();
+                client.Send(request);
+                var reply = client.ReadToEnd(TimeSpan.FromSeconds(10));
+                var answered = answering.Elapsed;
+                Assert.That(reply.Closed && reply.Data.Length >= 4 && reply.Data[0] == 0x77 && reply.Data[1] == 0, Is.True,
+                    $"lookup {lookups} answered and closed: [{reply.HexData}]");
+                worst = answered > worst ? answered : worst;
                 lookups++;
             }
             stop.Cancel();
             Assert.That(abuser.Wait(TimeSpan.FromSeconds(30)), Is.True, "the abuse ends");
-            TestContext.Out.WriteLine($"{kind}: {lookups} lookups in {s_abuse.TotalSeconds} s, longest {worst.TotalMilliseconds:F0} ms");
-            Assert.That(worst, Is.LessThan(s_longestGap), $"{kind}: the longest lookup took {worst.TotalMilliseconds:F0} ms");
+            TestContext.Out.WriteLine($"{kind}: {lookups} lookups in {s_abuse.TotalSeconds} s, longest answer {worst.TotalMilliseconds:F0} ms (longest connect {worstConnect.TotalMilliseconds:F0} ms)");
+            Assert.That(worst, Is.LessThan(s_longestGap), $"{kind}: the longest answer took {worst.TotalMilliseconds:F0} ms");
             Assert.That(daemon.HasExited, Is.False);
             Assert.That(Untouched(node), Is.True, "the registration's connection is untouched");
         }

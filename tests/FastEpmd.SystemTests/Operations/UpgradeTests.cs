@@ -233,6 +233,35 @@ public class UpgradeTests
     }
 
     [Test]
+    public void Daemons_on_one_port_in_two_network_namespaces_each_keep_their_own_control_socket_and_upgrade()
+    {
+        // `ip netns exec` keeps the host's /run: two daemons on one port, one per namespace, used
+        // to share one control socket name. The second had no -upgrade ("another daemon listens"),
+        // and an -upgrade run in its namespace took over the first daemon instead.
+        Assume.That(NetNamespace.IsRoot, "network namespaces need root (ip netns add)");
+        var ns = Own(NetNamespace.Create("ctl"));
+        const int port = 4369;   // inside the test's own namespaces only
+        var first = Own(ns.StartDaemon(Binaries.FastEpmd, port));
+        var second = Own(ns.StartClientDaemon(Binaries.FastEpmd, port));
+        var inFirst = Own(NetNamespace.RunIn(ns.Server, () => RawEpmdClient.RegisterOk(port, "first", 5001, out _)));
+        var inSecond = Own(NetNamespace.RunIn(ns.Client, () => RawEpmdClient.RegisterOk(port, "second", 5002, out _)));
+        Assert.That(first.Stderr + second.Stderr, Does.Not.Contain("no -upgrade"), "each daemon has its control socket");
+
+        var upgrade = Own(DaemonProcess.Start("ip", new[] { "netns", "exec", ns.Client, Binaries.FastEpmd, "-upgrade", "-port", "4369" },
+            null, port: port, waitForListen: false));
+        Assert.That(second.WaitExit(s_exit), Is.EqualTo(0), "the second namespace's daemon handed over: " + OneLine(upgrade.Stderr));
+        Assert.That(first.HasExited, Is.False, "the first namespace's daemon is untouched: " + OneLine(first.Stderr));
+        Assert.That(upgrade.HasExited, Is.False, OneLine(upgrade.Stderr));
+        byte[] Lookup(string inNs, string name) => NetNamespace.RunIn(inNs, () =>
+            RawEpmdClient.Query(port, Hex.Frame(Hex.Cat(new byte[] { 0x7a }, Encoding.ASCII.GetBytes(name)))).Data);
+        Assert.That(Lookup(ns.Client, "second")[..4], Is.EqualTo(Hex.Parse("77 00 13 8a")), "the new process serves the second namespace's node");
+        Assert.That(Lookup(ns.Client, "first"), Is.EqualTo(Hex.Parse("77 01")));
+        Assert.That(Lookup(ns.Server, "first")[..4], Is.EqualTo(Hex.Parse("77 00 13 89")), "the first daemon still serves its node");
+        Assert.That(inFirst.Poll(0, System.Net.Sockets.SelectMode.SelectRead), Is.False, "first's ALIVE connection is untouched");
+        Assert.That(inSecond.Poll(0, System.Net.Sockets.SelectMode.SelectRead), Is.False, "second's ALIVE connection is untouched");
+    }
+
+    [Test]
     public void A_same_uid_process_sharing_the_network_but_not_the_mounts_cannot_reach_the_control_socket_and_the_daemons_own_side_can()
     {
         // The sidecar layout: the application's container shares the pod's network namespace and
