@@ -43,19 +43,24 @@ internal static unsafe class ControlSocketPath
         return name.Append(".sock").ToString();
     }
 
+    /// <summary>The inode recent kernels give the initial network namespace (PROC_NET_INIT_INO).</summary>
+    private const ulong InitialNetworkNamespace = 0xEFFFFFF9;
+
     /// <summary>
-    /// The inode of this process's network namespace when it is not PID 1's; null when it is, or
-    /// when either cannot be read (/proc missing, or PID 1 not ours to inspect), so that the
-    /// daemon and its -upgrade, which run alike, still agree on the name.
+    /// The inode of this process's network namespace when it is not PID 1's; null when it is.
+    /// Where PID 1's cannot be read (not root, or a PID 1 that no one may inspect), the kernel's
+    /// fixed inode of the initial namespace stands in for it. The daemon and its -upgrade run
+    /// alike, so they agree on the name either way.
     /// </summary>
     private static ulong? OtherNetworkNamespace()
     {
         stat own, init;
         fixed (byte* self = "/proc/self/ns/net\0"u8, first = "/proc/1/ns/net\0"u8)
         {
-            if (LibC.stat(self, &own) != 0 || LibC.stat(first, &init) != 0) return null;
+            if (LibC.stat(self, &own) != 0) return null;
+            if (LibC.stat(first, &init) == 0) return own.st_ino == init.st_ino && own.st_dev == init.st_dev ? null : (ulong)own.st_ino;
         }
-        return own.st_ino == init.st_ino && own.st_dev == init.st_dev ? null : (ulong)own.st_ino;
+        return (ulong)own.st_ino == InitialNetworkNamespace ? null : (ulong)own.st_ino;
     }
 
     /// <summary>
