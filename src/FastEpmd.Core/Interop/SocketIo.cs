@@ -34,7 +34,7 @@ internal static unsafe class SocketIo
 
     /// <summary>
     /// Sends without blocking. <paramref name="endsStream"/>: the reply is the last thing on this
-    /// connection, so its tail is held back (MSG_MORE) for <see cref="Finish"/> to send with the FIN.
+    /// connection, so its tail is held back (MSG_MORE) for <see cref="ShutdownWrite"/> to send with the FIN.
     /// </summary>
     public static IoStatus Send(int fd, ReadOnlySpan<byte> buffer, bool endsStream, out int sent, out int errno)
     {
@@ -74,17 +74,13 @@ internal static unsafe class SocketIo
     }
 
     /// <summary>
-    /// Ends a connection whose reply went out with MSG_MORE: shutdown(SHUT_WR) pushes the held
-    /// reply and the FIN as one segment (one loopback delivery and one wake-up of the client instead
-    /// of two), then close. Closing straight away would not do: with unread input (a client's late
-    /// trailing bytes) close() resets and discards the unsent reply; after the shutdown the reply is
-    /// already on its way, as OTP's is.
+    /// Before the close of a connection whose reply went out with MSG_MORE: shutdown(SHUT_WR)
+    /// pushes the held reply and the FIN as one segment (one loopback delivery and one wake-up of
+    /// the client instead of two). Closing straight away would not do: with unread input (a
+    /// client's late trailing bytes) close() resets and discards the unsent reply; after the
+    /// shutdown the reply is already on its way, as OTP's is.
     /// </summary>
-    public static void Finish(int fd)
-    {
-        shutdown(fd, SHUT_WR);
-        close(fd);
-    }
+    public static void ShutdownWrite(int fd) => shutdown(fd, SHUT_WR);
 
     /// <summary>O_NONBLOCK and FD_CLOEXEC on an inherited descriptor (systemd passes them as they were stored).</summary>
     public static void MakeNonBlocking(int fd)

@@ -4,8 +4,9 @@
 // expires timers and resumes paused listeners; stopping and a handoff's drain step the same RunOnce.
 // Close is two steps everywhere: out of the poller, then close(2). An epoll registration belongs to
 // the open file, so a copy held by another process would otherwise keep reporting a dead token.
-// Every poller call is guarded: a refusal is logged (once per kind), the connection is closed or the
-// listener retried by a timer, and the loop serves on.
+// Every poller call goes through GuardedPoller: a refusal is logged, the connection is closed or the
+// listener retried by a timer, and the loop serves on; a descriptor the poller will not let go of
+// stays open until it does.
 using FastEpmd.Diagnostics;
 using FastEpmd.Interop;
 using FastEpmd.Poller;
@@ -34,7 +35,7 @@ internal sealed unsafe class EventLoop : IDisposable
         public readonly ListenerBackoff Backoff = new();
     }
 
-    private readonly IPoller _poller;
+    private readonly GuardedPoller _poller;
     private readonly ConnectionTable _table;
     private readonly Log _log;
     private readonly Func<long> _clockMs;
@@ -47,20 +48,19 @@ internal sealed unsafe class EventLoop : IDisposable
     private int _frozenExcept = -1;   // FreezeListeners: the one endpoint whose listeners are watched
     private bool _stopRequested;
     private bool _draining;
-    private bool _watchFailureLogged;
 
     /// <summary>What the loop itself has done, as plain fields: read them, never write them from outside.</summary>
     public LoopCounters Counters;
 
     public EventLoop(IPoller poller, ConnectionTable table, Log log, Func<long>? clockMs = null)
     {
-        _poller = poller;
+        _poller = new GuardedPoller(poller, log);
         _table = table;
         _log = log;
         _clockMs = clockMs ?? (static () => Environment.TickCount64);
         _now = _clockMs();
         // Start-up: without its waker the loop could not be stopped, so this one may throw.
-        _poller.AddWaker(LoopToken.Waker);
+        poller.AddWaker(LoopToken.Waker);
         _spareFd = Listener.OpenSpare();
     }
 
@@ -90,7 +90,7 @@ internal sealed unsafe class EventLoop : IDisposable
     /// <summary>Asks the loop to stop; safe from any thread (signal handlers use it).</summary>
     public void RequestStop()
     {
-        _poller.Wake();
+        _poller.Inner.Wake();
     }
 
     /// <summary>Stops from the loop thread (STOP_REQ, a broken listener) with this exit code.</summary>
@@ -103,11 +103,12 @@ internal sealed unsafe class EventLoop : IDisposable
     /// <summary>Waits for events (at most timeoutMs, -1: until the next deadline) and handles them.</summary>
     public int RunOnce(int timeoutMs = -1)
     {
-        int n = _poller.Wait(_events, NextTimeout(timeoutMs));
+        int n = _poller.Inner.Wait(_events, NextTimeout(timeoutMs));
         AfterWait?.Invoke();
         _now = _clockMs();
         // A stop asked for mid-batch leaves the rest to the drain, which dispatches everything.
         for (int i = 0; i < n && (_draining || !_stopRequested); i++) Dispatch(in _events[i]);
+        _poller.RetryPending();
         ExpireTimers();
         ResumeListeners();
         return n;
@@ -174,30 +175,23 @@ internal sealed unsafe class EventLoop : IDisposable
     {
         ref var c = ref _table[slot];
         if (c.InPoller && c.Interest == interest) return true;
-        try
-        {
-            if (c.InPoller) _poller.Modify(c.Fd, _table.TokenOf(slot), interest);
-            else _poller.Add(c.Fd, _table.TokenOf(slot), interest);
-            c.InPoller = true;
-            c.Interest = interest;
-            return true;
-        }
-        catch (ErrnoException e)
-        {
-            WatchFailed("fd " + c.Fd, e);
-            return false;
-        }
+        if (!_poller.Watch(c.Fd, _table.TokenOf(slot), c.InPoller, interest, "fd ")) return false;
+        c.InPoller = true;
+        c.Interest = interest;
+        return true;
     }
 
     /// <summary>
     /// Out of the poller, then closed, then the slot is free. finish: a whole reply was written with
-    /// MSG_MORE and goes out with the FIN (SocketIo.Finish).
+    /// MSG_MORE and goes out with the FIN (SocketIo.ShutdownWrite).
     /// </summary>
     public void Close(int slot, bool finish = false)
     {
-        int fd = Detach(slot);
-        if (finish) SocketIo.Finish(fd);
-        else SocketIo.Close(fd);
+        bool released = Release(slot);
+        int fd = _table[slot].Fd;
+        _table.Free(slot);
+        if (finish) SocketIo.ShutdownWrite(fd);
+        _poller.Close(fd, released);
     }
 
     /// <summary>Out of the poller and the table, still open: the caller owns fd now.</summary>
@@ -211,10 +205,17 @@ internal sealed unsafe class EventLoop : IDisposable
     /// <summary>Out of the poller, still the endpoint's (a registration held during a handoff's freeze); Watch puts it back.</summary>
     public int Unwatch(int slot)
     {
+        Release(slot);
+        return _table[slot].Fd;
+    }
+
+    /// <summary>The slot's fd out of the poller; false (logged) when the poller refused to let go of it.</summary>
+    private bool Release(int slot)
+    {
         ref var c = ref _table[slot];
-        if (c.InPoller) _poller.Remove(c.Fd);
+        bool released = !c.InPoller || _poller.Leave(c.Fd, "fd ");
         c.InPoller = false;
-        return c.Fd;
+        return released;
     }
 
     // ---- timers ----
@@ -262,6 +263,7 @@ internal sealed unsafe class EventLoop : IDisposable
         {
             if (l.Backoff.Paused) next = Math.Min(next, l.Backoff.ResumeAtMs);
         }
+        if (_poller.PendingCount > 0) next = Math.Min(next, now + PendingCloses.RetryMs);
         long wait = next == long.MaxValue ? -1 : Math.Max(0, next - now);
         if (requested >= 0 && (wait < 0 || wait > requested)) wait = requested;
         return (int)Math.Min(wait, int.MaxValue);
@@ -277,21 +279,10 @@ internal sealed unsafe class EventLoop : IDisposable
     public int AddListener(int fd, int endpoint, int batch = 1)
     {
         var entry = new ListenerEntry { Fd = fd, Endpoint = endpoint, Batch = Math.Max(1, batch) };
-        int index = _listeners.Count;
         _listeners.Add(entry);
-        try
-        {
-            _poller.Add(fd, LoopToken.ForListener(index), PollInterest.Read);
-            entry.InPoller = true;
-            entry.Interest = PollInterest.Read;
-            return index;
-        }
-        catch (ErrnoException e)
-        {
-            WatchFailed("listener fd " + fd, e);
-            entry.Fd = -1;
-            return -1;
-        }
+        if (SetListenerInterest(_listeners.Count - 1, PollInterest.Read)) return _listeners.Count - 1;
+        entry.Fd = -1;
+        return -1;
     }
 
     public int ListenerFd(int index) => _listeners[index].Fd;
@@ -301,8 +292,10 @@ internal sealed unsafe class EventLoop : IDisposable
     /// <summary>Out of the poller and closed; its id stays taken so the others keep their tokens.</summary>
     public void CloseListener(int index)
     {
+        var l = _listeners[index];
+        bool released = !l.InPoller || _poller.Leave(l.Fd, "listener fd ");
         int fd = DetachListener(index);
-        if (fd >= 0) SocketIo.Close(fd);
+        if (fd >= 0) _poller.Close(fd, released);
     }
 
     /// <summary>Out of the poller, still open: the caller owns fd now; -1 when it was closed already.</summary>
@@ -311,7 +304,7 @@ internal sealed unsafe class EventLoop : IDisposable
         var l = _listeners[index];
         int fd = l.Fd;
         if (fd < 0) return -1;
-        if (l.InPoller) _poller.Remove(fd);
+        if (l.InPoller) _poller.Leave(fd, "listener fd ");
         l.InPoller = false;
         l.Fd = -1;
         return fd;
@@ -466,34 +459,18 @@ internal sealed unsafe class EventLoop : IDisposable
         var l = _listeners[index];
         if (l.Fd < 0) return true;
         if (l.InPoller && l.Interest == interest) return true;
-        try
+        if (_poller.Watch(l.Fd, LoopToken.ForListener(index), l.InPoller, interest, "listener fd "))
         {
-            if (l.InPoller) _poller.Modify(l.Fd, LoopToken.ForListener(index), interest);
-            else _poller.Add(l.Fd, LoopToken.ForListener(index), interest);
             l.InPoller = true;
             l.Interest = interest;
             return true;
         }
-        catch (ErrnoException e)
-        {
-            WatchFailed("listener fd " + l.Fd, e);
-            if (interest == PollInterest.None && l.InPoller)
-            {
-                _poller.Remove(l.Fd);
-                l.InPoller = false;
-            }
-            return false;
-        }
+        if (interest == PollInterest.None && l.InPoller) l.InPoller = !_poller.Leave(l.Fd, "listener fd ");
+        return false;
     }
 
-    /// <summary>One line for the first refusal by the poller, at level 0; the rest at level 1.</summary>
-    private void WatchFailed(string what, ErrnoException e)
-    {
-        Counters.PollerRefusals++;
-        int level = _watchFailureLogged ? 1 : 0;
-        _watchFailureLogged = true;
-        if (_log.On(level)) _log.Write(level, "cannot watch " + what + ": " + e.Message + "; closed or retried, serving on");
-    }
+    /// <summary>Poller calls refused so far (each closed a connection, delayed a listener or a close).</summary>
+    public long PollerRefusals => _poller.Refusals;
 
     public void Dispose()
     {
@@ -502,6 +479,7 @@ internal sealed unsafe class EventLoop : IDisposable
         {
             if (_table[slot].InUse) Close(slot);
         }
+        _poller.CloseAll();
         if (_spareFd >= 0) SocketIo.Close(_spareFd);
     }
 }

@@ -5,7 +5,4 @@ internal struct LoopCounters
 {
     /// <summary>Connections accepted and closed at once while out of descriptors (EMFILE/ENFILE).</summary>
     public long DroppedForNoDescriptors;
-
-    /// <summary>epoll_ctl/kevent calls the poller refused (each closed a connection or delayed a listener).</summary>
-    public long PollerRefusals;
 }

@@ -33,10 +33,12 @@ internal sealed unsafe class EpollPoller : IPoller
     public void Modify(int fd, ulong token, PollInterest interest) => Control(EPOLL_CTL_MOD, fd, token, interest);
 
     // ENOENT (not watched) and EBADF (already closed) both mean there is nothing left to remove.
-    public void Remove(int fd)
+    public int Remove(int fd)
     {
         epoll_event ev = default;
-        epoll_ctl(_epfd, EPOLL_CTL_DEL, fd, &ev);
+        if (epoll_ctl(_epfd, EPOLL_CTL_DEL, fd, &ev) == 0) return 0;
+        int errno = Errno.Last;
+        return errno == Errno.ENOENT || errno == Errno.EBADF ? 0 : errno;
     }
 
     private void Control(int op, int fd, ulong token, PollInterest interest)

@@ -11,10 +11,11 @@ internal interface IPoller : IDisposable
     void Modify(int fd, ulong token, PollInterest interest);
 
     /// <summary>
-    /// Stops watching fd (nothing when it is not watched). Needed before closing a descriptor whose
-    /// open file another process also holds (a handed-over socket): close alone would not remove it.
+    /// Stops watching fd. Needed before closing a descriptor whose open file another process also
+    /// holds (a handed-over socket): close alone would not remove it. 0, also when fd was not
+    /// watched or is not open (nothing is left to remove); else the errno of the refusal.
     /// </summary>
-    void Remove(int fd);
+    int Remove(int fd);
 
     /// <summary>Waits up to timeoutMs (-1: forever). EINTR returns 0 events; other errors throw.</summary>
     int Wait(Span<PollEvent> events, int timeoutMs);

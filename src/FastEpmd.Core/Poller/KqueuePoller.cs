@@ -45,7 +45,11 @@ internal sealed unsafe class KqueuePoller : IPoller
     }
 
     // ENOENT (not watched) is success in the shim; EBADF (already closed) leaves nothing to remove.
-    public void Remove(int fd) => _calls.Remove(_kq, fd);
+    public int Remove(int fd)
+    {
+        int rc = _calls.Remove(_kq, fd);
+        return rc >= 0 || rc == -Errno.EBADF ? 0 : -rc;
+    }
 
     public void AddWaker(ulong token) => _waker.WatchWith(this, token);
 

@@ -1,5 +1,5 @@
-// A test double over a real poller (either backend) that refuses chosen epoll_ctl calls the way the kernel
-// does (ENOMEM, ENOSPC), to prove each call site in the loop survives a refusal. It lives in the
+// A test double over a real poller (either backend) that refuses chosen epoll_ctl calls (ADD, MOD,
+// DEL) the way the kernel does (ENOMEM, ENOSPC), to prove each call site in the loop survives a refusal. It lives in the
 // tests only: the shipped binary has no such knob.
 using FastEpmd.Interop;
 using FastEpmd.Poller;
@@ -16,6 +16,9 @@ internal sealed class FaultyPoller(PollerBackend backend) : IPoller
 
     /// <summary>Refuses Modify while it returns true for (fd, token, interest).</summary>
     public Func<int, ulong, PollInterest, bool>? FailModify { get; set; }
+
+    /// <summary>Refuses Remove while it returns true for fd.</summary>
+    public Func<int, bool>? FailRemove { get; set; }
 
     public int Errno { get; set; } = FastEpmd.Interop.Errno.ENOMEM;
     public int Refused { get; private set; }
@@ -35,10 +38,15 @@ internal sealed class FaultyPoller(PollerBackend backend) : IPoller
         _inner.Modify(fd, token, interest);
     }
 
-    public void Remove(int fd)
+    public int Remove(int fd)
     {
         Removed.Add(fd);
-        _inner.Remove(fd);
+        if (FailRemove?.Invoke(fd) == true)
+        {
+            Refused++;
+            return Errno;
+        }
+        return _inner.Remove(fd);
     }
 
     public int Wait(Span<PollEvent> events, int timeoutMs) => _inner.Wait(events, timeoutMs);

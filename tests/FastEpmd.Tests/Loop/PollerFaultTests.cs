@@ -2,13 +2,17 @@
 // over the real poller: a connection the poller will not watch is closed with one log line, a
 // control connection likewise, a listener that cannot be added is logged and the others serve, and
 // a listener whose pause or resume is refused after an accept error leaves the poller (no spin) and
-// comes back by its backoff timer. Each test ends with a lookup answered: the loop lives.
+// comes back by its backoff timer, and a descriptor the poller will not let go of stays open until
+// it does (closing it would leave a held copy's registration spinning the loop). Each test ends with
+// a lookup answered: the loop lives.
 using System.Net.Sockets;
 using FastEpmd.Diagnostics;
+using FastEpmd.Endpoints.Epmd;
 using FastEpmd.Interop;
 using FastEpmd.Loop;
 using FastEpmd.Upgrade;
 using FastEpmd.Tests.Pollers;
+using Tmds.Linux;
 
 namespace FastEpmd.Tests.Loop;
 
@@ -48,7 +52,7 @@ public class PollerFaultTests(PollerBackend backend)
         Assert.That(h.Epmd.Count, Is.Zero);
         Assert.That(lines, Has.Count.EqualTo(1));
         Assert.That(lines[0], Does.Contain("cannot watch fd").And.Contain("epoll_ctl(ADD)"));
-        Assert.That(h.Loop.Counters.PollerRefusals, Is.EqualTo(1));
+        Assert.That(h.Loop.PollerRefusals, Is.EqualTo(1));
 
         poller.FailAdd = null;
         AssertServes(h);
@@ -139,6 +143,66 @@ public class PollerFaultTests(PollerBackend backend)
         h.NowMs += ListenerBackoff.MaxDelayMs;
         var e = h.Run(client);
         Assert.That(e.Hex, Does.StartWith(NamesHeader));
+        AssertServes(h);
+    }
+    private const string AliveNode = "00 12 78 9d6d 4d 00 0006 0005 0005 616c706861 0000";
+
+    /// <summary>The socket's inode, or 0 when fd is not open.</summary>
+    private static unsafe ulong Inode(int fd)
+    {
+        stat st;
+        return LibC.fstat(fd, &st) == 0 ? (ulong)st.st_ino : 0;
+    }
+
+    [Test]
+    public void A_connection_the_poller_will_not_let_go_of_stays_open_until_it_does_and_a_held_copy_cannot_spin_the_loop()
+    {
+        // The node's socket has a copy (the test's dup, as another process's would be): closed
+        // without leaving the poller, its registration would report a dead token at every wait.
+        var lines = new List<string>();
+        var poller = new FaultyPoller(backend);
+        using var h = new LoopHarness(backend, log: new Log(0, lines.Add), poller: poller);
+        var node = h.Register(AliveNode, "76 00 65 53 f1 01");
+        int slot = h.Table.SlotsOf(0).Single(s => h.Epmd[s].State == ConnectionState.Registered);
+        int fd = h.Table[slot].Fd;
+        ulong inode = Inode(fd);
+        _open.Track(LibC.dup(fd));
+        poller.FailRemove = candidate => candidate == fd;
+
+        node.Close();
+        for (int i = 0; i < 20 && h.Registry.RegisteredCount == 1; i++) h.Step(10);
+        Assert.That(h.Registry.RegisteredCount, Is.Zero, "the close is the deregistration");
+        Assert.That(lines, Has.Count.EqualTo(1));
+        Assert.That(lines[0], Does.Contain("cannot stop watching fd " + fd).And.Contain("its close waits until the poller lets go"));
+        Assert.That(Inode(fd), Is.EqualTo(inode), "not closed while the poller still watches it");
+        Assert.That(h.Loop.PollerRefusals, Is.EqualTo(1));
+
+        poller.FailRemove = null;
+        h.Step(PendingCloses.RetryMs * 3);
+        Assert.That(Inode(fd), Is.Not.EqualTo(inode), "closed once the poller let go of it");
+        for (int i = 0; i < 10; i++) Assert.That(h.Step(0), Is.Zero, $"wait {i}: the held copy reports nothing");
+        AssertServes(h);
+    }
+
+    [Test]
+    public void A_descriptor_the_poller_never_lets_go_of_is_closed_after_the_tries_with_one_line()
+    {
+        var lines = new List<string>();
+        var poller = new FaultyPoller(backend);
+        using var h = new LoopHarness(backend, log: new Log(0, lines.Add), poller: poller);
+        var node = h.Register(AliveNode, "76 00 65 53 f1 01");
+        int slot = h.Table.SlotsOf(0).Single(s => h.Epmd[s].State == ConnectionState.Registered);
+        int fd = h.Table[slot].Fd;
+        ulong inode = Inode(fd);
+        poller.FailRemove = candidate => candidate == fd;
+
+        node.Close();
+        for (int i = 0; i < 20 && h.Registry.RegisteredCount == 1; i++) h.Step(10);
+        Assert.That(Inode(fd), Is.EqualTo(inode));
+        for (int i = 0; i < PendingCloses.MaxTries + 5 && Inode(fd) == inode; i++) h.Step(0);
+        Assert.That(Inode(fd), Is.Not.EqualTo(inode), "closed after the tries");
+        Assert.That(lines.Last(), Does.Contain("closed 1 descriptor(s) that the poller still would not let go of"));
+        poller.FailRemove = null;
         AssertServes(h);
     }
 }

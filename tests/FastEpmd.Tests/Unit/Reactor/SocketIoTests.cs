@@ -190,7 +190,7 @@ public unsafe class SocketIoTests
     }
 
     [Test]
-    public void A_held_back_reply_goes_out_with_the_FIN_on_Finish()
+    public void A_held_back_reply_goes_out_with_the_FIN_on_ShutdownWrite()
     {
         var (client, fd) = Tcp();
         using var owned = client;
@@ -203,7 +203,8 @@ public unsafe class SocketIoTests
         Thread.Sleep(50);
         Assert.That(client.Available, Is.EqualTo(0), "MSG_MORE holds a short reply back until the FIN");
 
-        SocketIo.Finish(fd);
+        SocketIo.ShutdownWrite(fd);
+        SocketIo.Close(fd);
         _fds.Remove(fd);
         var (data, end) = ReadToEnd(client);
         Assert.That(Hex.Format(data), Is.EqualTo("00 00 11 11"));
@@ -226,23 +227,24 @@ public unsafe class SocketIoTests
     }
 
     [Test]
-    public void Finish_delivers_the_reply_despite_unread_late_bytes()
+    public void ShutdownWrite_then_close_delivers_the_reply_despite_unread_late_bytes()
     {
         // OTP: a byte that arrives after the request is never read, and the reply still goes out.
         var (client, fd) = HeldBackReplyWithUnreadLateByte();
         using var owned = client;
 
-        SocketIo.Finish(fd);
+        SocketIo.ShutdownWrite(fd);
+        SocketIo.Close(fd);
         _fds.Remove(fd);
         var (data, _) = ReadToEnd(client);
         Assert.That(Hex.Format(data), Is.EqualTo("00 00 11 11"));
     }
 
     [Test]
-    public void Why_Finish_shuts_down_first_close_alone_loses_a_held_back_reply_to_late_bytes()
+    public void Why_the_close_shuts_down_first_close_alone_loses_a_held_back_reply_to_late_bytes()
     {
-        // The kernel behaviour Finish exists for: close() with unread input resets the connection
-        // and drops what MSG_MORE still holds. If this ever passes the reply, Finish is still right.
+        // The kernel behaviour ShutdownWrite exists for: close() with unread input resets the connection
+        // and drops what MSG_MORE still holds. If this ever passes the reply, shutting down first is still right.
         var (client, fd) = HeldBackReplyWithUnreadLateByte();
         using var owned = client;
 
