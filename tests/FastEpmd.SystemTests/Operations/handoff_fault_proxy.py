@@ -8,7 +8,8 @@ signal them; their pids come from SO_PEERCRED):
 
   DIR:TYPE:delay=MS       hold the record MS ms before forwarding it (later records queue behind it)
   DIR:TYPE:kill-sender    SIGKILL the process that sent it, and drop it
-  DIR:TYPE:kill-receiver  forward it, then SIGKILL the process it was for
+  DIR:TYPE:kill-receiver  forward it, then SIGKILL the process it was for; nothing that process
+                          sends after the record was forwarded reaches the other side
   new:H:formats=N,M       rewrite the Hello's list of readable state formats
   old:O:format=N          rewrite the Offer's state format
 
@@ -59,7 +60,10 @@ def rewrite_formats(record, formats):
     return head + bytes([len(values)]) + b"".join(struct.pack(">H", v) for v in values)
 
 
-def pump(source, target, direction, rules, pids, done):
+def pump(source, target, direction, rules, pids, done, killed):
+    # killed: the sides this proxy has killed. A side is marked before its kill, and what it sent
+    # after the mark is dropped: a process that answers faster than SIGKILL lands (the new side's
+    # Serving right after the Commit) must not reach the other side as if it had lived.
     receiver = "old" if direction == "new" else "new"
     try:
         while True:
@@ -72,6 +76,11 @@ def pump(source, target, direction, rules, pids, done):
                 log(f"{direction} - closed")
                 break
             kind = chr(data[4]) if len(data) >= 5 and data[:4] == MAGIC else "?"
+            if direction in killed:
+                for fd in fds:
+                    os.close(fd)
+                log(f"{direction} {kind} dropped: its sender was killed")
+                continue
             action = "forwarded"
             drop = False
             kill_receiver = False
@@ -86,11 +95,13 @@ def pump(source, target, direction, rules, pids, done):
                     time.sleep(ms / 1000)
                     action = f"forwarded after {ms} ms"
                 elif what == "kill-sender":
+                    killed.add(direction)
                     os.kill(pids[direction], signal.SIGKILL)
                     action = f"dropped; sender pid {pids[direction]} killed"
                     drop = True
                 elif what == "kill-receiver":
                     kill_receiver = True
+                    killed.add(receiver)
                 elif what.startswith("format="):
                     data = data[:7] + struct.pack(">H", int(what[7:])) + data[9:]
                     action = "format rewritten to " + what[7:]
@@ -132,8 +143,9 @@ def main():
     pids = {"new": peer_pid(new_side), "old": peer_pid(old_side)}
     log(f"connected new pid {pids['new']} to old pid {pids['old']}")
     done = threading.Event()
-    threads = [threading.Thread(target=pump, args=(new_side, old_side, "new", rules, pids, done), daemon=True),
-               threading.Thread(target=pump, args=(old_side, new_side, "old", rules, pids, done), daemon=True)]
+    killed = set()
+    threads = [threading.Thread(target=pump, args=(new_side, old_side, "new", rules, pids, done, killed), daemon=True),
+               threading.Thread(target=pump, args=(old_side, new_side, "old", rules, pids, done, killed), daemon=True)]
     for t in threads:
         t.start()
     for t in threads:
