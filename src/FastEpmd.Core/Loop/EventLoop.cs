@@ -293,9 +293,10 @@ internal sealed unsafe class EventLoop : IDisposable
     public void CloseListener(int index)
     {
         var l = _listeners[index];
+        if (l.Fd < 0) return;
         bool released = !l.InPoller || _poller.Leave(l.Fd, "listener fd ");
-        int fd = DetachListener(index);
-        if (fd >= 0) _poller.Close(fd, released);
+        l.InPoller = false;
+        _poller.Close(DetachListener(index), released);
     }
 
     /// <summary>Out of the poller, still open: the caller owns fd now; -1 when it was closed already.</summary>

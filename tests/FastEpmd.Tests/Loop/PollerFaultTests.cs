@@ -205,4 +205,25 @@ public class PollerFaultTests(PollerBackend backend)
         poller.FailRemove = null;
         AssertServes(h);
     }
+    [Test]
+    public void A_listener_the_poller_will_not_let_go_of_is_closed_once_it_does()
+    {
+        // systemd's socket unit holds a copy of every listener it passes: a listener closed while
+        // still watched would keep reporting its queue.
+        var lines = new List<string>();
+        var poller = new FaultyPoller(backend);
+        using var h = new LoopHarness(backend, log: new Log(0, lines.Add), poller: poller);
+        int fd = h.Loop.ListenerFd(0);
+        ulong inode = Inode(fd);
+        poller.FailRemove = candidate => candidate == fd;
+        h.Loop.CloseListener(0);
+        Assert.That(lines.Single(), Does.Contain("cannot stop watching listener fd " + fd));
+        Assert.That(Inode(fd), Is.EqualTo(inode), "still open while the poller watches it");
+        Assert.That(h.Loop.ListenerOpen(0), Is.False);
+
+        poller.FailRemove = null;
+        h.Step(PendingCloses.RetryMs * 3);
+        Assert.That(Inode(fd), Is.Not.EqualTo(inode), "closed once the poller let go of it");
+        Assert.That(lines, Has.Count.EqualTo(1));
+    }
 }
