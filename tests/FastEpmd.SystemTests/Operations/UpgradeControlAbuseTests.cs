@@ -6,7 +6,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Text;
 using FastEpmd.SystemTests.EndToEnd;
 
 namespace FastEpmd.SystemTests.Operations;
@@ -125,7 +124,7 @@ public class UpgradeControlAbuseTests
             // The loop's answer time is from the request's send to the reply's close: the kernel
             // completes the handshake whatever the loop does, and a SYN that the busy machine's
             // loopback dropped costs the connect a 1 s retransmit that is no gap of the daemon's.
-            var request = Hex.Frame(Hex.Cat(new byte[] { 0x7a }, Encoding.ASCII.GetBytes("abused")));
+            var request = Requests.PortPlease("abused");
             int lookups = 0;
             var worst = TimeSpan.Zero;
             var worstConnect = TimeSpan.Zero;

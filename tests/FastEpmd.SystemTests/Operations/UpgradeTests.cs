@@ -253,7 +253,7 @@ public class UpgradeTests
         Assert.That(first.HasExited, Is.False, "the first namespace's daemon is untouched: " + OneLine(first.Stderr));
         Assert.That(upgrade.HasExited, Is.False, OneLine(upgrade.Stderr));
         byte[] Lookup(string inNs, string name) => NetNamespace.RunIn(inNs, () =>
-            RawEpmdClient.Query(port, Hex.Frame(Hex.Cat(new byte[] { 0x7a }, Encoding.ASCII.GetBytes(name)))).Data);
+            RawEpmdClient.Query(port, Requests.PortPlease(name)).Data);
         Assert.That(Lookup(ns.Client, "second")[..4], Is.EqualTo(Hex.Parse("77 00 13 8a")), "the new process serves the second namespace's node");
         Assert.That(Lookup(ns.Client, "first"), Is.EqualTo(Hex.Parse("77 01")));
         Assert.That(Lookup(ns.Server, "first")[..4], Is.EqualTo(Hex.Parse("77 00 13 89")), "the first daemon still serves its node");

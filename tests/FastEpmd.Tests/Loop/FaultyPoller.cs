@@ -1,6 +1,6 @@
 // A test double over a real poller (either backend) that refuses chosen epoll_ctl calls (ADD, MOD,
-// DEL) the way the kernel does (ENOMEM, ENOSPC), to prove each call site in the loop survives a refusal. It lives in the
-// tests only: the shipped binary has no such knob.
+// DEL) the way the kernel does (ENOMEM, ENOSPC), to prove each call site in the loop survives a
+// refusal. It lives in the tests only: the shipped binary has no such knob.
 using FastEpmd.Interop;
 using FastEpmd.Poller;
 using FastEpmd.Tests.Pollers;

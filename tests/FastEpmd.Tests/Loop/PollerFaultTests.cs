@@ -145,6 +145,7 @@ public class PollerFaultTests(PollerBackend backend)
         Assert.That(e.Hex, Does.StartWith(NamesHeader));
         AssertServes(h);
     }
+
     private const string AliveNode = "00 12 78 9d6d 4d 00 0006 0005 0005 616c706861 0000";
 
     /// <summary>The socket's inode, or 0 when fd is not open.</summary>
@@ -152,6 +153,23 @@ public class PollerFaultTests(PollerBackend backend)
     {
         stat st;
         return LibC.fstat(fd, &st) == 0 ? (ulong)st.st_ino : 0;
+    }
+
+    /// <summary>A registered node whose socket the poller will refuse to let go of; its fd and that socket's inode.</summary>
+    private static (Socket Node, int Fd, ulong Inode) RegisteredWithRefusedRemove(LoopHarness h, FaultyPoller poller)
+    {
+        var node = h.Register(AliveNode, "76 00 65 53 f1 01");
+        int slot = h.Table.SlotsOf(0).Single(s => h.Epmd[s].State == ConnectionState.Registered);
+        int fd = h.Table[slot].Fd;
+        poller.FailRemove = candidate => candidate == fd;
+        return (node, fd, Inode(fd));
+    }
+
+    /// <summary>The node closes, and the loop runs until its registration is gone.</summary>
+    private static void CloseAndDeregister(LoopHarness h, Socket node)
+    {
+        node.Close();
+        for (int i = 0; i < 20 && h.Registry.RegisteredCount == 1; i++) h.Step(10);
     }
 
     [Test]
@@ -162,15 +180,10 @@ public class PollerFaultTests(PollerBackend backend)
         var lines = new List<string>();
         var poller = new FaultyPoller(backend);
         using var h = new LoopHarness(backend, log: new Log(0, lines.Add), poller: poller);
-        var node = h.Register(AliveNode, "76 00 65 53 f1 01");
-        int slot = h.Table.SlotsOf(0).Single(s => h.Epmd[s].State == ConnectionState.Registered);
-        int fd = h.Table[slot].Fd;
-        ulong inode = Inode(fd);
+        var (node, fd, inode) = RegisteredWithRefusedRemove(h, poller);
         _open.Track(LibC.dup(fd));
-        poller.FailRemove = candidate => candidate == fd;
 
-        node.Close();
-        for (int i = 0; i < 20 && h.Registry.RegisteredCount == 1; i++) h.Step(10);
+        CloseAndDeregister(h, node);
         Assert.That(h.Registry.RegisteredCount, Is.Zero, "the close is the deregistration");
         Assert.That(lines, Has.Count.EqualTo(1));
         Assert.That(lines[0], Does.Contain("cannot stop watching fd " + fd).And.Contain("its close waits until the poller lets go"));
@@ -190,14 +203,9 @@ public class PollerFaultTests(PollerBackend backend)
         var lines = new List<string>();
         var poller = new FaultyPoller(backend);
         using var h = new LoopHarness(backend, log: new Log(0, lines.Add), poller: poller);
-        var node = h.Register(AliveNode, "76 00 65 53 f1 01");
-        int slot = h.Table.SlotsOf(0).Single(s => h.Epmd[s].State == ConnectionState.Registered);
-        int fd = h.Table[slot].Fd;
-        ulong inode = Inode(fd);
-        poller.FailRemove = candidate => candidate == fd;
+        var (node, fd, inode) = RegisteredWithRefusedRemove(h, poller);
 
-        node.Close();
-        for (int i = 0; i < 20 && h.Registry.RegisteredCount == 1; i++) h.Step(10);
+        CloseAndDeregister(h, node);
         Assert.That(Inode(fd), Is.EqualTo(inode));
         for (int i = 0; i < PendingCloses.MaxTries + 5 && Inode(fd) == inode; i++) h.Step(0);
         Assert.That(Inode(fd), Is.Not.EqualTo(inode), "closed after the tries");
@@ -205,6 +213,7 @@ public class PollerFaultTests(PollerBackend backend)
         poller.FailRemove = null;
         AssertServes(h);
     }
+
     [Test]
     public void A_listener_the_poller_will_not_let_go_of_is_closed_once_it_does()
     {
